@@ -1,0 +1,101 @@
+"""ontology/ + shapes/ + data/ttl/ → validated → a new on-disk store, swapped in atomically."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from . import __version__
+from .config import Config
+from .project import InputFile, content_hash, input_files
+from .store import BuildInfo, current_build, swap_current, write_build
+from .validation import RdfSyntaxError, Report, load_files, locate, validate_graph
+
+KEEP_BUILDS = 2  # the current build and the one before it
+
+
+class BuildError(Exception):
+    """The inputs cannot be built; the served store is left as it was."""
+
+    def __init__(self, message: str, report: Report | None = None, syntax: RdfSyntaxError | None = None):
+        super().__init__(message)
+        self.report, self.syntax = report, syntax
+
+
+@dataclass
+class BuildOutcome:
+    info: BuildInfo
+    build_dir: Path
+    rebuilt: bool
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def validate_project(files: list[InputFile], log: Callable[[str], None] = _stderr) -> Report:
+    """Validate the project's data (with the ontology and schemes) against its shapes."""
+    started = time.perf_counter()
+    data, origins = load_files([f for f in files if f.kind != "shapes"])
+    shapes, _ = load_files([f for f in files if f.kind == "shapes"])
+    log(f"parsed {len(files)} files, {len(data)} triples ({time.perf_counter() - started:.1f} s)")
+    started = time.perf_counter()
+    report = locate(validate_graph(data, shapes), origins)
+    log(f"validated against the shapes ({time.perf_counter() - started:.1f} s)")
+    return report
+
+
+def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _stderr) -> BuildOutcome:
+    files = input_files(config.root)
+    if not any(f.kind == "data" for f in files):
+        raise BuildError(f"no Turtle files under {config.root / 'data' / 'ttl'}")
+    digest = content_hash(files, salt=__version__)
+    existing = current_build(config.store_dir)
+    if existing is not None and not force:
+        try:
+            info = BuildInfo.read(existing)
+        except (OSError, ValueError, TypeError):
+            info = None
+        if info is not None and info.content_hash == digest:
+            log(f"store is up to date ({info.triples} triples, inputs unchanged)")
+            return BuildOutcome(info=info, build_dir=existing, rebuilt=False)
+
+    try:
+        report = validate_project(files, log)
+    except RdfSyntaxError as err:
+        raise BuildError(f"cannot parse {err}", syntax=err) from None
+    if not report.conforms:
+        raise BuildError("the data does not conform to the shapes; nothing was built", report=report)
+
+    started = time.perf_counter()
+    builds = config.store_dir / "builds"
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    build_dir = builds / f"{stamp}-{digest[:12]}"
+    staging = builds / f".staging-{stamp}"
+    try:
+        staging.mkdir(parents=True)
+        triples = write_build(staging, [(f.path, f.graph) for f in files])
+        info = BuildInfo(content_hash=digest, triples=triples, graphs=len(files),
+                         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), version=__version__)
+        info.write(staging)
+        staging.rename(build_dir)
+        swap_current(config.store_dir, build_dir)
+    except OSError as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BuildError(f"cannot write the store under {config.store_dir}: {err.strerror or err}") from None
+    log(f"loaded {triples} triples in {len(files)} named graphs ({time.perf_counter() - started:.1f} s)")
+    _prune(builds, keep=build_dir)
+    return BuildOutcome(info=info, build_dir=build_dir, rebuilt=True)
+
+
+def _prune(builds: Path, keep: Path) -> None:
+    """Remove old builds, keeping the newest few (a reader may still hold the previous one)."""
+    finished = sorted((d for d in builds.iterdir() if d.is_dir() and not d.name.startswith(".")), reverse=True)
+    for old in finished[KEEP_BUILDS:]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)

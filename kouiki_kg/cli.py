@@ -1,0 +1,175 @@
+"""`kouiki-kg` — a thin shell over the library: build, validate, query, export, authority."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import pyoxigraph as ox
+
+from . import authority
+from .build import BuildError, build
+from .config import Config
+from .formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
+from .namespaces import PREFIXES
+from .project import input_files
+from .store import GraphStore, StoreMissing
+from .validation import RdfSyntaxError, load_files, locate, validate_graph
+
+EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+
+
+def _config(ctx: click.Context) -> Config:
+    return ctx.obj
+
+
+@click.group()
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), envvar="KOUIKI_ROOT",
+              help="Project directory with ontology/, shapes/, data/ttl/ [env KOUIKI_ROOT].")
+@click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path), envvar="KOUIKI_STORE",
+              help="Directory of the on-disk store [env KOUIKI_STORE; default {root}/var/store].")
+@click.version_option(package_name="kouiki-kg")
+@click.pass_context
+def main(ctx: click.Context, root: Path | None, store_dir: Path | None) -> None:
+    """Kouiki KG: the knowledge graph of Japanese inter-municipal collaboration (広域連携)."""
+    ctx.obj = Config.from_env(root=root, store_dir=store_dir)
+
+
+@main.command("build")
+@click.option("--force", is_flag=True, help="Rebuild even if the inputs are unchanged.")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True,
+              help="Language of the validation report.")
+@click.pass_context
+def build_command(ctx: click.Context, force: bool, lang: str) -> None:
+    """Validate everything and load it into the on-disk store (atomically)."""
+    try:
+        outcome = build(_config(ctx), force=force)
+    except BuildError as err:
+        click.echo(f"build failed: {err}", err=True)
+        if err.report is not None:
+            click.echo(err.report.to_text(lang), err=True)
+        if err.syntax is not None and err.syntax.snippet:
+            click.echo(f"  {err.syntax.snippet}", err=True)
+        sys.exit(EXIT_INVALID if err.report is not None else EXIT_UNREADABLE)
+    state = "built" if outcome.rebuilt else "up to date"
+    click.echo(f"{state}: {outcome.info.triples} triples, {outcome.info.graphs} graphs → {outcome.build_dir}")
+
+
+@main.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
+@click.pass_context
+def validate_command(ctx: click.Context, files: tuple[Path, ...], lang: str, fmt: str) -> None:
+    """Validate case files against the shapes, with the project's data as context.
+
+    Exit status: 0 conforms, 1 violations, 2 unreadable input.
+    """
+    config = _config(ctx)
+    given = {p.resolve() for p in files}
+    # The project's own files give context (ontology, concepts, bodies, other cases);
+    # a file being validated is not loaded twice.
+    context = [f for f in input_files(config.root) if f.kind != "shapes" and f.path.resolve() not in given]
+    shapes_files = [f for f in input_files(config.root) if f.kind == "shapes"]
+    try:
+        data, origins = load_files(list(files))
+        load_files(context, data)
+        shapes, _ = load_files(shapes_files)
+    except RdfSyntaxError as err:
+        click.echo(f"{err}" + (f"\n  {err.snippet}" if err.snippet else ""), err=True)
+        sys.exit(EXIT_UNREADABLE)
+    report = locate(validate_graph(data, shapes), origins)
+    output = {"text": lambda: report.to_text(lang), "json": lambda: report.to_json(lang),
+              "turtle": report.to_turtle}[fmt]()
+    click.echo(output)
+    sys.exit(EXIT_OK if report.conforms else EXIT_INVALID)
+
+
+def _read_query(query: str | None, query_file: Path | None) -> str:
+    if query_file is not None:
+        return query_file.read_text(encoding="utf-8")
+    if query is None or query == "-":
+        if sys.stdin.isatty():
+            raise click.UsageError("give a query, --file FILE, or the query on standard input")
+        return sys.stdin.read()
+    return query
+
+
+@main.command("query")
+@click.argument("query", required=False)
+@click.option("--file", "-f", "query_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Read the query from a file (e.g. queries/01-initiatives-lead-partners.rq).")
+@click.option("--format", "fmt", default=None,
+              help="Output: json, xml, csv, tsv (SELECT/ASK); ttl, nt, nq, trig, jsonld, rdfxml (CONSTRUCT/DESCRIBE). "
+                   "Default: tsv / ttl.")
+@click.pass_context
+def query_command(ctx: click.Context, query: str | None, query_file: Path | None, fmt: str | None) -> None:
+    """Run a SPARQL query on the store (the default graph is the union of all graphs)."""
+    sparql = _read_query(query, query_file)
+    try:
+        store = GraphStore.open_current(_config(ctx).store_dir)
+    except StoreMissing as err:
+        raise click.ClickException(str(err)) from None
+    try:
+        result = store.query(sparql)
+    except SyntaxError as err:
+        raise click.ClickException(f"SPARQL syntax error: {err}") from None
+    out = sys.stdout.buffer
+    if isinstance(result, ox.QueryTriples):
+        chosen = GRAPH_FORMATS.get(fmt or "ttl")
+        if chosen is None:
+            raise click.BadParameter(f"for CONSTRUCT/DESCRIBE use one of {', '.join(GRAPH_FORMATS)}", param_hint="--format")
+        out.write(ox.serialize(result, format=chosen.rdf, prefixes=PREFIXES))
+    else:
+        chosen = RESULT_FORMATS.get(fmt or "tsv")
+        if chosen is None:
+            raise click.BadParameter(f"for SELECT/ASK use one of {', '.join(RESULT_FORMATS)}", param_hint="--format")
+        out.write(result.serialize(format=chosen.results))
+    out.flush()
+
+
+@main.command("export")
+@click.option("--format", "fmt", type=click.Choice(["nq", "trig", "ttl", "jsonld"]), default="nq", show_default=True,
+              help="nq, trig and jsonld keep each source file's named graph; ttl merges them.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@click.pass_context
+def export_command(ctx: click.Context, fmt: str, output: Path | None) -> None:
+    """Export the whole store."""
+    try:
+        store = GraphStore.open_current(_config(ctx).store_dir)
+    except StoreMissing as err:
+        raise click.ClickException(str(err)) from None
+    target = output.open("wb") if output else sys.stdout.buffer
+    try:
+        chosen = GRAPH_FORMATS[fmt]
+        if fmt in DATASET_FORMATS:
+            store.dump(target, chosen.rdf)
+        else:
+            triples = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+            target.write(ox.serialize(triples, format=chosen.rdf, prefixes=PREFIXES))
+    finally:
+        if output:
+            target.close()
+
+
+@main.command("authority")
+@click.option("--source", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Folder with the localgovjp CSV files [default: {root}/../shared/data/localgovjp].")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Turtle file to write [default: {root}/data/ttl/authority/local-governments.ttl].")
+@click.pass_context
+def authority_command(ctx: click.Context, source: Path | None, output: Path | None) -> None:
+    """Regenerate the local-government authority Turtle from the localgovjp CSV files."""
+    config = _config(ctx)
+    source = source or config.root.parent / "shared" / "data" / "localgovjp"
+    output = output or config.root / "data" / "ttl" / "authority" / "local-governments.ttl"
+    try:
+        count = authority.generate(source, output)
+    except (OSError, ValueError, KeyError) as err:
+        raise click.ClickException(f"cannot generate authority data: {err}") from None
+    click.echo(f"wrote {count} local governments to {output}")
+
+
+if __name__ == "__main__":
+    main()
