@@ -20,6 +20,7 @@ GRAPH = BASE + "graph/"
 # that every term in the data is defined somewhere.
 PREFIXES = {
     "kk": KK,
+    "ks": SHAPES + "#",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "owl": "http://www.w3.org/2002/07/owl#",

@@ -147,6 +147,8 @@ def compact(term: rdflib.term.Node | None) -> str | None:
                 return f"{prefix}:{text[len(ns):]}"
         return f"<{text}>"
     if isinstance(term, rdflib.Literal):
+        if term.datatype == rdflib.XSD.string:  # RDF 1.1: a simple literal is an xsd:string
+            return rdflib.Literal(str(term)).n3()
         return term.n3()
     return "_:" + str(term)
 
@@ -167,16 +169,34 @@ def _render_path(shapes: rdflib.Graph, path: rdflib.term.Node) -> str:
     return str(path)
 
 
-def _owning_node_shape(shapes: rdflib.Graph, shape: rdflib.term.Node) -> rdflib.term.Node:
-    """Blank property shapes and SPARQL constraints are reported by the node shape owning them."""
-    for predicate in (SH.property, SH.sparql):
-        owner = shapes.value(None, predicate, shape)
-        if owner is not None:
+def _owning_node_shape(shapes: rdflib.Graph, shape: rdflib.term.Node, focus: rdflib.term.Node,
+                       data: rdflib.Graph | None) -> rdflib.term.Node:
+    """The node shape a result belongs to.
+
+    Property shapes and SPARQL constraints are reported by the node shape that owns them; a
+    shared property shape (e.g. ks:PrefLabelJa) has several owners, so pick the one whose
+    target class the focus node has.
+    """
+    owners = [o for p in (SH.property, SH.sparql) for o in shapes.subjects(p, shape)]
+    if not owners:
+        return shape
+    if len(owners) == 1 or data is None:
+        return owners[0]
+    types = set(data.objects(focus, RDF.type))
+    closure = set(types)
+    frontier = list(types)
+    while frontier:
+        for parent in data.objects(frontier.pop(), RDFS.subClassOf):
+            if parent not in closure:
+                closure.add(parent)
+                frontier.append(parent)
+    for owner in sorted(owners):
+        if closure & set(shapes.objects(owner, SH.targetClass)):
             return owner
-    return shape
+    return sorted(owners)[0]
 
 
-def _results_from(report_graph: rdflib.Graph, shapes: rdflib.Graph) -> list[Result]:
+def _results_from(report_graph: rdflib.Graph, shapes: rdflib.Graph, data: rdflib.Graph | None = None) -> list[Result]:
     results = []
     for node in report_graph.subjects(RDF.type, SH.ValidationResult):
         path = report_graph.value(node, SH.resultPath)
@@ -185,16 +205,17 @@ def _results_from(report_graph: rdflib.Graph, shapes: rdflib.Graph) -> list[Resu
         else:
             path_text = compact(path)
         source_shape = report_graph.value(node, SH.sourceShape)
+        focus = report_graph.value(node, SH.focusNode)
         messages = {}
         for m in report_graph.objects(node, SH.resultMessage):
             messages.setdefault(getattr(m, "language", None) or "", str(m))
         results.append(Result(
-            focus=compact(report_graph.value(node, SH.focusNode)) or "",
+            focus=compact(focus) or "",
             path=path_text,
             value=compact(report_graph.value(node, SH.value)),
             severity=compact(report_graph.value(node, SH.resultSeverity)).removeprefix("sh:"),
             component=compact(report_graph.value(node, SH.sourceConstraintComponent)) or "",
-            shape=compact(_owning_node_shape(shapes, source_shape)) or "",
+            shape=compact(_owning_node_shape(shapes, source_shape, focus, data)) or "",
             messages=messages,
         ))
     results.sort(key=lambda r: (r.focus, r.path or "", r.component, r.value or ""))
@@ -320,7 +341,7 @@ def validate_graph(data: rdflib.Graph, shapes: rdflib.Graph) -> Report:
     store.bulk_load(input=data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
     sparql_results = _sparql_results(store, shapes)
     _add_to_report_graph(report_graph, sparql_results, shapes)
-    results = _results_from(report_graph, shapes)
+    results = _results_from(report_graph, shapes, data)
     violations = [r for r in results if r.severity == "Violation"]
     return Report(conforms=not violations, results=results, graph=report_graph)
 
