@@ -13,9 +13,8 @@ from .build import BuildError, build
 from .config import Config
 from .formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
 from .namespaces import PREFIXES
-from .project import input_files
 from .store import GraphStore, StoreMissing
-from .validation import RdfSyntaxError, load_files, locate, validate_graph
+from .validation import RdfSyntaxError, validate_submission
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
@@ -66,20 +65,11 @@ def validate_command(ctx: click.Context, files: tuple[Path, ...], lang: str, fmt
 
     Exit status: 0 conforms, 1 violations, 2 unreadable input.
     """
-    config = _config(ctx)
-    given = {p.resolve() for p in files}
-    # The project's own files give context (ontology, concepts, bodies, other cases);
-    # a file being validated is not loaded twice.
-    context = [f for f in input_files(config.root) if f.kind != "shapes" and f.path.resolve() not in given]
-    shapes_files = [f for f in input_files(config.root) if f.kind == "shapes"]
     try:
-        data, origins = load_files(list(files))
-        load_files(context, data)
-        shapes, _ = load_files(shapes_files)
+        report = validate_submission(list(files), _config(ctx).root)
     except RdfSyntaxError as err:
         click.echo(f"{err}" + (f"\n  {err.snippet}" if err.snippet else ""), err=True)
         sys.exit(EXIT_UNREADABLE)
-    report = locate(validate_graph(data, shapes), origins)
     output = {"text": lambda: report.to_text(lang), "json": lambda: report.to_json(lang),
               "turtle": report.to_turtle}[fmt]()
     click.echo(output)

@@ -21,7 +21,7 @@ from rdflib.namespace import RDF, RDFS, SH
 import rdflib.util
 
 from .namespaces import PREFIXES
-from .project import InputFile
+from .project import InputFile, input_files
 
 LANGS = ("ja", "en")
 
@@ -394,6 +394,33 @@ def load_files(files: list[Path | InputFile], graph: rdflib.Graph | None = None)
             for iri, line in subject_lines(data.decode("utf-8", errors="replace")).items():
                 origins.setdefault(iri, (name, line))
     return graph, origins
+
+
+def validate_submission(paths: list[Path], root: Path) -> Report:
+    """Validate case files as a steward submits them, with the project's data as context.
+
+    The context is the ontology, concept schemes, authority data and the other cases. A
+    project file that defines the same initiative as a submitted file is left out: the
+    submission is read as a replacement of that case, not as an addition to it. Raises
+    RdfSyntaxError for unreadable input.
+    """
+    submitted, origins = load_files(paths)
+    replaced = set(submitted.subjects(RDF.type, rdflib.URIRef(PREFIXES["kk"] + "Initiative")))
+    given = {Path(p).resolve() for p in paths}
+    shapes_files, context_files = [], []
+    for f in input_files(root):
+        if f.kind == "shapes":
+            shapes_files.append(f)
+        elif f.path.resolve() not in given:
+            context_files.append(f)
+    data = submitted
+    for f in context_files:
+        graph, _ = load_files([f])
+        if f.kind == "data" and any((i, RDF.type, None) in graph for i in replaced):
+            continue  # the case this submission replaces
+        data += graph
+    shapes, _ = load_files(shapes_files)
+    return locate(validate_graph(data, shapes), origins)
 
 
 def locate(report: Report, origins: dict[str, tuple[str, int]]) -> Report:

@@ -1,0 +1,114 @@
+"""Building the store: validated, atomic, per-file named graphs, no rebuild when nothing changed."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kouiki_kg.build import KEEP_BUILDS, BuildError, build
+from kouiki_kg.config import Config
+from kouiki_kg.namespaces import GRAPH
+from kouiki_kg.project import input_files
+from kouiki_kg.store import GraphStore, current_build
+
+from .conftest import ROOT, quiet
+
+CASE = "data/ttl/cases/hachinohe-bus-network.ttl"
+
+
+@pytest.fixture()
+def project(tmp_path) -> Config:
+    """A private copy of the project's inputs, safe to break."""
+    root = tmp_path / "project"
+    for folder in ("ontology", "shapes", "data"):
+        shutil.copytree(ROOT / folder, root / folder)
+    config = Config(root=root, store_dir=tmp_path / "store")
+    build(config, log=quiet)
+    return config
+
+
+def count(config: Config) -> int:
+    return len(list(GraphStore.open_current(config.store_dir).quads()))
+
+
+def test_each_file_in_its_own_named_graph_and_union_by_default(store, files):
+    graphs = {r["g"].value for r in store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")}
+    assert graphs == {f.graph for f in files}
+    assert GRAPH + "cases/hachinohe-bus-network" in graphs
+    # The default graph is the union: one pattern joins the ontology, a case and the authority data.
+    ask = store.query("""ASK { ?i a kk:Initiative ; prov:wasAssociatedWith ?lg . ?lg kk:localGovernmentCode "022039" .
+                               kk:Initiative rdfs:label "広域連携の取組"@ja }""")
+    assert bool(ask)
+
+
+def test_unchanged_inputs_are_not_rebuilt(project):
+    before = current_build(project.store_dir)
+    again = build(project, log=quiet)
+    assert not again.rebuilt and again.build_dir == before
+
+
+def test_a_change_rebuilds_and_force_rebuilds(project):
+    before = current_build(project.store_dir)
+    case = project.root / CASE
+    case.write_text(case.read_text(encoding="utf-8") + "\n# a comment changes the bytes\n", encoding="utf-8")
+    changed = build(project, log=quiet)
+    assert changed.rebuilt and changed.build_dir != before
+    forced = build(project, force=True, log=quiet)
+    assert forced.rebuilt and forced.build_dir != changed.build_dir
+    builds = [d for d in (project.store_dir / "builds").iterdir() if not d.name.startswith(".")]
+    assert len(builds) == KEEP_BUILDS
+
+
+def test_syntax_error_fails_with_file_line_column_and_keeps_the_old_store(project):
+    before, triples = current_build(project.store_dir), count(project)
+    case = project.root / CASE
+    lines = case.read_text(encoding="utf-8").splitlines()
+    lines[40] = lines[40] + ' "unterminated'
+    case.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(BuildError) as err:
+        build(project, log=quiet)
+    assert err.value.syntax is not None
+    assert (err.value.syntax.source, err.value.syntax.line) == (CASE, 41)
+    assert str(err.value).startswith(f"cannot parse {CASE}:41:")
+    assert current_build(project.store_dir) == before and count(project) == triples
+
+
+def test_violation_fails_with_a_report_and_keeps_the_old_store(project):
+    before, triples = current_build(project.store_dir), count(project)
+    case = project.root / CASE
+    text = case.read_text(encoding="utf-8")
+    case.write_text(text.replace("kk:memberCount 8 ;", "kk:memberCount 9 ;"), encoding="utf-8")
+    with pytest.raises(BuildError) as err:
+        build(project, log=quiet)
+    report = err.value.report
+    assert report is not None and not report.conforms
+    [result] = report.results
+    assert result.focus == "<https://w3id.org/kouiki/id/org/hachinohe-area>"
+    assert result.file == CASE and text.splitlines()[result.line - 1].startswith("actor:hachinohe-area a")
+    assert "9" in result.message("ja") and "9" in result.message("en")
+    assert current_build(project.store_dir) == before and count(project) == triples
+
+
+def test_unwritable_store_fails_clearly_and_keeps_the_old_store(project):
+    before = current_build(project.store_dir)
+    blocked = Config(root=project.root, store_dir=project.store_dir.parent / "blocked")
+    blocked.store_dir.mkdir()
+    (blocked.store_dir / "builds").write_text("not a directory")  # mkdir under it fails, even for root
+    with pytest.raises(BuildError, match="cannot write the store"):
+        build(blocked, log=quiet)
+    assert current_build(blocked.store_dir) is None
+    assert current_build(project.store_dir) == before
+
+
+def test_no_data_is_an_error(tmp_path):
+    (tmp_path / "ontology").mkdir()
+    with pytest.raises(BuildError, match="no Turtle files"):
+        build(Config(root=tmp_path, store_dir=tmp_path / "store"), log=quiet)
+
+
+def test_input_files_cover_every_turtle_file():
+    names = {f.relative for f in input_files(ROOT)}
+    assert names == {p.relative_to(ROOT).as_posix() for folder in ("ontology", "shapes", "data/ttl")
+                     for p in (ROOT / folder).rglob("*.ttl")}

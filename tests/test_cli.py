@@ -1,0 +1,141 @@
+"""The `kouiki-kg` console script, run as a user runs it (a real subprocess)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+
+from .conftest import ROOT
+
+CLI = Path(sys.executable).with_name("kouiki-kg")
+CASE = ROOT / "data" / "ttl" / "cases" / "saitama-septic-tanks.ttl"
+
+
+def run(*args: str, store_dir: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "KOUIKI_ROOT": str(ROOT)}
+    if store_dir is not None:
+        env["KOUIKI_STORE"] = str(store_dir)
+    return subprocess.run([str(CLI), *args], input=stdin, capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.fixture()
+def invalid_case(tmp_path) -> Path:
+    """The Saitama case with its lead body taken away and a second Japanese title."""
+    text = CASE.read_text(encoding="utf-8")
+    text = text.replace("prov:hadRole role:lead", "prov:hadRole role:partner")
+    text = text.replace('dct:title "公共浄化槽の広域整備に向けた調査"@ja ,', 'dct:title "公共浄化槽の広域整備に向けた調査"@ja , "二つ目"@ja ,')
+    path = tmp_path / "saitama.ttl"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_validate_conforming_case_exits_0():
+    result = run("validate", str(CASE))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "適合" in result.stdout
+    assert "Conforms" in run("validate", "--lang", "en", str(CASE)).stdout
+
+
+def test_validate_violations_exit_1_with_report_in_both_languages(invalid_case):
+    ja = run("validate", str(invalid_case))
+    assert ja.returncode == 1
+    assert "実施主体（role:lead）の関与がちょうど一つ必要です。" in ja.stdout
+    assert f"{invalid_case}:" in ja.stdout  # where the focus node is written
+    en = run("validate", "--lang", "en", str(invalid_case))
+    assert "Exactly one association with the lead-body role" in en.stdout
+    report = json.loads(run("validate", "--format", "json", "--lang", "en", str(invalid_case)).stdout)
+    assert report["conforms"] is False and report["violations"] == 2
+    found = {(r["focus"], r["path"], r["component"]) for r in report["results"]}
+    focus = "<https://w3id.org/kouiki/id/initiative/saitama-septic-tanks>"
+    assert (focus, "prov:qualifiedAssociation", "sh:QualifiedMinCountConstraintComponent") in found
+    assert (focus, "dct:title", "sh:UniqueLangConstraintComponent") in found
+    assert all(r["line"] for r in report["results"])
+    turtle = run("validate", "--format", "turtle", str(invalid_case)).stdout
+    graph = rdflib.Graph().parse(data=turtle, format="turtle")
+    SH = rdflib.namespace.SH
+    assert len(list(graph.subjects(rdflib.RDF.type, SH.ValidationResult))) == 2
+
+
+def test_validate_unreadable_input_exits_2_with_line_and_column(tmp_path):
+    broken = tmp_path / "broken.ttl"
+    broken.write_text('@prefix dct: <http://purl.org/dc/terms/> .\n<https://w3id.org/kouiki/id/initiative/x> dct:title "未完\n',
+                      encoding="utf-8")
+    result = run("validate", str(broken))
+    assert result.returncode == 2
+    assert f"{broken}:2:" in result.stderr
+    assert "Traceback" not in result.stderr
+    missing = run("validate", str(tmp_path / "nope.ttl"))
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+def test_query_from_argument_file_and_stdin(store_dir):
+    by_arg = run("query", "SELECT (COUNT(*) AS ?n) WHERE { ?i a kk:Initiative }", "--format", "csv", store_dir=store_dir)
+    assert by_arg.returncode == 0 and list(csv.reader(io.StringIO(by_arg.stdout))) == [["n"], ["8"]]
+    by_file = run("query", "-f", str(ROOT / "queries" / "05-initiatives-led-by-prefecture.rq"), "--format", "json",
+                  store_dir=store_dir)
+    rows = json.loads(by_file.stdout)["results"]["bindings"]
+    assert [r["prefectureName"]["value"] for r in rows] == ["長野県", "埼玉県"]
+    by_stdin = run("query", "--format", "tsv", store_dir=store_dir,
+                   stdin="ASK { <https://w3id.org/kouiki/id/lg/022039> skos:prefLabel \"八戸市\"@ja }")
+    assert by_stdin.returncode == 0 and "true" in by_stdin.stdout
+
+
+def test_construct_query_returns_rdf(store_dir):
+    result = run("query", "CONSTRUCT { ?d dct:title ?t } WHERE { ?d a kk:Plan ; dct:title ?t }", store_dir=store_dir)
+    graph = rdflib.Graph().parse(data=result.stdout, format="turtle")
+    assert len(graph) == 4  # two plans, ja and en titles
+    nt = run("query", "CONSTRUCT { ?d dct:title ?t } WHERE { ?d a kk:Plan ; dct:title ?t }", "--format", "nt",
+             store_dir=store_dir)
+    assert len(nt.stdout.strip().splitlines()) == 4
+
+
+def test_bad_query_and_bad_format_are_clear_errors(store_dir):
+    bad = run("query", "SELECT WHERE {", store_dir=store_dir)
+    assert bad.returncode != 0 and "SPARQL syntax error" in bad.stderr and "Traceback" not in bad.stderr
+    fmt = run("query", "SELECT * WHERE { ?s ?p ?o } LIMIT 1", "--format", "ttl", store_dir=store_dir)
+    assert fmt.returncode != 0 and "json, xml, csv, tsv" in fmt.stderr
+
+
+def test_query_without_store_says_to_build(tmp_path):
+    result = run("query", "ASK {}", store_dir=tmp_path / "none")
+    assert result.returncode != 0 and "kouiki-kg build" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["nq", "trig", "jsonld", "ttl"])
+def test_export_round_trips(store, store_dir, tmp_path, fmt):
+    out = tmp_path / f"export.{fmt}"
+    result = run("export", "--format", fmt, "-o", str(out), store_dir=store_dir)
+    assert result.returncode == 0, result.stderr
+    parse_format = {"nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG, "jsonld": ox.RdfFormat.JSON_LD,
+                    "ttl": ox.RdfFormat.TURTLE}[fmt]
+    quads = list(ox.parse(path=str(out), format=parse_format))
+    total = len(list(store.quads()))
+    if fmt == "ttl":  # merged into one graph: identical triples from two files count once
+        assert 0 < len(quads) <= total
+    else:
+        assert len(quads) == total
+        assert len({q.graph_name for q in quads}) == len({q.graph_name for q in store.quads()})
+
+
+def test_build_command(tmp_path):
+    result = run("build", store_dir=tmp_path / "store")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("built:") and "validated against the shapes" in result.stderr
+    again = run("build", store_dir=tmp_path / "store")
+    assert again.stdout.startswith("up to date:")
+
+
+def test_authority_command(tmp_path):
+    out = tmp_path / "lg.ttl"
+    result = run("authority", "-o", str(out))
+    assert result.returncode == 0 and "1963" in result.stdout
+    assert out.read_bytes() == (ROOT / "data" / "ttl" / "authority" / "local-governments.ttl").read_bytes()
