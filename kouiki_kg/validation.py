@@ -75,6 +75,13 @@ def to_rdflib(triples: list[ox.Triple], graph: rdflib.Graph | None = None) -> rd
 
 # --- The report model --------------------------------------------------------------------------
 
+TEXT_LABELS = {
+    "ja": {"conforms": "適合: 違反はありません。", "count": "違反 {n} 件", "severity": "重大度", "path": "パス",
+           "value": "値", "constraint": "制約"},
+    "en": {"conforms": "Conforms: no violations.", "count": "{n} violation(s)", "severity": "severity",
+           "path": "path", "value": "value", "constraint": "constraint"},
+}
+
 @dataclass
 class Result:
     focus: str
@@ -107,23 +114,24 @@ class Report:
         return grouped
 
     def to_text(self, lang: str = "ja") -> str:
+        """A report per focus node, for people: message first, then the details."""
+        words = TEXT_LABELS["ja" if lang == "ja" else "en"]
         if self.conforms:
-            return "適合: 違反はありません。" if lang == "ja" else "Conforms: no violations."
-        head = (f"違反 {len(self.results)} 件" if lang == "ja" else f"{len(self.results)} violation(s)")
-        out = [head]
+            return words["conforms"]
+        out = [words["count"].format(n=len(self.results))]
         for focus, results in self.by_focus().items():
-            where = results[0].file and f"  ({results[0].file}:{results[0].line or '?'})" or ""
+            first = results[0]
+            where = f"  ({first.file}:{first.line or '?'})" if first.file else ""
             out.append(f"\n{focus}{where}")
             for r in results:
-                label = {"ja": ("重大度", "パス", "値", "制約"), "en": ("severity", "path", "value", "constraint")}[
-                    "ja" if lang == "ja" else "en"]
-                out.append(f"  - {r.message(lang)}")
-                detail = [f"{label[0]}: {r.severity}", f"{label[3]}: {r.component} ({r.shape})"]
+                details = [f"{words['severity']}: {r.severity}"]
                 if r.path:
-                    detail.insert(1, f"{label[1]}: {r.path}")
+                    details.append(f"{words['path']}: {r.path}")
                 if r.value:
-                    detail.insert(2, f"{label[2]}: {r.value}")
-                out.append("    " + "; ".join(detail))
+                    details.append(f"{words['value']}: {r.value}")
+                details.append(f"{words['constraint']}: {r.component} ({r.shape})")
+                out.append(f"  - {r.message(lang)}")
+                out.append("    " + "; ".join(details))
         return "\n".join(out)
 
     def to_json(self, lang: str = "ja") -> str:
