@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sys
 import time
@@ -10,13 +11,22 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import __version__
+from . import __version__, dataset
 from .config import Config
 from .project import InputFile, content_hash, input_files
 from .store import BuildInfo, current_build, swap_current, write_build
 from .validation import RdfSyntaxError, Report, load_files, locate, validate_graph
 
 KEEP_BUILDS = 2  # the current build and the one before it
+# The code that decides what a build contains: a change to it must rebuild the store too.
+BUILD_CODE = ("build.py", "dataset.py", "project.py", "store.py")
+
+
+def _builder_fingerprint() -> str:
+    digest = hashlib.sha256(__version__.encode())
+    for name in BUILD_CODE:
+        digest.update((Path(__file__).with_name(name)).read_bytes())
+    return digest.hexdigest()
 
 
 class BuildError(Exception):
@@ -54,7 +64,7 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
     files = input_files(config.root)
     if not any(f.kind == "data" for f in files):
         raise BuildError(f"no Turtle files under {config.root / 'data' / 'ttl'}")
-    digest = content_hash(files, salt=__version__)
+    digest = content_hash(files, salt=_builder_fingerprint())
     existing = current_build(config.store_dir)
     if existing is not None and not force:
         try:
@@ -79,16 +89,23 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
     staging = builds / f".staging-{stamp}"
     try:
         staging.mkdir(parents=True)
-        triples = write_build(staging, [(f.path, f.graph) for f in files])
-        info = BuildInfo(content_hash=digest, triples=triples, graphs=len(files),
-                         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), version=__version__)
+        built_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+        def describe(query, triples):
+            turtle = dataset.description_turtle(dataset.gather_statistics(query, triples), built_at)
+            return dataset.DESCRIPTION_GRAPH, turtle
+
+        graph_triples = write_build(staging, [(f.path, f.graph) for f in files], describe=describe,
+                                    dumps={name: spec[0] for name, spec in dataset.DUMPS.items()})
+        info = BuildInfo(content_hash=digest, triples=sum(graph_triples.values()), graphs=len(graph_triples),
+                         built_at=built_at, version=__version__, graph_triples=graph_triples)
         info.write(staging)
         staging.rename(build_dir)
         swap_current(config.store_dir, build_dir)
     except OSError as err:
         shutil.rmtree(staging, ignore_errors=True)
         raise BuildError(f"cannot write the store under {config.store_dir}: {err.strerror or err}") from None
-    log(f"loaded {triples} triples in {len(files)} named graphs ({time.perf_counter() - started:.1f} s)")
+    log(f"loaded {info.triples} triples in {info.graphs} named graphs ({time.perf_counter() - started:.1f} s)")
     _prune(builds, keep=build_dir)
     return BuildOutcome(info=info, build_dir=build_dir, rebuilt=True)
 

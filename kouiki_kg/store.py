@@ -8,10 +8,14 @@ Each build directory holds ``oxigraph/`` (the store) and ``build.json`` (its has
 
 from __future__ import annotations
 
+import gzip
+import itertools
 import json
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Callable
 
 import pyoxigraph as ox
 
@@ -29,13 +33,16 @@ class BuildInfo:
     graphs: int
     built_at: str
     version: str
+    graph_triples: dict = field(default_factory=dict)  # named graph IRI → triples
 
     @classmethod
     def read(cls, build_dir: Path) -> "BuildInfo":
-        return cls(**json.loads((build_dir / "build.json").read_text(encoding="utf-8")))
+        data = json.loads((build_dir / "build.json").read_text(encoding="utf-8"))
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     def write(self, build_dir: Path) -> None:
-        (build_dir / "build.json").write_text(json.dumps(self.__dict__, indent=2), encoding="utf-8")
+        (build_dir / "build.json").write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
 
 
 def current_build(store_dir: Path) -> Path | None:
@@ -71,15 +78,44 @@ class GraphStore:
         self._store.dump(output, format=fmt)
 
 
-def write_build(build_dir: Path, graphs: list[tuple[Path, str]]) -> int:
-    """Load each (Turtle file, graph IRI) into a new store under build_dir; return the triple count."""
+DUMP_FORMATS = {"nq": ox.RdfFormat.N_QUADS, "ttl": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD}
+
+
+def write_build(build_dir: Path, graphs: list[tuple[Path, str]],
+                describe: Callable[[Callable[[str], object], int], tuple[str, str]] | None = None,
+                dumps: dict[str, str] | None = None) -> dict[str, int]:
+    """Load each (Turtle file, graph IRI) into a new store under build_dir.
+
+    `describe(query, triples)` returns (graph IRI, Turtle) of the dataset description, made
+    from the loaded store's statistics and loaded beside it. `dumps` maps a format short name
+    to a file name under build_dir/dumps/. Returns triples per named graph.
+    """
     store = ox.Store(str(build_dir / "oxigraph"))
     for path, graph in graphs:
         store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph))
+    if describe is not None:
+        union = lambda sparql: store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True)  # noqa: E731
+        graph, turtle = describe(union, len(store))
+        store.load(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph))
     store.flush()
-    count = len(store)
+    counts = {row["g"].value: int(row["n"].value) for row in store.query(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
+    if dumps:
+        (build_dir / "dumps").mkdir()
+        for name, file_name in dumps.items():
+            _write_dump(store, build_dir / "dumps" / file_name, DUMP_FORMATS[name])
     del store  # release the store's lock before readers open it
-    return count
+    return counts
+
+
+def _write_dump(store: ox.Store, path: Path, fmt: ox.RdfFormat) -> None:
+    """One gzipped dump; reproducible bytes (no time stamp in the gzip header)."""
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
+        if fmt == ox.RdfFormat.TURTLE:  # triples only: the union of all graphs
+            triples = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
+            out.write(ox.serialize(triples, format=fmt, prefixes=PREFIXES))
+        else:
+            store.dump(out, format=fmt)
 
 
 def swap_current(store_dir: Path, build_dir: Path) -> None:
@@ -89,3 +125,108 @@ def swap_current(store_dir: Path, build_dir: Path) -> None:
         tmp_link.unlink()
     os.symlink(os.path.relpath(build_dir, store_dir), tmp_link)
     os.replace(tmp_link, store_dir / "current")
+
+
+# --- Query execution (runs inside a query worker process) -------------------------------------
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """Everything a worker needs to answer one SPARQL query."""
+
+    build_dir: str
+    query: str
+    results_format: str | None  # short name for SELECT/ASK; None: nothing acceptable
+    graph_format: str | None  # short name for CONSTRUCT/DESCRIBE; None: nothing acceptable
+    row_limit: int
+    default_graph_uris: tuple[str, ...] = ()
+    named_graph_uris: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueryAnswer:
+    kind: str  # "solutions", "boolean" or "graph"
+    format: str | None  # short name of the serialisation; None when the kind's format was refused
+    body: bytes = b""
+    rows: int = 0
+    truncated: bool = False
+
+
+class QueryFailed(Exception):
+    """The query could not be run: a syntax error (with position) or an evaluation error."""
+
+    def __init__(self, kind: str, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.kind, self.message, self.line, self.column = kind, message, line, column
+
+
+def _term_json(term) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            out["datatype"] = term.datatype.value
+        return out
+    return {"type": "triple", "value": {"subject": _term_json(term.subject), "predicate": _term_json(term.predicate),
+                                        "object": _term_json(term.object)}}
+
+
+def _solutions_json(variables: list[str], rows: list) -> bytes:
+    bindings = [{v: _term_json(row[v]) for v in variables if row[v] is not None} for row in rows]
+    return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}},
+                      ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def run_query(store: ox.Store, request: QueryRequest) -> QueryAnswer:
+    """Evaluate, cut at the row limit, and serialise in the negotiated format."""
+    from .formats import GRAPH_FORMATS, RESULT_FORMATS
+
+    options: dict = {"prefixes": PREFIXES}  # our common prefixes predeclared, as WDQS does
+    if request.default_graph_uris:
+        options["default_graph"] = [ox.NamedNode(g) for g in request.default_graph_uris]
+    else:
+        options["use_default_graph_as_union"] = True
+    if request.named_graph_uris:
+        options["named_graphs"] = [ox.NamedNode(g) for g in request.named_graph_uris]
+    try:
+        result = store.query(request.query, **options)
+        if isinstance(result, ox.QueryBoolean):
+            if request.results_format is None:
+                return QueryAnswer("boolean", None)
+            fmt = RESULT_FORMATS[request.results_format]
+            return QueryAnswer("boolean", fmt.name, result.serialize(format=fmt.results), rows=1)
+        if isinstance(result, ox.QuerySolutions):
+            if request.results_format is None:
+                return QueryAnswer("solutions", None)
+            variables = [v.value for v in result.variables]
+            rows = list(itertools.islice(result, request.row_limit + 1))
+            truncated = len(rows) > request.row_limit
+            rows = rows[: request.row_limit]
+            body = _solutions_json(variables, rows)
+            fmt = RESULT_FORMATS[request.results_format]
+            if fmt.name != "json":  # re-read our JSON to let Oxigraph write the other formats
+                parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+                body = parsed.serialize(format=fmt.results)
+            return QueryAnswer("solutions", fmt.name, body, rows=len(rows), truncated=truncated)
+        if request.graph_format is None:
+            return QueryAnswer("graph", None)
+        triples = list(itertools.islice(result, request.row_limit + 1))
+        truncated = len(triples) > request.row_limit
+        triples = triples[: request.row_limit]
+        fmt = GRAPH_FORMATS[request.graph_format]
+        body = ox.serialize(triples, format=fmt.rdf, prefixes=PREFIXES if fmt.name in ("ttl", "trig", "rdfxml") else None)
+        return QueryAnswer("graph", fmt.name, body, rows=len(triples), truncated=truncated)
+    except SyntaxError as err:
+        message = err.msg if hasattr(err, "msg") else str(err)
+        line, column = err.lineno, err.offset
+        position = re.match(r"error at (\d+):(\d+): ", message)
+        if position and line is None:  # the query parser puts the position in the message
+            line, column = int(position[1]), int(position[2])
+            message = message[position.end():]
+        raise QueryFailed("syntax", message.strip(), line, column) from None
+    except (OSError, ValueError, RuntimeError) as err:
+        raise QueryFailed("evaluation", str(err)) from None

@@ -9,6 +9,7 @@ import pytest
 
 from kouiki_kg.build import KEEP_BUILDS, BuildError, build
 from kouiki_kg.config import Config
+from kouiki_kg.dataset import DESCRIPTION_GRAPH
 from kouiki_kg.namespaces import GRAPH
 from kouiki_kg.project import input_files
 from kouiki_kg.store import GraphStore, current_build
@@ -35,7 +36,7 @@ def count(config: Config) -> int:
 
 def test_each_file_in_its_own_named_graph_and_union_by_default(store, files):
     graphs = {r["g"].value for r in store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")}
-    assert graphs == {f.graph for f in files}
+    assert graphs == {f.graph for f in files} | {DESCRIPTION_GRAPH}
     assert GRAPH + "cases/hachinohe-bus-network" in graphs
     # The default graph is the union: one pattern joins the ontology, a case and the authority data.
     ask = store.query("""ASK { ?i a kk:Initiative ; prov:wasAssociatedWith ?lg . ?lg kk:localGovernmentCode "022039" .

@@ -1,0 +1,125 @@
+"""A pool of killable worker processes that run SPARQL queries over a read-only store.
+
+Oxigraph's `Store.query` cannot be interrupted from Python, so a query that overruns its
+time limit is stopped the only sure way: its worker process is killed (the CPU is released at
+once) and a fresh worker takes its place. Other requests are served by the other workers
+meanwhile. Each worker opens the current build read-only and reopens when a new build is
+swapped in, so a rebuild needs no restart.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+from .store import QueryAnswer, QueryFailed, QueryRequest
+
+
+class QueryTimeout(Exception):
+    """The query ran past its limit; its worker was killed."""
+
+
+class PoolBusy(Exception):
+    """No worker became free within the limit."""
+
+
+def _worker_main(conn) -> None:  # runs in the child process
+    import pyoxigraph as ox
+
+    from .store import run_query
+
+    stores: dict[str, ox.Store] = {}
+    while True:
+        try:
+            request: QueryRequest = conn.recv()
+        except EOFError:
+            return
+        try:
+            store = stores.get(request.build_dir)
+            if store is None:
+                stores.clear()  # the old build may be pruned: let it go
+                store = stores[request.build_dir] = ox.Store.read_only(f"{request.build_dir}/oxigraph")
+            conn.send(("ok", run_query(store, request)))
+        except QueryFailed as err:
+            conn.send(("failed", (err.kind, err.message, err.line, err.column)))
+        except Exception as err:  # noqa: BLE001 — report anything else as an evaluation error, keep serving
+            conn.send(("failed", ("evaluation", f"{type(err).__name__}: {err}", None, None)))
+
+
+@dataclass
+class _Worker:
+    process: multiprocessing.Process
+    conn: object
+
+
+class QueryPool:
+    def __init__(self, size: int):
+        self.size = size
+        self._context = multiprocessing.get_context("spawn")  # no inherited store handles or threads
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._lock = threading.Lock()
+        self._all: list[_Worker] = []
+        self.killed = 0  # workers killed for overrunning, for /health and tests
+        for _ in range(size):
+            self._idle.put(self._spawn())
+        atexit.register(self.close)
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._context.Pipe()
+        process = self._context.Process(target=_worker_main, args=(child,), daemon=True, name="kouiki-query")
+        process.start()
+        child.close()
+        worker = _Worker(process, parent)
+        with self._lock:
+            self._all.append(worker)
+        return worker
+
+    def _retire(self, worker: _Worker) -> None:
+        worker.process.kill()
+        worker.process.join(timeout=5)
+        worker.conn.close()
+        with self._lock:
+            if worker in self._all:
+                self._all.remove(worker)
+
+    def run(self, request: QueryRequest, timeout: float) -> QueryAnswer:
+        """Answer the request within `timeout` seconds of getting a worker, or raise."""
+        try:
+            worker = self._idle.get(timeout=timeout)
+        except queue.Empty:
+            raise PoolBusy() from None
+        if not worker.process.is_alive():  # died on its own (e.g. out of memory): replace it
+            self._retire(worker)
+            worker = self._spawn()
+        started = time.monotonic()
+        try:
+            worker.conn.send(request)
+            if not worker.conn.poll(timeout):
+                self.killed += 1
+                self._retire(worker)
+                worker = self._spawn()
+                raise QueryTimeout(f"{time.monotonic() - started:.1f} s")
+            status, payload = worker.conn.recv()
+        except (EOFError, OSError, BrokenPipeError):
+            self._retire(worker)
+            worker = self._spawn()
+            raise QueryFailed("evaluation", "the query worker stopped unexpectedly") from None
+        finally:
+            self._idle.put(worker)
+        if status == "ok":
+            return payload
+        raise QueryFailed(*payload)
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [w.process.pid for w in self._all]
+
+    def close(self) -> None:
+        with self._lock:
+            workers = list(self._all)
+        for w in workers:
+            self._retire(w)
