@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from urllib.parse import urlencode
 
+from flask import Flask, request
+
+from . import errors
 from .config import Config
+from .i18n import translate
+from .namespaces import BASE
+from .web import choose_lang
 
 
 def create_app(config: Config | None = None) -> Flask:
     app = Flask(__name__)
     app.config["KOUIKI"] = config or Config.from_env()
     app.json.ensure_ascii = False  # Japanese stays readable in JSON answers
+    app.json.sort_keys = False
 
-    from .views import health
+    from .views import dataset, health, openapi, sparql
 
-    app.register_blueprint(health.bp)
+    for module in (health, sparql, dataset, openapi):
+        app.register_blueprint(module.bp)
+    errors.register(app)
+
+    @app.context_processor
+    def ui_helpers():
+        lang = choose_lang()
+        other = "en" if lang == "ja" else "ja"
+        args = request.args.to_dict()
+        args["lang"] = other
+        return {"t": lambda key, **values: translate(key, lang, **values), "other_lang": other,
+                "lang_query": urlencode(args), "config": app.config["KOUIKI"]}
+
+    @app.template_filter("local_path")
+    def local_path(iri: str) -> str:
+        """An IRI under our canonical base, as a path on whatever host serves us."""
+        return "/" + iri[len(BASE):] if iri.startswith(BASE) else iri
+
     return app

@@ -93,6 +93,7 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
 
         def describe(query, triples):
             turtle = dataset.description_turtle(dataset.gather_statistics(query, triples), built_at)
+            (staging / dataset.DESCRIPTION_FILE).write_text(turtle, encoding="utf-8")  # served at /dataset
             return dataset.DESCRIPTION_GRAPH, turtle
 
         graph_triples = write_build(staging, [(f.path, f.graph) for f in files], describe=describe,

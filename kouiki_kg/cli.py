@@ -55,6 +55,30 @@ def build_command(ctx: click.Context, force: bool, lang: str) -> None:
     click.echo(f"{state}: {outcome.info.triples} triples, {outcome.info.graphs} graphs → {outcome.build_dir}")
 
 
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 256),
+              help="Request threads (queries themselves run in the worker pool).")
+@click.option("--query-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds before a query is cancelled [env KOUIKI_QUERY_TIMEOUT; default 10].")
+@click.option("--row-limit", type=click.IntRange(min=1), default=None,
+              help="Most rows one query returns [env KOUIKI_ROW_LIMIT; default 10000].")
+@click.option("--query-workers", type=click.IntRange(min=1), default=None,
+              help="Query worker processes [env KOUIKI_QUERY_WORKERS; default: CPUs, at least 2].")
+@click.pass_context
+def serve_command(ctx, host, port, threads, query_timeout, row_limit, query_workers) -> None:
+    """Build the store if needed, then serve the SPARQL endpoint and pages (gunicorn)."""
+    from .serving import serve
+
+    base = _config(ctx)
+    config = Config.from_env(root=base.root, store_dir=base.store_dir, query_timeout=query_timeout,
+                             row_limit=row_limit, query_workers=query_workers)
+    ctx.invoke(build_command, force=False, lang="ja")
+    click.echo(f"serving on http://{host}:{port}/sparql", err=True)
+    serve(config, host, port, threads)
+
+
 @main.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)

@@ -1,8 +1,11 @@
 """The few settings, from the environment (and CLI flags, which override them).
 
-KOUIKI_ROOT   project directory holding ontology/, shapes/ and data/ttl/
-              (default: the checkout this package lives in, else the current directory)
-KOUIKI_STORE  directory of the on-disk Oxigraph store (default: {root}/var/store)
+KOUIKI_ROOT            project directory holding ontology/, shapes/ and data/ttl/
+                       (default: the checkout this package lives in, else the current directory)
+KOUIKI_STORE           directory of the on-disk Oxigraph store (default: {root}/var/store)
+KOUIKI_QUERY_TIMEOUT   seconds a SPARQL query may run before it is cancelled (default 10)
+KOUIKI_ROW_LIMIT       most result rows (or triples) one query returns (default 10000)
+KOUIKI_QUERY_WORKERS   query worker processes (default: the number of CPUs, at least 2)
 """
 
 from __future__ import annotations
@@ -19,13 +22,36 @@ def _default_root() -> Path:
     return Path.cwd()
 
 
+def _number(name: str, default, kind=float):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, not {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Config:
     root: Path
     store_dir: Path
+    query_timeout: float = 10.0
+    row_limit: int = 10_000
+    query_workers: int = 2
 
     @classmethod
-    def from_env(cls, root: str | os.PathLike | None = None, store_dir: str | os.PathLike | None = None) -> "Config":
+    def from_env(cls, root: str | os.PathLike | None = None, store_dir: str | os.PathLike | None = None,
+                 **overrides) -> "Config":
         root_path = Path(root or os.environ.get("KOUIKI_ROOT") or _default_root()).resolve()
         store = store_dir or os.environ.get("KOUIKI_STORE") or root_path / "var" / "store"
-        return cls(root=root_path, store_dir=Path(store).resolve())
+        settings = {
+            "query_timeout": _number("KOUIKI_QUERY_TIMEOUT", 10.0),
+            "row_limit": _number("KOUIKI_ROW_LIMIT", 10_000, int),
+            "query_workers": _number("KOUIKI_QUERY_WORKERS", max(2, os.cpu_count() or 2), int),
+        }
+        settings.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(root=root_path, store_dir=Path(store).resolve(), **settings)

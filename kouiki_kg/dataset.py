@@ -17,6 +17,7 @@ PUBLISHER = DATASET + "#publisher"
 CONTACT = DATASET + "#contact"
 ENDPOINT = BASE + "sparql"
 DESCRIPTION_GRAPH = GRAPH + "dataset"
+DESCRIPTION_FILE = "dataset.ttl"  # in the build directory
 ISSUED = "2026-11-22"
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 PUBLIC_DATA_LICENSE = "https://www.digital.go.jp/resources/open_data/public_data_license_v1.0"
@@ -190,7 +191,7 @@ def description_turtle(stats: Statistics, modified: str) -> str:
 
 <{DATASET}> a dcat:Dataset , void:Dataset ;
     dct:title "広域連携ナレッジグラフ"@ja , "Kouiki KG: Japanese inter-municipal collaboration"@en ;
-    dct:description {_lit(f"総務省の広域連携モデル事業の報告書に記された取組（{stats.initiatives}件）と、その主体・役割・テーマ・構成活動・会議・成果物・評価、全国{stats.local_governments}の地方公共団体の典拠データ。すべての事実は出典箇所にたどれる。", "ja")} ,
+    dct:description {_lit(f"広域連携モデル事業の報告書に記された取組（{stats.initiatives}件）と、その主体・役割・テーマ・構成活動・会議・成果物・評価、全国{stats.local_governments}の地方公共団体の典拠データ。すべての事実は出典箇所にたどれる。", "ja")} ,
         {_lit(f"The {stats.initiatives} inter-municipal collaboration initiatives of the ministry's model-project reports, with their bodies, roles, themes, activities, meetings, artefacts and evaluations, and authority data for all {stats.local_governments} Japanese local governments. Every fact is traceable to its source passage.", "en")} ;
     dct:publisher <{PUBLISHER}> ;
     dcat:contactPoint <{CONTACT}> ;

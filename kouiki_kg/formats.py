@@ -104,13 +104,14 @@ def negotiate(accept: str | None, offered: dict[str, Format], default: str) -> F
         return offered[default]
     candidates = []
     for name, fmt in offered.items():
-        types = [fmt.media_type] + [m for m, n in ALIASES.items() if n == name and m != fmt.media_type]
+        aliases = [m for m, n in ALIASES.items() if n == name and m != fmt.media_type]
         best = None  # (specificity, q, position)
-        for media_type in types:
-            for media_range, q, position in ranges:
-                spec = _specificity(media_range, media_type)
-                if spec is not None and (best is None or (spec, -position) > (best[0], -best[2])):
-                    best = (spec, q, position)
+        for media_range, q, position in ranges:
+            spec = _specificity(media_range, fmt.media_type)
+            if spec is None and media_range in aliases:  # other names count only when named exactly:
+                spec = 2  # text/* must not fetch SPARQL XML because it is also known as text/xml
+            if spec is not None and (best is None or (spec, -position) > (best[0], -best[2])):
+                best = (spec, q, position)
         if best is not None and best[1] > 0:
             # a wildcard match ranks below an explicit one of the same q; the default wins ties among wildcards
             candidates.append((best[1], best[0], name == default, -best[2], name))
@@ -124,3 +125,14 @@ def by_name(name: str, offered: dict[str, Format]) -> Format | None:
     key = name.strip().lower()
     key = FORMAT_PARAM_ALIASES.get(key, ALIASES.get(key, key))
     return offered.get(key)
+
+
+def convert_turtle(turtle: str, fmt: Format) -> bytes:
+    """Re-serialise a Turtle document in another RDF format."""
+    from .namespaces import PREFIXES
+
+    triples = [q.triple for q in ox.parse(input=turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE)]
+    if fmt.rdf in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):  # triples in the default graph are fine there
+        quads = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+        return ox.serialize(quads, format=fmt.rdf, prefixes=PREFIXES if fmt.rdf == ox.RdfFormat.TRIG else None)
+    return ox.serialize(triples, format=fmt.rdf, prefixes=PREFIXES if fmt.name in ("ttl", "rdfxml") else None)

@@ -181,9 +181,32 @@ def _solutions_json(variables: list[str], rows: list) -> bytes:
                       ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+_LEXICAL_NOISE = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'  # long strings
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'  # strings
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r'|<[^<>"{}|^`\\\s]*>'  # IRIs
+    r"|#[^\n]*"  # comments
+)
+_SERVICE = re.compile(r"(?<![?$:\w])SERVICE(?![\w:])", re.IGNORECASE)
+
+
+def uses_service(query: str) -> bool:
+    """Whether a query calls SERVICE (federation), ignoring strings, IRIs and comments."""
+    return bool(_SERVICE.search(_LEXICAL_NOISE.sub(" ", query)))
+
+
 def run_query(store: ox.Store, request: QueryRequest) -> QueryAnswer:
-    """Evaluate, cut at the row limit, and serialise in the negotiated format."""
+    """Evaluate, cut at the row limit, and serialise in the negotiated format.
+
+    SERVICE is refused: Oxigraph would fetch any URL it names, from our machine (request
+    forgery against internal addresses, and a way to make us attack others).
+    """
     from .formats import GRAPH_FORMATS, RESULT_FORMATS
+
+    if uses_service(request.query):
+        raise QueryFailed("forbidden", "SERVICE (federated query) is not allowed on this endpoint")
 
     options: dict = {"prefixes": PREFIXES}  # our common prefixes predeclared, as WDQS does
     if request.default_graph_uris:

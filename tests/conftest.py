@@ -50,3 +50,64 @@ def store_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def store(store_dir) -> GraphStore:
     return GraphStore.open_current(store_dir)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RunningServer:
+    """`kouiki-kg serve` (gunicorn, as in production) as a subprocess on 127.0.0.1."""
+
+    def __init__(self, store_dir: Path, **env: str):
+        import os
+        import subprocess
+        import sys
+        import time
+
+        import requests
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        environment = {**os.environ, "KOUIKI_ROOT": str(ROOT), "KOUIKI_STORE": str(store_dir), **env}
+        self.log = open(store_dir.parent / f"server-{self.port}.log", "w+")
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("kouiki-kg")), "serve", "--port", str(self.port)],
+            env=environment, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.output()}")
+            try:
+                if requests.get(self.url + "/health", timeout=2).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"server did not start: {self.output()}")
+
+    def output(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except Exception:  # noqa: BLE001 — make sure it is gone
+            self.process.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def server(store_dir):
+    """A real server on the session store: 3 s query limit, 1,000-row cap, 2 query workers."""
+    running = RunningServer(store_dir, KOUIKI_QUERY_TIMEOUT="3", KOUIKI_ROW_LIMIT="1000", KOUIKI_QUERY_WORKERS="2")
+    yield running
+    running.stop()

@@ -1,23 +1,24 @@
-"""GET /health — is there a store, which build is it, how big."""
+"""GET /health — is there a store, which build is it, how big, and the query workers."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from ..store import BuildInfo, current_build
+from ..errors import ApiError
+from ..web import current
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/health")
 def health():
-    config = current_app.config["KOUIKI"]
-    build = current_build(config.store_dir)
-    if build is None:
-        return jsonify(ok=False, error="store_missing", message={
-            "ja": "ストアがまだ構築されていません。`kouiki-kg build` を実行してください。",
-            "en": "The store has not been built yet: run `kouiki-kg build`.",
-        }), 503
-    info = BuildInfo.read(build)
-    return jsonify(ok=True, store={"hash": info.content_hash, "version": info.version,
-                                   "built_at": info.built_at, "triples": info.triples, "graphs": info.graphs})
+    try:
+        build, info = current()
+    except ApiError as err:
+        return jsonify(ok=False, error=err.code, message={"ja": err.ja, "en": err.en}), 503
+    body = {"ok": True, "store": {"hash": info.content_hash, "version": info.version, "built_at": info.built_at,
+                                  "triples": info.triples, "graphs": info.graphs, "build": build.name}}
+    pool = current_app.extensions.get("kouiki.pool")
+    if pool is not None:  # started with the first query
+        body["query_workers"] = {"size": pool.size, "pids": pool.pids(), "killed_for_timeout": pool.killed}
+    return jsonify(body)

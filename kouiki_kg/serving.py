@@ -1,0 +1,43 @@
+"""Run the app under gunicorn, in the same configuration the README documents for production.
+
+One gunicorn process with many threads: requests mostly wait on the query worker pool (which
+gives the CPU parallelism and the hard time limits), so threads are cheap and one process
+keeps one pool.
+"""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+from .app import create_app
+from .config import Config
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, app, options: dict):
+        self.application, self.options = app, options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self.application
+
+
+def gunicorn_options(host: str, port: int, threads: int) -> dict:
+    return {
+        "bind": f"{host}:{port}",
+        "workers": 1,
+        "worker_class": "gthread",
+        "threads": threads,
+        "timeout": 60,  # the worker's heartbeat; query limits are enforced by the pool
+        "graceful_timeout": 10,
+        "limit_request_line": 8190,  # longer GET queries: use POST
+        "accesslog": "-",
+    }
+
+
+def serve(config: Config, host: str, port: int, threads: int = 16) -> None:
+    _Gunicorn(create_app(config), gunicorn_options(host, port, threads)).run()

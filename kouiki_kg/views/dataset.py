@@ -1,0 +1,95 @@
+"""/dataset (and /.well-known/void): the DCAT-AP + VoID description; /dumps/…: the whole graph."""
+
+from __future__ import annotations
+
+import rdflib
+from flask import Blueprint, Response, redirect, render_template, request, send_file, url_for
+
+from .. import dataset
+from ..errors import ApiError
+from ..formats import GRAPH_FORMATS, Format, by_name, convert_turtle, negotiate
+from ..web import add_cors, build_file, choose_lang, current, etag_for, not_modified, preflight
+
+bp = Blueprint("dataset", __name__)
+
+HTML = Format("html", "text/html", "html")
+DESCRIPTION_FORMATS = {"html": HTML, "ttl": GRAPH_FORMATS["ttl"], "jsonld": GRAPH_FORMATS["jsonld"],
+                       "nt": GRAPH_FORMATS["nt"], "rdfxml": GRAPH_FORMATS["rdfxml"]}
+DUMP_FILES = {spec[0]: name for name, spec in dataset.DUMPS.items()}
+
+
+@bp.route("/", methods=["GET", "HEAD"])
+def index():
+    """Until the home page exists, the front door is the query UI."""
+    return redirect(url_for("sparql.endpoint"), code=302)
+
+
+@bp.route("/.well-known/void", methods=["GET", "HEAD", "OPTIONS"])
+def well_known_void():
+    """The VoID well-known location (RFC 5785) answers what /dataset answers."""
+    return description()
+
+
+@bp.route("/dataset", methods=["GET", "HEAD", "OPTIONS"])
+def description():
+    if request.method == "OPTIONS":
+        return preflight()
+    name = request.args.get("format")
+    fmt = by_name(name, DESCRIPTION_FORMATS) if name else negotiate(request.headers.get("Accept"),
+                                                                   DESCRIPTION_FORMATS, "ttl")
+    if fmt is None:
+        offered = [f.media_type for f in DESCRIPTION_FORMATS.values()]
+        raise ApiError(406, "not_acceptable", "次のいずれかの形式を指定してください: " + ", ".join(offered),
+                       "Ask for one of: " + ", ".join(offered), offered=offered)
+    build, info = current()
+    lang = choose_lang() if fmt is HTML else ""
+    etag = etag_for(info, "dataset", fmt.name, lang)
+    if not_modified(etag):
+        return add_cors(Response(status=304, headers={"ETag": etag, "Vary": "Accept, Accept-Language"}))
+    turtle = build_file(build, dataset.DESCRIPTION_FILE).read_text(encoding="utf-8")
+    if fmt is HTML:
+        body = render_template("dataset.html", lang=lang, d=_summary(turtle, lang), info=info)
+        response = Response(body, content_type=HTML.content_type)
+        response.headers["Content-Language"] = lang
+    else:
+        response = Response(convert_turtle(turtle, fmt), content_type=fmt.content_type)
+    response.headers.update({"ETag": etag, "Vary": "Accept, Accept-Language", "Cache-Control": "public, max-age=300",
+                             "Link": f'<{dataset.DATASET}>; rel="describedby"'})
+    return add_cors(response)
+
+
+def _summary(turtle: str, lang: str) -> dict:
+    """What the HTML page shows, read from the same description the RDF formats serve."""
+    g = rdflib.Graph().parse(data=turtle, format="turtle")
+    DCT, DCAT, VOID = rdflib.DCTERMS, rdflib.Namespace("http://www.w3.org/ns/dcat#"), rdflib.VOID
+    ds = rdflib.URIRef(dataset.DATASET)
+
+    def text(subject, predicate):
+        values = {getattr(o, "language", None): str(o) for o in g.objects(subject, predicate)}
+        return values.get(lang) or values.get("en") or next(iter(values.values()), "")
+
+    distributions = []
+    for d in sorted(g.objects(ds, DCAT.distribution)):
+        distributions.append({"title": text(d, DCT.title), "url": str(g.value(d, DCAT.accessURL))})
+    classes = sorted(((str(g.value(p, VOID["class"])), int(g.value(p, VOID.entities)))
+                      for p in g.objects(ds, VOID.classPartition)), key=lambda c: -c[1])
+    return {
+        "title": text(ds, DCT.title), "description": text(ds, DCT.description),
+        "triples": int(g.value(ds, VOID.triples)), "entities": int(g.value(ds, VOID.entities)),
+        "license": str(g.value(ds, DCT.license)), "modified": str(g.value(ds, DCT.modified)),
+        "distributions": distributions, "classes": classes[:15], "endpoint": str(g.value(ds, VOID.sparqlEndpoint)),
+    }
+
+
+@bp.route("/dumps/<string:file_name>", methods=["GET", "HEAD", "OPTIONS"])
+def dump(file_name: str):
+    if request.method == "OPTIONS":
+        return preflight()
+    if file_name not in DUMP_FILES:  # a fixed list: no path from the URL ever reaches the file system
+        raise ApiError(404, "no_such_dump", "そのダンプはありません。", "There is no such dump.",
+                       available=sorted(DUMP_FILES))
+    build, info = current()
+    response = send_file(build_file(build, "dumps", file_name), mimetype="application/gzip", as_attachment=True,
+                         download_name=file_name, etag=etag_for(info, "dump", file_name).strip('"'),
+                         conditional=True, max_age=300)
+    return add_cors(response)

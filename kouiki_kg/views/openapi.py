@@ -1,0 +1,123 @@
+"""/openapi.json — the HTTP API described in OpenAPI 3.1 (a test keeps it in step with the routes)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from .. import __version__
+from ..formats import GRAPH_FORMATS, RESULT_FORMATS
+from ..web import add_cors
+
+bp = Blueprint("openapi", __name__)
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": ERROR}}}
+
+
+def _results_content() -> dict:
+    content = {f.media_type: {"schema": {"type": "string"}} for f in [*RESULT_FORMATS.values(), *GRAPH_FORMATS.values()]}
+    content["application/sparql-results+json"] = {"schema": {"$ref": "#/components/schemas/SparqlResults"}}
+    return content
+
+
+QUERY_PARAMETERS = [
+    {"name": "query", "in": "query", "schema": {"type": "string"}, "description": "SPARQL 1.1 query."},
+    {"name": "default-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string"}},
+     "style": "form", "explode": True, "description": "Graphs forming the default graph (default: union of all)."},
+    {"name": "named-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string"}},
+     "style": "form", "explode": True},
+    {"name": "format", "in": "query", "schema": {"type": "string", "enum": [*RESULT_FORMATS, *GRAPH_FORMATS]},
+     "description": "Overrides Accept."},
+    {"name": "timeout", "in": "query", "schema": {"type": "number", "exclusiveMinimum": 0},
+     "description": "Seconds; may only lower the server's limit."},
+]
+
+QUERY_RESPONSES = {
+    "200": {"description": "Query results, in the negotiated format.", "content": _results_content(),
+            "headers": {"ETag": {"schema": {"type": "string"}},
+                        "X-Kouiki-Truncated": {"schema": {"type": "string", "enum": ["true", "false"]}},
+                        "X-Kouiki-Row-Limit": {"schema": {"type": "integer"}}}},
+    "304": {"description": "Not modified (If-None-Match matched the ETag)."},
+    "400": _error("Malformed request or SPARQL syntax error (with line and column)."),
+    "403": _error("SPARQL Update: the endpoint is read-only."),
+    "406": _error("None of the acceptable formats can be produced."),
+    "415": _error("Unsupported POST Content-Type."),
+    "503": _error("The query ran past its time limit, or the store is not built yet."),
+}
+
+
+def document() -> dict:
+    rdf_content = {f.media_type: {"schema": {"type": "string"}} for f in GRAPH_FORMATS.values()}
+    read_only = {"description": "Method not allowed.", "content": {"application/json": {"schema": ERROR}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Kouiki KG API", "version": __version__,
+                 "description": "SPARQL endpoint, dataset description and dumps of Kouiki KG (広域連携ナレッジグラフ).",
+                 "license": {"name": "MIT (code), CC BY 4.0 (data)"}},
+        "paths": {
+            "/sparql": {
+                "get": {"summary": "SPARQL query (or, without a query, the service description / query UI)",
+                        "parameters": QUERY_PARAMETERS, "responses": {
+                            **QUERY_RESPONSES,
+                            "200": {**QUERY_RESPONSES["200"], "content": {
+                                **_results_content(), "text/html": {"schema": {"type": "string"}}}}}},
+                "post": {"summary": "SPARQL query by POST", "parameters": QUERY_PARAMETERS[1:],
+                         "requestBody": {"content": {
+                             "application/sparql-query": {"schema": {"type": "string"}},
+                             "application/x-www-form-urlencoded": {"schema": {
+                                 "type": "object", "properties": {"query": {"type": "string"},
+                                                                  "default-graph-uri": {"type": "string"},
+                                                                  "named-graph-uri": {"type": "string"}}}}}},
+                         "responses": QUERY_RESPONSES},
+                "options": {"summary": "CORS preflight", "responses": {"204": {"description": "Allowed methods."}}},
+            },
+            "/sparql/prefixes": {"get": {"summary": "Predeclared prefixes", "responses": {"200": {
+                "description": "{prefix: namespace}", "content": {"application/json": {"schema": {
+                    "type": "object", "additionalProperties": {"type": "string"}}}}}}}},
+            "/dataset": {"get": {"summary": "DCAT-AP 3 and VoID description of the dataset", "responses": {
+                "200": {"description": "The description.", "content": {**rdf_content, "text/html": {"schema": {"type": "string"}}}},
+                "304": {"description": "Not modified."}, "406": _error("Unacceptable format."),
+                "503": _error("Store not built.")}},
+                "options": {"summary": "CORS preflight", "responses": {"204": {"description": "Allowed methods."}}}},
+            "/.well-known/void": {"get": {"summary": "Same as /dataset", "responses": {
+                "200": {"description": "The description.", "content": rdf_content},
+                "304": {"description": "Not modified."}, "406": _error("Unacceptable format."),
+                "503": _error("Store not built.")}},
+                "options": {"summary": "CORS preflight", "responses": {"204": {"description": "Allowed methods."}}}},
+            "/dumps/{file_name}": {"get": {"summary": "The whole graph, gzipped", "parameters": [
+                {"name": "file_name", "in": "path", "required": True,
+                 "schema": {"type": "string", "enum": ["kouiki.nq.gz", "kouiki.ttl.gz", "kouiki.jsonld.gz"]}}],
+                "responses": {"200": {"description": "gzip file", "content": {"application/gzip": {
+                    "schema": {"type": "string", "format": "binary"}}}},
+                    "304": {"description": "Not modified."}, "404": _error("No such dump."),
+                    "503": _error("Store not built.")}},
+                "options": {"summary": "CORS preflight", "parameters": [
+                    {"name": "file_name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {"204": {"description": "Allowed methods."}}}},
+            "/health": {"get": {"summary": "Liveness and the build being served", "responses": {
+                "200": {"description": "Serving.", "content": {"application/json": {"schema": {"type": "object"}}}},
+                "503": _error("Store not built.")}}},
+            "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {
+                "description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/": {"get": {"summary": "Front door (redirects to the query UI)", "responses": {
+                "302": {"description": "Redirect to /sparql."}}}},
+        },
+        "components": {"schemas": {
+            "Error": {"type": "object", "required": ["error", "status", "message"], "properties": {
+                "error": {"type": "string"}, "status": {"type": "integer"},
+                "message": {"type": "object", "required": ["ja", "en"],
+                            "properties": {"ja": {"type": "string"}, "en": {"type": "string"}}},
+                "line": {"type": ["integer", "null"]}, "column": {"type": ["integer", "null"]},
+                "detail": {"type": "string"}}},
+            "SparqlResults": {"type": "object", "properties": {
+                "head": {"type": "object"}, "results": {"type": "object"}, "boolean": {"type": "boolean"}}},
+        }},
+    }
+
+
+@bp.get("/openapi.json")
+def document_route():
+    return add_cors(jsonify(document()))

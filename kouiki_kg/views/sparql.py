@@ -1,0 +1,211 @@
+"""/sparql — the SPARQL 1.1 Protocol (query only), its service description and query UI."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+
+from .. import dataset
+from ..errors import ApiError
+from ..formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name, convert_turtle, negotiate
+from ..querypool import PoolBusy, QueryPool, QueryTimeout
+from ..store import QueryFailed, QueryRequest
+from ..namespaces import BASE, PREFIXES
+from ..web import add_cors, choose_lang, current, etag_for, not_modified, preflight
+
+bp = Blueprint("sparql", __name__)
+
+METHODS = "GET, HEAD, POST, OPTIONS"
+HTML = Format("html", "text/html", "html")
+_pool_lock = threading.Lock()
+
+
+def pool() -> QueryPool:
+    """One pool per app, started on first use (not at import, not in tests that never query)."""
+    with _pool_lock:
+        existing = current_app.extensions.get("kouiki.pool")
+        if existing is None:
+            existing = current_app.extensions["kouiki.pool"] = QueryPool(current_app.config["KOUIKI"].query_workers)
+        return existing
+
+
+def _single(values: list[str], name: str) -> str | None:
+    if len(values) > 1:
+        raise ApiError(400, "duplicate_parameter", f"パラメーター {name} が複数あります。一つにしてください。",
+                       f"The parameter {name} is given more than once.")
+    return values[0] if values else None
+
+
+def _protocol_parameters() -> dict:
+    """query, update and dataset parameters from GET, form POST or direct POST (SPARQL 1.1 Protocol §2.1)."""
+    args = request.args
+    params = {"query": _single(args.getlist("query"), "query"), "update": _single(args.getlist("update"), "update"),
+              "default": args.getlist("default-graph-uri"), "named": args.getlist("named-graph-uri")}
+    if request.method == "POST":
+        mimetype = request.mimetype
+        if mimetype == "application/x-www-form-urlencoded":
+            form = request.form
+            params["query"] = params["query"] or _single(form.getlist("query"), "query")
+            params["update"] = params["update"] or _single(form.getlist("update"), "update")
+            params["default"] += form.getlist("default-graph-uri")
+            params["named"] += form.getlist("named-graph-uri")
+        elif mimetype == "application/sparql-query":
+            try:
+                params["query"] = request.get_data(cache=False).decode("utf-8")
+            except UnicodeDecodeError:
+                raise ApiError(400, "bad_encoding", "問い合わせは UTF-8 で送ってください。",
+                               "Send the query as UTF-8.") from None
+        elif mimetype == "application/sparql-update":
+            params["update"] = "(body)"
+        else:
+            raise ApiError(415, "unsupported_media_type",
+                           "POST の Content-Type は application/sparql-query か application/x-www-form-urlencoded にしてください。",
+                           "POST with Content-Type application/sparql-query or application/x-www-form-urlencoded.",
+                           accepted=["application/sparql-query", "application/x-www-form-urlencoded"])
+    if params["update"] is not None:
+        raise ApiError(403, "read_only", "この公開エンドポイントは読み取り専用です。更新（SPARQL Update）はできません。",
+                       "This public endpoint is read-only: SPARQL Update is not accepted.")
+    return params
+
+
+def _timeout(limit: float) -> float:
+    raw = request.values.get("timeout")
+    if raw is None or raw == "":
+        return limit
+    try:
+        asked = float(raw)
+    except ValueError:
+        asked = -1
+    if not asked > 0:
+        raise ApiError(400, "bad_timeout", "timeout は正の秒数で指定してください。",
+                       "timeout must be a positive number of seconds.")
+    return min(asked, limit)  # a client may only lower the server's limit
+
+
+def _formats() -> tuple[Format | None, Format | None]:
+    """(results format, graph format) wanted: ?format= overrides Accept."""
+    name = request.values.get("format")
+    if name:
+        results, graph = by_name(name, RESULT_FORMATS), by_name(name, GRAPH_FORMATS)
+        if results is None and graph is None:
+            raise ApiError(400, "unknown_format", f"format={name} には対応していません。",
+                           f"format={name} is not supported.", offered=[*RESULT_FORMATS, *GRAPH_FORMATS])
+        return results, graph
+    accept = request.headers.get("Accept")
+    return negotiate(accept, RESULT_FORMATS, "json"), negotiate(accept, GRAPH_FORMATS, "ttl")
+
+
+def _not_acceptable(kind: str) -> ApiError:
+    offered = RESULT_FORMATS if kind in ("solutions", "boolean") else GRAPH_FORMATS
+    types = [f.media_type for f in offered.values()]
+    return ApiError(406, "not_acceptable", "要求された形式では返せません。次のいずれかを指定してください: " + ", ".join(types),
+                    "None of the requested formats can be produced; ask for one of: " + ", ".join(types),
+                    offered=types, formats=list(offered))
+
+
+@bp.route("/sparql", methods=["GET", "HEAD", "POST", "OPTIONS"])
+def endpoint():
+    if request.method == "OPTIONS":
+        return preflight(METHODS)
+    params = _protocol_parameters()
+    if params["query"] is None:
+        if request.method == "POST":
+            raise ApiError(400, "missing_query", "問い合わせ（query）がありません。", "No query was given.")
+        return _describe_or_ui()
+    if not params["query"].strip():
+        raise ApiError(400, "missing_query", "問い合わせ（query）が空です。", "The query is empty.")
+    config = current_app.config["KOUIKI"]
+    timeout = _timeout(config.query_timeout)
+    results_format, graph_format = _formats()
+    build, info = current()
+    etag = etag_for(info, params["query"], results_format.name if results_format else "-",
+                    graph_format.name if graph_format else "-", "\t".join(params["default"]),
+                    "\t".join(params["named"]), str(config.row_limit))
+    if not_modified(etag):
+        return add_cors(Response(status=304, headers={"ETag": etag, "Vary": "Accept"}), METHODS)
+    query_request = QueryRequest(
+        build_dir=str(build), query=params["query"],
+        results_format=results_format.name if results_format else None,
+        graph_format=graph_format.name if graph_format else None,
+        row_limit=config.row_limit, default_graph_uris=tuple(params["default"]), named_graph_uris=tuple(params["named"]))
+    try:
+        answer = pool().run(query_request, timeout)
+    except QueryTimeout:
+        raise ApiError(503, "query_timeout", f"問い合わせが制限時間（{timeout:g} 秒）を超えたため中止しました。",
+                       f"The query was cancelled after its time limit of {timeout:g} s.",
+                       {"Retry-After": "10"}, limit_seconds=timeout) from None
+    except PoolBusy:
+        raise ApiError(503, "busy", "混み合っています。しばらくしてからもう一度お試しください。",
+                       "The server is busy; try again shortly.", {"Retry-After": "5"}) from None
+    except QueryFailed as err:
+        if err.kind == "syntax":
+            raise ApiError(400, "query_syntax",
+                           f"SPARQL の構文エラーです（{err.line}行 {err.column}列）。" if err.line else "SPARQL の構文エラーです。",
+                           f"SPARQL syntax error at line {err.line}, column {err.column}." if err.line else "SPARQL syntax error.",
+                           line=err.line, column=err.column, detail=err.message) from None
+        if err.kind == "forbidden":
+            raise ApiError(403, "service_not_allowed",
+                           "SERVICE による連合問い合わせはこのエンドポイントでは使えません。",
+                           "Federated queries (SERVICE) are not allowed on this endpoint.") from None
+        raise ApiError(400, "query_failed", "問い合わせを実行できませんでした。", "The query could not be evaluated.",
+                       detail=err.message) from None
+    if answer.format is None:
+        raise _not_acceptable(answer.kind)
+    fmt = (RESULT_FORMATS if answer.kind != "graph" else GRAPH_FORMATS)[answer.format]
+    response = Response(answer.body, content_type=fmt.content_type)
+    response.headers.update({
+        "ETag": etag, "Vary": "Accept", "Cache-Control": "public, max-age=60",
+        "X-Kouiki-Row-Limit": str(config.row_limit), "X-Kouiki-Rows": str(answer.rows),
+        "X-Kouiki-Truncated": "true" if answer.truncated else "false",
+    })
+    return add_cors(response, METHODS)
+
+
+def _describe_or_ui():
+    """GET /sparql without a query: the query UI for browsers, the service description for RDF clients."""
+    choice = negotiate(request.headers.get("Accept"), {"html": HTML, **GRAPH_FORMATS}, "ttl")
+    name = request.args.get("format")
+    if name:
+        choice = by_name(name, GRAPH_FORMATS) or (HTML if name == "html" else None)
+    if choice is None:
+        raise _not_acceptable("graph")
+    if choice is HTML:
+        lang = choose_lang()
+        examples = example_queries()
+        ui_config = {
+            "endpoint": url_for("sparql.endpoint"), "prefixesUrl": url_for("sparql.prefixes"),
+            "base": BASE, "prefixes": PREFIXES, "lang": lang,
+            "examples": {ex["name"]: ex["query"] for ex in examples},
+        }
+        response = Response(render_template("sparql.html", lang=lang, examples=examples, ui_config=ui_config))
+        response.headers["Vary"] = "Accept, Accept-Language"
+        response.headers["Content-Language"] = lang
+        return add_cors(response, METHODS)
+    build, info = current()
+    etag = etag_for(info, "service-description", choice.name)
+    if not_modified(etag):
+        return add_cors(Response(status=304, headers={"ETag": etag, "Vary": "Accept"}), METHODS)
+    named = sorted(info.graph_triples.items())
+    turtle = dataset.service_description_turtle(info.triples, named)
+    response = Response(convert_turtle(turtle, choice), content_type=choice.content_type)
+    response.headers.update({"ETag": etag, "Vary": "Accept"})
+    return add_cors(response, METHODS)
+
+
+def example_queries() -> list[dict]:
+    """The example queries of queries/, with their ja/en titles, for the UI."""
+    root = current_app.config["KOUIKI"].root
+    examples = []
+    for path in sorted((root / "queries").glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        header = [line.lstrip("# ").strip() for line in text.splitlines() if line.startswith("#")][:2]
+        examples.append({"name": path.stem, "ja": header[0] if header else path.stem,
+                         "en": header[1] if len(header) > 1 else path.stem, "query": text})
+    return examples
+
+
+@bp.get("/sparql/prefixes")
+def prefixes():
+    """The prefixes the endpoint predeclares, for the editor's completion ({prefix: namespace})."""
+    return add_cors(jsonify(PREFIXES))

@@ -1,0 +1,83 @@
+"""HTTP pieces every read surface shares: the current build, CORS, conditional requests, language."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Response, current_app, request
+
+from .errors import ApiError
+from .store import BuildInfo, current_build
+
+READ_METHODS = "GET, HEAD, OPTIONS"
+EXPOSED_HEADERS = "ETag, Content-Length, X-Kouiki-Row-Limit, X-Kouiki-Truncated, X-Kouiki-Rows"
+
+
+@lru_cache(maxsize=8)
+def _info(build_dir: Path) -> BuildInfo:
+    return BuildInfo.read(build_dir)
+
+
+def current() -> tuple[Path, BuildInfo]:
+    """The build being served now (a rebuild swaps it between two requests)."""
+    build = current_build(current_app.config["KOUIKI"].store_dir)
+    if build is None:
+        raise ApiError(503, "store_missing", "ストアがまだ構築されていません。`kouiki-kg build` を実行してください。",
+                       "The store has not been built yet: run `kouiki-kg build`.", {"Retry-After": "30"})
+    return build, _info(build)
+
+
+def build_file(build: Path, *parts: str) -> Path:
+    """A file the build must contain; a build made by older code may lack it."""
+    path = build.joinpath(*parts)
+    if not path.is_file():
+        raise ApiError(503, "store_outdated", "ストアが古い形式です。`kouiki-kg build` を実行してください。",
+                       "The store was built by an older version: run `kouiki-kg build`.", {"Retry-After": "30"})
+    return path
+
+
+def add_cors(response: Response, methods: str = READ_METHODS) -> Response:
+    """Anyone may read from any origin: the data is open and nothing here uses cookies."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = methods
+        response.headers["Access-Control-Allow-Headers"] = "Accept, Accept-Language, Content-Type, If-None-Match"
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def preflight(methods: str = READ_METHODS) -> Response:
+    response = Response(status=204)
+    response.headers["Allow"] = methods
+    return add_cors(response, methods)
+
+
+def etag_for(info: BuildInfo, *parts: str) -> str:
+    """A strong ETag: the same request on the same (immutable) build gives the same bytes."""
+    digest = hashlib.sha256(info.content_hash.encode())
+    for part in parts:
+        digest.update(b"\0" + part.encode("utf-8"))
+    return '"' + digest.hexdigest()[:32] + '"'
+
+
+def not_modified(etag: str) -> bool:
+    header = request.headers.get("If-None-Match", "")
+    if not header:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return "*" in tags or etag in tags
+
+
+LANGS = ("ja", "en")
+
+
+def choose_lang() -> str:
+    """?lang= first, then Accept-Language, then Japanese."""
+    asked = request.args.get("lang", "")
+    if asked in LANGS:
+        return asked
+    best = request.accept_languages.best_match(LANGS)
+    return best or "ja"
