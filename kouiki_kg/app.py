@@ -10,7 +10,7 @@ from . import errors
 from .config import Config
 from .i18n import translate
 from .namespaces import BASE
-from .web import choose_lang
+from .web import READ_BLUEPRINTS, add_cors, choose_lang
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -24,6 +24,13 @@ def create_app(config: Config | None = None) -> Flask:
     for module in (health, sparql, dataset, openapi):
         app.register_blueprint(module.bp)
     errors.register(app)
+
+    @app.after_request
+    def cors_on_read_routes(response):
+        """Errors from read routes carry CORS too, so browser clients can read them."""
+        if request.blueprint in READ_BLUEPRINTS and "Access-Control-Allow-Origin" not in response.headers:
+            add_cors(response)
+        return response
 
     @app.context_processor
     def ui_helpers():

@@ -12,6 +12,7 @@ from .errors import ApiError
 from .store import BuildInfo, current_build
 
 READ_METHODS = "GET, HEAD, OPTIONS"
+READ_BLUEPRINTS = {"sparql", "dataset", "health", "openapi"}  # open to every origin (no credentials anywhere)
 EXPOSED_HEADERS = "ETag, Content-Length, X-Kouiki-Row-Limit, X-Kouiki-Truncated, X-Kouiki-Rows"
 
 

@@ -99,10 +99,12 @@ def test_updates_are_refused(server):
     assert not get(server, "ASK { <urn:a> <urn:b> <urn:c> }").json()["boolean"]
 
 
-def test_cors_on_answers(server):
+def test_cors_on_answers_and_errors(server):
     response = get(server, "ASK {}", headers={"Origin": "https://portal.example"})
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "ETag" in response.headers["Access-Control-Expose-Headers"]
+    error = get(server, "SELECT WHERE", headers={"Origin": "https://portal.example"})
+    assert error.status_code == 400 and error.headers["Access-Control-Allow-Origin"] == "*"
 
 
 # --- Formats -----------------------------------------------------------------------------------
