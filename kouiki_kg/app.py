@@ -19,9 +19,10 @@ def create_app(config: Config | None = None) -> Flask:
     app.json.ensure_ascii = False  # Japanese stays readable in JSON answers
     app.json.sort_keys = False
 
-    from .views import dataset, health, openapi, sparql
+    from .views import dataset, health, home, openapi, resources, sparql
 
-    for module in (health, sparql, dataset, openapi):
+    # resources last: its catch-all path answers only what no other view does
+    for module in (health, sparql, dataset, openapi, home, resources):
         app.register_blueprint(module.bp)
     errors.register(app)
 

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import __version__, dataset
+from . import __version__, dataset, search
 from .config import Config
 from .project import InputFile, content_hash, input_files
 from .store import BuildInfo, current_build, swap_current, write_build
@@ -19,7 +19,7 @@ from .validation import RdfSyntaxError, Report, load_files, locate, validate_gra
 
 KEEP_BUILDS = 2  # the current build and the one before it
 # The code that decides what a build contains: a change to it must rebuild the store too.
-BUILD_CODE = ("build.py", "dataset.py", "project.py", "store.py")
+BUILD_CODE = ("build.py", "dataset.py", "project.py", "search.py", "store.py")
 
 
 def _builder_fingerprint() -> str:
@@ -96,8 +96,10 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
             (staging / dataset.DESCRIPTION_FILE).write_text(turtle, encoding="utf-8")  # served at /dataset
             return dataset.DESCRIPTION_GRAPH, turtle
 
-        graph_triples = write_build(staging, [(f.path, f.graph) for f in files], describe=describe,
-                                    dumps={name: spec[0] for name, spec in dataset.DUMPS.items()})
+        graph_triples = write_build(
+            staging, [(f.path, f.graph) for f in files], describe=describe,
+            dumps={name: spec[0] for name, spec in dataset.DUMPS.items()},
+            index=lambda query: search.build_index(query, staging / search.INDEX_FILE))
         info = BuildInfo(content_hash=digest, triples=sum(graph_triples.values()), graphs=len(graph_triples),
                          built_at=built_at, version=__version__, graph_triples=graph_triples)
         info.write(staging)

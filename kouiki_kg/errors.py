@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 
@@ -18,9 +18,24 @@ class ApiError(Exception):
         return error_response(self.status, self.code, self.ja, self.en, self.headers, **self.extra)
 
 
+def wants_html() -> bool:
+    """A browser (HTML preferred to JSON) gets an error page; everything else gets JSON."""
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html" and request.accept_mimetypes["text/html"] > request.accept_mimetypes["application/json"]
+
+
 def error_response(status: int, code: str, ja: str, en: str, headers: dict | None = None, **extra) -> Response:
-    response = jsonify({"error": code, "status": status, "message": {"ja": ja, "en": en}, **extra})
-    response.status_code = status
+    if wants_html():
+        from .web import choose_lang
+
+        lang = choose_lang()
+        response = Response(render_template("error.html", lang=lang, status=status, code=code,
+                                            message={"ja": ja, "en": en}[lang], other={"ja": en, "en": ja}[lang]),
+                            status=status, content_type="text/html; charset=utf-8")
+        response.headers["Vary"] = "Accept, Accept-Language"
+    else:
+        response = jsonify({"error": code, "status": status, "message": {"ja": ja, "en": en}, **extra})
+        response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     for name, value in (headers or {}).items():
         response.headers[name] = value

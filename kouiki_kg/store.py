@@ -71,8 +71,36 @@ class GraphStore:
         """Run a SPARQL query; the default graph is the union of all graphs unless told otherwise."""
         return self._store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=union_default_graph)
 
+    def query_with(self, sparql: str, **terms):
+        """A query with `$name$` placeholders filled by RDF terms.
+
+        The terms are pyoxigraph objects (a NamedNode has validated its IRI), written in their
+        N-Triples form, so nothing a client sends can change the query's structure.
+        """
+        for name, term in terms.items():
+            if not isinstance(term, (ox.NamedNode, ox.Literal)):
+                raise TypeError(f"{name}: expected a NamedNode or Literal")
+            sparql = sparql.replace(f"${name}$", str(term))
+        return self._store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True)
+
     def quads(self):
         return self._store.quads_for_pattern(None, None, None, None)
+
+    def triples(self, subject=None, predicate=None, obj=None) -> list[ox.Triple]:
+        """Distinct triples matching a pattern, across all named graphs."""
+        seen: dict[ox.Triple, None] = {}
+        for quad in self._store.quads_for_pattern(subject, predicate, obj, None):
+            seen.setdefault(quad.triple, None)
+        return list(seen)
+
+    def iter_quads(self, subject=None, predicate=None, obj=None, graph=None):
+        return self._store.quads_for_pattern(subject, predicate, obj, graph)
+
+    def has_subject(self, node) -> bool:
+        return next(iter(self._store.quads_for_pattern(node, None, None, None)), None) is not None
+
+    def is_graph(self, node) -> bool:
+        return next(iter(self._store.quads_for_pattern(None, None, None, node)), None) is not None
 
     def dump(self, output, fmt: ox.RdfFormat) -> None:
         self._store.dump(output, format=fmt)
@@ -83,12 +111,14 @@ DUMP_FORMATS = {"nq": ox.RdfFormat.N_QUADS, "ttl": ox.RdfFormat.TURTLE, "jsonld"
 
 def write_build(build_dir: Path, graphs: list[tuple[Path, str]],
                 describe: Callable[[Callable[[str], object], int], tuple[str, str]] | None = None,
-                dumps: dict[str, str] | None = None) -> dict[str, int]:
+                dumps: dict[str, str] | None = None,
+                index: Callable[[Callable[[str], object]], None] | None = None) -> dict[str, int]:
     """Load each (Turtle file, graph IRI) into a new store under build_dir.
 
     `describe(query, triples)` returns (graph IRI, Turtle) of the dataset description, made
     from the loaded store's statistics and loaded beside it. `dumps` maps a format short name
-    to a file name under build_dir/dumps/. Returns triples per named graph.
+    to a file name under build_dir/dumps/. `index(query)` makes whatever lookup files the
+    site needs from the finished store. Returns triples per named graph.
     """
     store = ox.Store(str(build_dir / "oxigraph"))
     for path, graph in graphs:
@@ -100,6 +130,8 @@ def write_build(build_dir: Path, graphs: list[tuple[Path, str]],
     store.flush()
     counts = {row["g"].value: int(row["n"].value) for row in store.query(
         "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
+    if index is not None:
+        index(lambda sparql: store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True))
     if dumps:
         (build_dir / "dumps").mkdir()
         for name, file_name in dumps.items():

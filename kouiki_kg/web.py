@@ -3,22 +3,40 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from functools import lru_cache
 from pathlib import Path
 
 from flask import Response, current_app, request
 
 from .errors import ApiError
-from .store import BuildInfo, current_build
+from .store import BuildInfo, GraphStore, current_build
 
 READ_METHODS = "GET, HEAD, OPTIONS"
-READ_BLUEPRINTS = {"sparql", "dataset", "health", "openapi"}  # open to every origin (no credentials anywhere)
+READ_BLUEPRINTS = {"sparql", "dataset", "health", "openapi", "home", "resources"}  # open to every origin (no credentials anywhere)
 EXPOSED_HEADERS = "ETag, Content-Length, X-Kouiki-Row-Limit, X-Kouiki-Truncated, X-Kouiki-Rows"
 
 
 @lru_cache(maxsize=8)
 def _info(build_dir: Path) -> BuildInfo:
     return BuildInfo.read(build_dir)
+
+
+_readers: dict[Path, "Reader"] = {}
+_readers_lock = threading.Lock()
+
+
+def reader() -> "Reader":
+    """A resource reader over the build being served (opened read-only once per build)."""
+    from .resources import Reader
+
+    build, _ = current()
+    with _readers_lock:
+        found = _readers.get(build)
+        if found is None:
+            _readers.clear()  # the previous build may be pruned soon: let its store go
+            found = _readers[build] = Reader(GraphStore(build))
+        return found
 
 
 def current() -> tuple[Path, BuildInfo]:

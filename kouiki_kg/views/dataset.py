@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import rdflib
-from flask import Blueprint, Response, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, render_template, request, send_file
 
 from .. import dataset
 from ..errors import ApiError
@@ -16,12 +16,6 @@ HTML = Format("html", "text/html", "html")
 DESCRIPTION_FORMATS = {"html": HTML, "ttl": GRAPH_FORMATS["ttl"], "jsonld": GRAPH_FORMATS["jsonld"],
                        "nt": GRAPH_FORMATS["nt"], "rdfxml": GRAPH_FORMATS["rdfxml"]}
 DUMP_FILES = {spec[0]: name for name, spec in dataset.DUMPS.items()}
-
-
-@bp.route("/", methods=["GET", "HEAD"])
-def index():
-    """Until the home page exists, the front door is the query UI."""
-    return redirect(url_for("sparql.endpoint"), code=302)
 
 
 @bp.route("/.well-known/void", methods=["GET", "HEAD", "OPTIONS"])

@@ -23,6 +23,9 @@ def _results_content() -> dict:
     return content
 
 
+LANG = {"name": "lang", "in": "query", "schema": {"enum": ["ja", "en"]},
+        "description": "Page language (else Accept-Language, else Japanese)."}
+
 QUERY_PARAMETERS = [
     {"name": "query", "in": "query", "schema": {"type": "string"}, "description": "SPARQL 1.1 query."},
     {"name": "default-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string"}},
@@ -102,8 +105,39 @@ def document() -> dict:
                 "503": _error("Store not built.")}}},
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {
                 "description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
-            "/": {"get": {"summary": "Front door (redirects to the query UI)", "responses": {
-                "302": {"description": "Redirect to /sparql."}}}},
+            "/": {"get": {"summary": "Home page (HTML)", "parameters": [LANG], "responses": {
+                "200": {"description": "The home page.", "content": {"text/html": {"schema": {"type": "string"}}}},
+                "304": {"description": "Not modified."}, "503": _error("Store not built.")}}},
+            "/search": {"get": {"summary": "Search titles, names and source passages (substring, Japanese-aware)",
+                                "parameters": [{"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}},
+                                               {"name": "format", "in": "query", "schema": {"enum": ["json"]}}, LANG],
+                                "responses": {"200": {"description": "Results.", "content": {
+                                    "text/html": {"schema": {"type": "string"}},
+                                    "application/json": {"schema": {"type": "object"}}}},
+                                    "304": {"description": "Not modified."}, "400": _error("Query too long."),
+                                    "503": _error("Store not built.")}}},
+            "/robots.txt": {"get": {"summary": "Robots rules", "responses": {"200": {
+                "description": "robots.txt", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/sitemap.xml": {"get": {"summary": "Every page, for crawlers", "responses": {
+                "200": {"description": "Sitemap", "content": {"application/xml": {"schema": {"type": "string"}}}},
+                "304": {"description": "Not modified."}, "503": _error("Store not built.")}}},
+            "/{path}": {
+                "get": {"summary": "Dereference an IRI we mint (id/…, concept/…, source/…, graph/…, ontology, shapes)",
+                        "description": "HTML by default; Turtle, N-Triples, JSON-LD or RDF/XML by Accept, by a .ttl, .nt, "
+                                       ".jsonld, .rdf or .html extension, or by ?format=.",
+                        "parameters": [
+                            {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}},
+                            {"name": "format", "in": "query", "schema": {"enum": ["html", "ttl", "nt", "jsonld", "rdfxml"]}},
+                            {"name": "incoming", "in": "query", "schema": {"type": "integer", "minimum": 1},
+                             "description": "Page of incoming links."}, LANG],
+                        "responses": {"200": {"description": "The resource.", "content": {
+                            "text/html": {"schema": {"type": "string"}}, **rdf_content}},
+                            "304": {"description": "Not modified."}, "400": _error("Unknown format."),
+                            "404": _error("No such resource."), "406": _error("Unacceptable format."),
+                            "503": _error("Store not built.")}},
+                "options": {"summary": "CORS preflight", "parameters": [
+                    {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {"204": {"description": "Allowed methods."}}}},
         },
         "components": {"schemas": {
             "Error": {"type": "object", "required": ["error", "status", "message"], "properties": {

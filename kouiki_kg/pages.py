@@ -1,0 +1,408 @@
+"""The data each kind of HTML page shows. Every page query lives here, in one place.
+
+Each function takes a Reader, the resource IRI and the page language, and returns plain
+data (Nodes, strings, lists) for its template. Texts come in the page language, falling
+back to Japanese, then English.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import pyoxigraph as ox
+
+from .namespaces import CONCEPT, GRAPH, KK, ONTOLOGY, PREFIXES
+from .resources import Node, Reader, compact, pick
+
+ROLE = CONCEPT + "role/"
+
+# Parts of an initiative whose passages, themes and documents belong to it.
+PARTS = ("(kk:hasComponent|kk:hasEvaluation|kk:hasFutureDirection|kk:hasDirection|kk:hasDirection/kk:hasItem"
+         "|kk:backgroundEvent|kk:hasComponent/kk:hasFeature|kk:hasComponent/kk:hasChallenge|prov:generated"
+         "|kk:basedOn|kk:targetGrouping|kk:setUp)")
+
+
+def texts(reader: Reader, subject, predicate: str, lang: str) -> str | None:
+    """One literal in the page language (or the best fallback)."""
+    values = {}
+    for t in reader.store.triples(subject, ox.NamedNode(predicate)):
+        if isinstance(t.object, ox.Literal):
+            values.setdefault(t.object.language or "", t.object.value)
+    return pick(values, lang) if values else None
+
+
+def all_texts(reader: Reader, subject, predicate: str) -> list[Node]:
+    return [Node(t.object) for t in reader.store.triples(subject, ox.NamedNode(predicate))
+            if isinstance(t.object, ox.Literal)]
+
+
+def objects(reader: Reader, subject, predicate: str, lang: str) -> list[Node]:
+    terms = [t.object for t in reader.store.triples(subject, ox.NamedNode(predicate))]
+    return sorted(reader.nodes(terms, lang), key=lambda n: n.text)
+
+
+def P(name: str) -> str:
+    prefix, local = name.split(":", 1)
+    return PREFIXES[prefix] + local
+
+
+# --- shared pieces ---------------------------------------------------------------------------------
+
+def initiatives_by_role(reader: Reader, agent: ox.NamedNode, lang: str) -> list[dict]:
+    """Initiatives an agent takes part in, grouped by role: directly, in an activity, as a named
+    member of a grouping that takes part, or as secretariat of a council an initiative set up."""
+    rows = reader.select("""
+        SELECT DISTINCT ?role ?initiative ?via WHERE {
+          ?initiative a kk:Initiative .
+          { ?initiative prov:qualifiedAssociation [ prov:agent $agent$ ; prov:hadRole ?role ] }
+          UNION { ?initiative kk:hasComponent ?via . ?via prov:qualifiedAssociation [ prov:agent $agent$ ; prov:hadRole ?role ] }
+          UNION { ?initiative prov:qualifiedAssociation [ prov:agent ?via ; prov:hadRole ?r ] . ?via foaf:member $agent$ .
+                  BIND (<https://w3id.org/kouiki/concept/role/member> AS ?role) }
+          UNION { ?initiative kk:setUp ?via . ?via kk:hasSecretariat $agent$ .
+                  BIND (<https://w3id.org/kouiki/concept/role/secretariat> AS ?role) }
+        } ORDER BY ?role ?initiative""", lang, agent=agent)
+    groups: OrderedDict[str, dict] = OrderedDict()
+    for row in rows:
+        group = groups.setdefault(row["role"].value, {"role": row["role"], "initiatives": []})
+        group["initiatives"].append({"initiative": row["initiative"], "via": row.get("via")})
+    return list(groups.values())
+
+
+def map_points(reader: Reader, bodies: list[ox.NamedNode], lang: str) -> list[dict]:
+    """Coordinates of local governments (a grouping contributes its named members)."""
+    points = []
+    for body in dict.fromkeys(bodies):
+        members = [t.object for t in reader.store.triples(body, ox.NamedNode(P("foaf:member")))] or [body]
+        for member in members:
+            lat = reader.store.triples(member, ox.NamedNode(P("geo:lat")))
+            long = reader.store.triples(member, ox.NamedNode(P("geo:long")))
+            if lat and long:
+                points.append({"node": reader.node(member, lang), "lat": float(lat[0].object.value),
+                               "long": float(long[0].object.value)})
+    return list({p["node"].iri: p for p in points}.values())
+
+
+def prefecture_points(reader: Reader, lang: str) -> list[dict]:
+    rows = reader.select("SELECT ?p ?lat ?long WHERE { ?p a kk:Prefecture ; geo:lat ?lat ; geo:long ?long }", lang)
+    return [{"node": r["p"], "lat": float(r["lat"].value), "long": float(r["long"].value)} for r in rows]
+
+
+def passages(reader: Reader, subject: ox.NamedNode, lang: str, parts: bool = True) -> list[dict]:
+    """The source passages cited by a resource (and its parts), in document order."""
+    path = f"kk:sourcePassage|{PARTS}/kk:sourcePassage" if parts else "kk:sourcePassage"
+    rows = reader.select(f"""
+        SELECT DISTINCT ?passage ?text ?start ?end ?document ?file WHERE {{
+          $s$ {path} ?passage .
+          ?passage prov:value ?text ; kk:startLine ?start ; kk:endLine ?end ; dct:isPartOf ?document .
+          ?document kk:fileName ?file }} ORDER BY ?file ?start""", lang, s=subject)
+    return [{"passage": r["passage"], "text": r["text"].value, "start": int(r["start"].value),
+             "end": int(r["end"].value), "document": r["document"], "file": r["file"].value} for r in rows]
+
+
+# --- initiative ------------------------------------------------------------------------------------
+
+def initiative(reader: Reader, iri: str, lang: str) -> dict:
+    s = ox.NamedNode(iri)
+    associations = reader.select("""
+        SELECT ?agent ?role ?where WHERE {
+          { $s$ prov:qualifiedAssociation ?a BIND ($s$ AS ?where) }
+          UNION { $s$ kk:hasComponent ?where . ?where prov:qualifiedAssociation ?a }
+          ?a prov:agent ?agent ; prov:hadRole ?role }
+        ORDER BY ?role ?agent""", lang, s=s)
+    role_order = {ROLE + r: i for i, r in enumerate(("lead", "partner", "secretariat", "lecturer", "external-expert", "member"))}
+    associations.sort(key=lambda a: role_order.get(a["role"].value, 99))
+    components = []
+    for row in reader.select("""SELECT ?c ?ord WHERE { $s$ kk:hasComponent ?c OPTIONAL { ?c kk:ordinal ?ord } }
+                                ORDER BY ?ord ?c""", lang, s=s):
+        c = row["c"].term
+        components.append({
+            "node": row["c"], "ordinal": row.get("ord").value if row.get("ord") else None,
+            "description": texts(reader, c, P("dct:description"), lang),
+            "types": objects(reader, c, P("kk:activityType"), lang),
+            "themes": objects(reader, c, P("dct:subject"), lang),
+            "topics": all_texts(reader, c, P("kk:topic")), "survey_items": all_texts(reader, c, P("kk:surveyItem")),
+            "audience": all_texts(reader, c, P("kk:targetAudience")),
+            "agents": objects(reader, c, P("prov:wasAssociatedWith"), lang),
+            "features": [texts(reader, f.term, P("dct:description"), lang) for f in objects(reader, c, P("kk:hasFeature"), lang)],
+            "challenges": [texts(reader, f.term, P("dct:description"), lang) for f in objects(reader, c, P("kk:hasChallenge"), lang)],
+        })
+    meetings = [{"node": r["m"], "body": r["body"], "date": (r.get("date") or r.get("fy")),
+                 "fiscal": "fy" in r and "date" not in r,
+                 "description": texts(reader, r["m"].term, P("dct:description"), lang)}
+                for r in reader.select("""
+        SELECT ?m ?body ?date ?fy WHERE { $s$ kk:backgroundEvent ?m . ?m kk:meetingOf ?body
+          OPTIONAL { ?m dct:date ?date } OPTIONAL { ?m kk:fiscalYear ?fy }
+          BIND (COALESCE(STR(?date), CONCAT(STR(?fy), "-04")) AS ?key) } ORDER BY ?key""", lang, s=s)]
+    documents = reader.select("""
+        SELECT DISTINCT ?doc ?kind ?created ?relation WHERE {
+          { $s$ (kk:hasComponent|kk:backgroundEvent)?/prov:generated ?doc BIND ("generated" AS ?relation) }
+          UNION { $s$ (kk:hasComponent|kk:hasFutureDirection)?/kk:basedOn ?doc BIND ("used" AS ?relation) }
+          ?doc a ?kind . ?kind rdfs:subClassOf kk:Document . OPTIONAL { ?doc dct:created ?created } }
+        ORDER BY ?relation ?doc""", lang, s=s)
+    evaluation = None
+    for row in reader.select("SELECT ?e WHERE { $s$ kk:hasEvaluation ?e }", lang, s=s):
+        evaluation = {"node": row["e"], "text": texts(reader, row["e"].term, P("dct:description"), lang),
+                      "audiences": objects(reader, row["e"].term, P("kk:usefulFor"), lang)}
+    futures = [{"node": r["f"], "text": texts(reader, r["f"].term, P("dct:description"), lang), "horizon": r.get("h")}
+               for r in reader.select("""SELECT ?f ?ord ?h WHERE { $s$ kk:hasFutureDirection ?f
+                   OPTIONAL { ?f kk:ordinal ?ord } OPTIONAL { ?f kk:timeHorizon ?h } } ORDER BY ?ord""", lang, s=s)]
+    directions = []
+    for row in reader.select("SELECT ?d ?ord WHERE { $s$ kk:hasDirection ?d OPTIONAL { ?d kk:ordinal ?ord } } ORDER BY ?ord",
+                             lang, s=s):
+        items = reader.select("""SELECT ?i ?ord WHERE { $d$ kk:hasItem ?i OPTIONAL { ?i kk:ordinal ?ord } } ORDER BY ?ord""",
+                              lang, d=row["d"].term)
+        directions.append({"node": row["d"], "items": [{"node": i["i"], "themes": objects(reader, i["i"].term, P("dct:subject"), lang)}
+                                                      for i in items]})
+    groupings = [{"node": g, "members": objects(reader, g.term, P("foaf:member"), lang),
+                  "count": texts(reader, g.term, P("kk:memberCount"), lang)}
+                 for g in objects(reader, s, P("kk:targetGrouping"), lang)]
+    bodies = [a["agent"].term for a in associations if a["agent"].iri] + [g["node"].term for g in groupings]
+    return {
+        "title": texts(reader, s, P("dct:title"), lang),
+        "titles": all_texts(reader, s, P("dct:title")),
+        "description": texts(reader, s, P("dct:description"), lang),
+        "note": texts(reader, s, P("skos:editorialNote"), lang),
+        "fiscal_year": texts(reader, s, P("kk:fiscalYear"), lang),
+        "category": objects(reader, s, P("kk:programmeCategory"), lang),
+        "themes": objects(reader, s, P("dct:subject"), lang),
+        "associations": associations, "components": components, "meetings": meetings,
+        "documents": documents, "evaluation": evaluation, "futures": futures, "directions": directions,
+        "groupings": groupings, "councils": objects(reader, s, P("kk:setUp"), lang),
+        "builds_on": objects(reader, s, P("kk:buildsOn"), lang),
+        "built_upon_by": reader.nodes([t.subject for t in reader.store.triples(None, ox.NamedNode(P("kk:buildsOn")), s)], lang),
+        "sources": objects(reader, s, P("dct:source"), lang),
+        "passages": passages(reader, s, lang),
+        "map_points": map_points(reader, bodies, lang),
+    }
+
+
+# --- local governments and other organisations -----------------------------------------------------
+
+def organisation(reader: Reader, iri: str, lang: str) -> dict:
+    s = ox.NamedNode(iri)
+    roles = initiatives_by_role(reader, s, lang)
+    bodies = [s] + [a["agent"].term for g in roles for i in g["initiatives"]
+                    for a in reader.select("SELECT ?agent WHERE { $i$ prov:wasAssociatedWith ?agent }", lang,
+                                           i=i["initiative"].term)]
+    return {
+        "name": texts(reader, s, P("skos:prefLabel"), lang),
+        "names": all_texts(reader, s, P("skos:prefLabel")),
+        "kana": texts(reader, s, P("kk:nameKana"), lang),
+        "code": texts(reader, s, P("kk:localGovernmentCode"), lang),
+        "types": objects(reader, s, P("rdf:type"), lang),
+        "prefecture": objects(reader, s, P("kk:prefecture"), lang),
+        "parent_city": objects(reader, s, P("kk:parentCity"), lang),
+        "homepage": objects(reader, s, P("foaf:homepage"), lang),
+        "estat": objects(reader, s, P("skos:exactMatch"), lang),
+        "member_of": reader.nodes([t.subject for t in reader.store.triples(None, ox.NamedNode(P("foaf:member")), s)], lang),
+        "members": objects(reader, s, P("foaf:member"), lang),
+        "description": texts(reader, s, P("dct:description"), lang),
+        "comment": texts(reader, s, P("rdfs:comment"), lang),
+        "roles": roles,
+        "passages": passages(reader, s, lang, parts=False),
+        "map_points": map_points(reader, bodies, lang),
+        "highlight": iri,
+    }
+
+
+# --- concepts and schemes ---------------------------------------------------------------------------
+
+def concept(reader: Reader, iri: str, lang: str) -> dict:
+    s = ox.NamedNode(iri)
+    initiatives = reader.select("""
+        SELECT DISTINCT ?i WHERE {
+          ?c skos:broader* $s$ . ?i a kk:Initiative .
+          { ?i (kk:hasComponent|kk:hasDirection/kk:hasItem|kk:hasFutureDirection)? ?part .
+            ?part (dct:subject|kk:activityType) ?c }
+          UNION { ?i kk:programmeCategory ?c }
+          UNION { ?i kk:hasComponent?/prov:qualifiedAssociation/prov:hadRole ?c }
+          UNION { ?i kk:hasEvaluation/kk:usefulFor ?c } } ORDER BY ?i""", lang, s=s)
+    return {
+        "label": texts(reader, s, P("skos:prefLabel"), lang),
+        "labels": all_texts(reader, s, P("skos:prefLabel")),
+        "definition": texts(reader, s, P("skos:definition"), lang),
+        "scheme": objects(reader, s, P("skos:inScheme"), lang),
+        "broader": objects(reader, s, P("skos:broader"), lang),
+        "narrower": objects(reader, s, P("skos:narrower"), lang),
+        "initiatives": [r["i"] for r in initiatives],
+    }
+
+
+def scheme(reader: Reader, iri: str, lang: str) -> dict:
+    s = ox.NamedNode(iri)
+    rows = reader.select("""SELECT ?c ?b WHERE { ?c skos:inScheme $s$ OPTIONAL { ?c skos:broader ?b } }""", lang, s=s)
+    children: dict[str | None, list[Node]] = {}
+    for r in rows:
+        children.setdefault(r["b"].iri if "b" in r else None, []).append(r["c"])
+
+    def tree(parent: str | None) -> list[dict]:
+        return [{"node": n, "children": tree(n.iri)} for n in sorted(children.get(parent, []), key=lambda n: n.text)]
+
+    return {"label": texts(reader, s, P("skos:prefLabel"), lang), "definition": texts(reader, s, P("skos:definition"), lang),
+            "tree": tree(None)}
+
+
+# --- sources -------------------------------------------------------------------------------------------
+
+def source(reader: Reader, iri: str, lang: str) -> dict:
+    s = ox.NamedNode(iri)
+    rows = reader.select("""
+        SELECT ?p ?start ?end ?text WHERE { ?p dct:isPartOf $s$ ; kk:startLine ?start ; kk:endLine ?end ; prov:value ?text }
+        ORDER BY ?start ?end""", lang, s=s)
+    items = []
+    for r in rows:
+        citing = reader.nodes(sorted({t.subject for t in reader.store.triples(None, ox.NamedNode(P("kk:sourcePassage")), r["p"].term)
+                                      if isinstance(t.subject, ox.NamedNode)}, key=lambda t: t.value), lang)
+        items.append({"passage": r["p"], "start": int(r["start"].value), "end": int(r["end"].value),
+                      "text": r["text"].value, "citing": citing})
+    return {"title": texts(reader, s, P("dct:title"), lang), "description": texts(reader, s, P("dct:description"), lang),
+            "files": all_texts(reader, s, P("kk:fileName")), "sha256": texts(reader, s, P("kk:sha256"), lang),
+            "license": objects(reader, s, P("dct:license"), lang), "passages": items}
+
+
+# --- the ontology and the shapes -----------------------------------------------------------------------
+
+def ontology(reader: Reader, lang: str) -> dict:
+    graph = ox.NamedNode(GRAPH + "ontology/kouiki")
+    usage = {r["term"].value: int(r["n"].value) for r in reader.select("""
+        SELECT ?term ?n WHERE { GRAPH <https://w3id.org/kouiki/graph/dataset> {
+          { ?p void:class ?term ; void:entities ?n } UNION { ?p void:property ?term ; void:triples ?n } } }""", lang)}
+
+    def in_graph(subject, predicate):
+        return [q.object for q in reader.store.iter_quads(subject, ox.NamedNode(predicate), None, graph)]
+
+    def term_entry(term: ox.NamedNode) -> dict:
+        def literal(predicate):
+            values = {o.language or "": o.value for o in in_graph(term, predicate) if isinstance(o, ox.Literal)}
+            return values
+        subs = [q.subject for pred in (P("rdfs:subClassOf"), P("rdfs:subPropertyOf"))
+                for q in reader.store.iter_quads(None, ox.NamedNode(pred), term, graph)]
+        return {
+            "node": reader.node(term, lang), "anchor": term.value.split("#", 1)[1],
+            "labels": literal(P("rdfs:label")), "comments": literal(P("rdfs:comment")),
+            "super": reader.nodes(in_graph(term, P("rdfs:subClassOf")) + in_graph(term, P("rdfs:subPropertyOf")), lang),
+            "sub": reader.nodes(subs, lang),
+            "domain": reader.nodes(in_graph(term, P("rdfs:domain")), lang),
+            "range": reader.nodes(in_graph(term, P("rdfs:range")), lang),
+            "inverse": reader.nodes(in_graph(term, P("owl:inverseOf")), lang),
+            "usage": usage.get(term.value, 0),
+        }
+
+    def of_type(cls: str) -> list[dict]:
+        terms = sorted({q.subject for q in reader.store.iter_quads(None, ox.NamedNode(P("rdf:type")), ox.NamedNode(cls), graph)
+                        if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(KK)}, key=lambda t: t.value)
+        return [term_entry(t) for t in terms]
+
+    header = ox.NamedNode(ONTOLOGY)
+    meta = {p: [q.object for q in reader.store.iter_quads(header, ox.NamedNode(P(p)), None, graph)]
+            for p in ("dct:title", "rdfs:comment", "owl:versionInfo", "owl:versionIRI", "dct:license", "dct:created",
+                      "dct:modified", "dct:creator")}
+    return {
+        "title": pick({o.language or "": o.value for o in meta["dct:title"]}, lang),
+        "comment": pick({o.language or "": o.value for o in meta["rdfs:comment"]}, lang),
+        "version": meta["owl:versionInfo"][0].value if meta["owl:versionInfo"] else "",
+        "version_iri": meta["owl:versionIRI"][0].value if meta["owl:versionIRI"] else "",
+        "license": meta["dct:license"][0].value if meta["dct:license"] else "",
+        "created": meta["dct:created"][0].value if meta["dct:created"] else "",
+        "modified": meta["dct:modified"][0].value if meta["dct:modified"] else "",
+        "classes": of_type(P("owl:Class")),
+        "object_properties": of_type(P("owl:ObjectProperty")),
+        "datatype_properties": of_type(P("owl:DatatypeProperty")),
+        "individuals": of_type(P("owl:NamedIndividual")),
+    }
+
+
+CONSTRAINTS = ("minCount", "maxCount", "datatype", "class", "node", "in", "hasValue", "pattern", "languageIn",
+               "uniqueLang", "minInclusive", "maxInclusive", "nodeKind", "qualifiedMinCount", "qualifiedMaxCount")
+
+
+def shapes(reader: Reader, lang: str) -> dict:
+    graph = ox.NamedNode(GRAPH + "shapes/kouiki-shapes")
+    sh = PREFIXES["sh"]
+
+    def values(subject, name):
+        return [q.object for q in reader.store.iter_quads(subject, ox.NamedNode(sh + name), None, graph)]
+
+    def show(term) -> str:
+        if isinstance(term, ox.Literal):
+            return term.value
+        if isinstance(term, ox.BlankNode):  # an RDF list (sh:in, sh:or …) or a path
+            items, node = [], term
+            while node is not None and not (isinstance(node, ox.NamedNode) and node.value.endswith("#nil")):
+                first = [q.object for q in reader.store.iter_quads(node, ox.NamedNode(P("rdf:first")), None, graph)]
+                if not first:
+                    inner = {n: values(node, n) for n in ("inversePath", "alternativePath", "class", "datatype",
+                                                           "languageIn", "path", "minCount", "hasValue")}
+                    parts = [f"{'^' if n == 'inversePath' else ''}{'sh:' + n + ' ' if n not in ('inversePath',) else ''}"
+                             f"{' '.join(show(v) for v in vs)}" for n, vs in inner.items() if vs]
+                    return "[ " + " ; ".join(parts) + " ]"
+                items.append(show(first[0]))
+                rest = [q.object for q in reader.store.iter_quads(node, ox.NamedNode(P("rdf:rest")), None, graph)]
+                node = rest[0] if rest else None
+            return "( " + " ".join(items) + " )"
+        return compact(term.value)
+
+    def message(subject) -> str:
+        return pick({m.language or "": m.value for m in values(subject, "message")}, lang) or ""
+
+    result = []
+    node_shapes = sorted({q.subject for q in reader.store.iter_quads(None, ox.NamedNode(P("rdf:type")),
+                                                                     ox.NamedNode(sh + "NodeShape"), graph)},
+                         key=lambda t: t.value)
+    for shape in node_shapes:
+        labels = {o.language or "": o.value for o in reader.store.iter_quads(shape, ox.NamedNode(P("rdfs:label")), None, graph)
+                  for o in [o.object]}
+        properties = []
+        for prop in values(shape, "property"):
+            constraints = [(name, ", ".join(show(v) for v in values(prop, name))) for name in CONSTRAINTS if values(prop, name)]
+            if values(prop, "qualifiedValueShape"):
+                constraints.append(("qualifiedValueShape", show(values(prop, "qualifiedValueShape")[0])))
+            properties.append({"path": show(values(prop, "path")[0]) if values(prop, "path") else "",
+                               "constraints": constraints, "message": message(prop)})
+        sparql = [{"message": message(c), "select": values(c, "select")[0].value.strip() if values(c, "select") else ""}
+                  for c in values(shape, "sparql")]
+        node_constraints = [(name, ", ".join(show(v) for v in values(shape, name))) for name in ("pattern", "nodeKind", "or")
+                            if values(shape, name)]
+        result.append({
+            "name": compact(shape.value), "anchor": shape.value.split("#", 1)[-1],
+            "label": pick(labels, lang) if labels else compact(shape.value),
+            "targets": [show(t) for n in ("targetClass", "targetObjectsOf", "targetSubjectsOf") for t in values(shape, n)],
+            "constraints": node_constraints, "message": message(shape), "properties": properties, "sparql": sparql,
+        })
+    return {"shapes": result}
+
+
+# --- home ----------------------------------------------------------------------------------------------
+
+def home(reader: Reader, lang: str) -> dict:
+    counts = {r["what"].value: int(r["n"].value) for r in reader.select("""
+        SELECT ?what (COUNT(DISTINCT ?x) AS ?n) WHERE {
+          { ?x a kk:Initiative BIND ("initiatives" AS ?what) }
+          UNION { ?x kk:localGovernmentCode ?c BIND ("local_governments" AS ?what) }
+          UNION { ?x a/rdfs:subClassOf* kk:SourcePassage BIND ("passages" AS ?what) }
+          UNION { ?x a skos:Concept BIND ("concepts" AS ?what) }
+          UNION { ?x a ?org . VALUES ?org { kk:Council kk:WorkingGroup kk:BodyGrouping kk:NationalGovernmentBody }
+                  BIND ("organisations" AS ?what) }
+        } GROUP BY ?what""", lang)}
+    themes = reader.select("""
+        SELECT ?theme (COUNT(DISTINCT ?i) AS ?n) WHERE {
+          <https://w3id.org/kouiki/concept/theme> skos:hasTopConcept ?theme .
+          OPTIONAL { ?c skos:broader* ?theme . ?i a kk:Initiative ;
+                     (kk:hasComponent|kk:hasDirection/kk:hasItem|kk:hasFutureDirection)? ?part . ?part dct:subject ?c }
+        } GROUP BY ?theme ORDER BY DESC(?n) ?theme""", lang)
+    categories = reader.select("""
+        SELECT ?category (COUNT(?i) AS ?n) WHERE { ?category skos:inScheme <https://w3id.org/kouiki/concept/category>
+          OPTIONAL { ?i kk:programmeCategory ?category } } GROUP BY ?category ORDER BY ?category""", lang)
+    prefectures = reader.select("""
+        SELECT ?prefecture (COUNT(DISTINCT ?i) AS ?n) WHERE {
+          ?i a kk:Initiative ; prov:wasAssociatedWith/foaf:member? ?body .
+          { ?body kk:prefecture ?prefecture } UNION { ?body a kk:Prefecture BIND (?body AS ?prefecture) }
+        } GROUP BY ?prefecture ORDER BY ?prefecture""", lang)
+    roles = reader.select("""
+        SELECT ?role (COUNT(*) AS ?n) WHERE { ?a prov:hadRole ?role } GROUP BY ?role ORDER BY DESC(?n)""", lang)
+    initiatives = reader.select("""
+        SELECT ?i ?lead WHERE { ?i a kk:Initiative ;
+          prov:qualifiedAssociation [ prov:hadRole <https://w3id.org/kouiki/concept/role/lead> ; prov:agent ?lead ] }
+        ORDER BY ?i""", lang)
+    return {"counts": counts, "themes": themes, "categories": categories, "prefectures": prefectures,
+            "roles": roles, "initiatives": initiatives}

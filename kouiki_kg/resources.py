@@ -1,0 +1,256 @@
+"""What a resource page or an RDF description shows, read from the store.
+
+The same reading feeds every format: `describe()` gives the triples for Turtle, JSON-LD…;
+`page()` gives the HTML templates their data. Lookups are bounded by the resource (its own
+triples, the closure over its blank nodes, labels of what it points to); incoming links are
+counted up to a cap and paged, so a page never walks the whole store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from .namespaces import BASE, KK, ONTOLOGY, PREFIXES, SHAPES
+from .store import GraphStore
+
+RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
+LABEL_PROPERTIES = [ox.NamedNode(PREFIXES[p] + n) for p, n in (
+    ("skos", "prefLabel"), ("dct", "title"), ("rdfs", "label"), ("foaf", "name"))]
+INCOMING_CAP = 10_000  # incoming links counted at most; more shows as "10,000+"
+PER_PAGE = 50
+
+
+def compact(iri: str) -> str:
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(iri) > len(ns):
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
+def local_path(iri: str) -> str | None:
+    """Our IRIs as paths on this server; None for anything outside the canonical base."""
+    return "/" + iri[len(BASE):] if iri.startswith(BASE) else None
+
+
+@dataclass
+class Node:
+    """One RDF term, ready to show: its label and where a link to it should go."""
+
+    term: object
+    label: str | None = None
+    children: list = field(default_factory=list)  # for a blank node: its own (property, values) rows
+
+    @property
+    def is_literal(self) -> bool:
+        return isinstance(self.term, ox.Literal)
+
+    @property
+    def is_blank(self) -> bool:
+        return isinstance(self.term, ox.BlankNode)
+
+    @property
+    def value(self) -> str:
+        return self.term.value
+
+    @property
+    def lang(self) -> str | None:
+        return self.term.language if self.is_literal else None
+
+    @property
+    def datatype(self) -> str | None:
+        if self.is_literal and not self.term.language:
+            dt = self.term.datatype.value
+            return None if dt == PREFIXES["xsd"] + "string" else compact(dt)
+        return None
+
+    @property
+    def href(self) -> str | None:
+        """Our IRIs link to this server (a hash IRI to its document and anchor); others as they are."""
+        if self.is_literal or self.is_blank:
+            return None
+        local = local_path(self.term.value)
+        if local is not None:
+            return local
+        return self.term.value if self.term.value.startswith(("http://", "https://")) else None
+
+    @property
+    def text(self) -> str:
+        if self.is_literal:
+            return self.term.value
+        if self.label:
+            return self.label
+        return compact(self.term.value) if not self.is_blank else "…"
+
+    @property
+    def iri(self) -> str | None:
+        return None if self.is_literal or self.is_blank else self.term.value
+
+
+def pick(values: dict[str, str], lang: str) -> str | None:
+    """The best text for a language: asked, then ja, then en, then untagged, then any."""
+    for candidate in (lang, "ja", "en", ""):
+        if candidate in values:
+            return values[candidate]
+    return next(iter(values.values()), None)
+
+
+class Reader:
+    """Resource-level reading of one build."""
+
+    def __init__(self, store: GraphStore):
+        self.store = store
+        self._label_cache: dict[tuple[str, str], str | None] = {}
+
+    # --- labels --------------------------------------------------------------------------------
+
+    def labels(self, terms, lang: str) -> dict[str, str]:
+        """Labels for IRIs, in the best language available (one store look-up per IRI, cached)."""
+        out = {}
+        for term in terms:
+            if not isinstance(term, ox.NamedNode):
+                continue
+            key = (term.value, lang)
+            if key not in self._label_cache:
+                found: dict[str, dict[str, str]] = {}
+                for prop in LABEL_PROPERTIES:
+                    for quad in self.store.iter_quads(term, prop, None):
+                        found.setdefault(prop.value, {})[quad.object.language or ""] = quad.object.value
+                    if prop.value in found:
+                        break  # the first label property present wins
+                label = pick(next(iter(found.values())), lang) if found else None
+                if len(self._label_cache) > 100_000:
+                    self._label_cache.clear()
+                self._label_cache[key] = label
+            if self._label_cache[key] is not None:
+                out[term.value] = self._label_cache[key]
+        return out
+
+    def node(self, term, lang: str) -> Node:
+        return Node(term, self.labels([term], lang).get(getattr(term, "value", None)))
+
+    def nodes(self, terms, lang: str) -> list[Node]:
+        labels = self.labels(terms, lang)
+        return [Node(t, labels.get(t.value) if isinstance(t, ox.NamedNode) else None) for t in terms]
+
+    # --- existence and kind --------------------------------------------------------------------
+
+    def exists(self, iri: str) -> bool:
+        node = ox.NamedNode(iri)
+        return self.store.has_subject(node) or self.store.is_graph(node)
+
+    def types(self, iri: str) -> list[str]:
+        return [t.object.value for t in self.store.triples(ox.NamedNode(iri), RDF_TYPE, None)]
+
+    def kind(self, iri: str) -> str:
+        """Which page template shows this resource."""
+        if iri == ONTOLOGY:
+            return "ontology"
+        if iri == SHAPES:
+            return "shapes"
+        rows = self.store.query_with(
+            "SELECT DISTINCT ?c WHERE { $s$ a/rdfs:subClassOf* ?c }", s=ox.NamedNode(iri))
+        classes = {row["c"].value for row in rows}
+        for cls, kind in (
+            (KK + "Initiative", "initiative"), (KK + "LocalGovernment", "local_government"),
+            (KK + "SourceDocument", "source"), (PREFIXES["skos"] + "ConceptScheme", "scheme"),
+            (PREFIXES["skos"] + "Concept", "concept"), (KK + "BodyGrouping", "organisation"),
+            (KK + "ExpertGroup", "organisation"), (PREFIXES["org"] + "Organization", "organisation"),
+            (KK + "NationalGovernmentBody", "organisation"), (PREFIXES["org"] + "OrganizationalUnit", "organisation"),
+        ):
+            if cls in classes:
+                return kind
+        if not self.store.has_subject(ox.NamedNode(iri)) and self.store.is_graph(ox.NamedNode(iri)):
+            return "graph"
+        return "resource"
+
+    # --- RDF descriptions ----------------------------------------------------------------------
+
+    def describe(self, iri: str) -> list[ox.Triple]:
+        """The resource's triples, the closure over its blank nodes, and labels of what it points to.
+
+        The ontology and shapes IRIs name whole documents (hash IRIs), so they describe as their
+        graph; a named graph's IRI describes as the graph's triples.
+        """
+        node = ox.NamedNode(iri)
+        if iri in (ONTOLOGY, SHAPES) or (not self.store.has_subject(node) and self.store.is_graph(node)):
+            graph = self._document_graph(iri)
+            return list(dict.fromkeys(q.triple for q in self.store.iter_quads(graph=graph)))
+        triples: dict[ox.Triple, None] = {}
+        pending, seen = [node], set()
+        while pending:  # the subject and every blank node reachable from it
+            subject = pending.pop()
+            if subject in seen:
+                continue
+            seen.add(subject)
+            for triple in self.store.triples(subject):
+                triples.setdefault(triple, None)
+                if isinstance(triple.object, ox.BlankNode):
+                    pending.append(triple.object)
+        pointed = {t.object for t in triples if isinstance(t.object, ox.NamedNode)} | {
+            t.predicate for t in triples}
+        for target in pointed:  # labels of everything it points to
+            for prop in LABEL_PROPERTIES:
+                for triple in self.store.triples(target, prop):
+                    triples.setdefault(triple, None)
+        return list(triples)
+
+    def _document_graph(self, iri: str) -> ox.NamedNode:
+        from .namespaces import GRAPH
+
+        return ox.NamedNode({ONTOLOGY: GRAPH + "ontology/kouiki", SHAPES: GRAPH + "shapes/kouiki-shapes"}.get(iri, iri))
+
+    # --- what HTML pages show ------------------------------------------------------------------
+
+    def properties(self, subject, lang: str, depth: int = 0) -> list[tuple[Node, list[Node]]]:
+        """(property, values) rows of a subject; blank-node values carry their own rows."""
+        grouped: dict[ox.NamedNode, list] = {}
+        for triple in self.store.triples(subject):
+            grouped.setdefault(triple.predicate, []).append(triple.object)
+        rows = []
+        predicate_labels = self.labels(grouped, lang)
+        for predicate in sorted(grouped, key=lambda p: (p != RDF_TYPE, compact(p.value))):
+            values = self.nodes(sorted(grouped[predicate], key=_sort_key), lang)
+            for value in values:
+                if value.is_blank and depth < 4:
+                    value.children = self.properties(value.term, lang, depth + 1)
+            rows.append((Node(predicate, predicate_labels.get(predicate.value)), values))
+        return rows
+
+    def incoming(self, iri: str, lang: str, page: int = 1, per_page: int = PER_PAGE) -> dict:
+        """Incoming links grouped by property with counts (capped), and one page of them."""
+        counts: dict[ox.NamedNode, int] = {}
+        links: list[tuple[ox.NamedNode, object]] = []
+        total = 0
+        for quad in self.store.iter_quads(None, None, ox.NamedNode(iri)):
+            if total >= INCOMING_CAP:
+                break
+            counts[quad.predicate] = counts.get(quad.predicate, 0) + 1
+            links.append((quad.predicate, quad.subject))
+            total += 1
+        links = sorted(dict.fromkeys(links), key=lambda link: (compact(link[0].value), _sort_key(link[1])))
+        pages = max(1, -(-len(links) // per_page))
+        page = min(max(page, 1), pages)
+        shown = links[(page - 1) * per_page: page * per_page]
+        labels = self.labels([s for _, s in shown] + list(counts), lang)
+        return {
+            "groups": [(Node(p, labels.get(p.value)), n) for p, n in sorted(counts.items(), key=lambda c: -c[1])],
+            "links": [(Node(p, labels.get(p.value)), Node(s, labels.get(getattr(s, "value", "")))) for p, s in shown],
+            "total": len(links), "capped": total >= INCOMING_CAP, "page": page, "pages": pages,
+        }
+
+    def select(self, sparql: str, lang: str, **terms) -> list[dict[str, Node]]:
+        """Rows of a page query, every term wrapped as a labelled Node."""
+        solutions = self.store.query_with(sparql, **terms)
+        variables = [v.value for v in solutions.variables]
+        rows = [{v: row[v] for v in variables if row[v] is not None} for row in solutions]
+        labels = self.labels({t for row in rows for t in row.values() if isinstance(t, ox.NamedNode)}, lang)
+        return [{v: Node(t, labels.get(t.value) if isinstance(t, ox.NamedNode) else None) for v, t in row.items()}
+                for row in rows]
+
+
+def _sort_key(term) -> tuple:
+    if isinstance(term, ox.Literal):
+        return (0, term.language or "", term.value)
+    return (1, "", getattr(term, "value", ""))

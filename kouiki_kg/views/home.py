@@ -1,0 +1,82 @@
+"""The home page, site search, sitemap and robots.txt."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+from flask import Blueprint, Response, jsonify, render_template, request
+
+from .. import pages, schema_org, search
+from ..errors import ApiError
+from ..i18n import translate
+from ..resources import local_path
+from ..web import add_cors, build_file, choose_lang, current, etag_for, not_modified, reader
+
+bp = Blueprint("home", __name__)
+
+
+def _html(template: str, etag: str, lang: str, **context) -> Response:
+    if not_modified(etag):
+        return Response(status=304, headers={"ETag": etag})
+    response = Response(render_template(template, lang=lang, **context), content_type="text/html; charset=utf-8")
+    response.headers.update({"ETag": etag, "Vary": "Accept-Language", "Content-Language": lang,
+                             "Cache-Control": "public, max-age=300"})
+    return response
+
+
+@bp.get("/")
+def index():
+    lang = choose_lang()
+    _, info = current()
+    data = pages.home(reader(), lang)
+    document = schema_org.describe("home", "", {"name": translate("site", lang), "description": translate("tagline", lang)},
+                                   request.url_root)
+    return _html("home.html", etag_for(info, "home", lang), lang, d=data, info=info,
+                 json_ld=schema_org.script(document))
+
+
+@bp.get("/search")
+def search_page():
+    lang = choose_lang()
+    build, info = current()
+    text = request.args.get("q", "")
+    if len(text) > search.MAX_QUERY:
+        raise ApiError(400, "query_too_long", f"検索語は {search.MAX_QUERY} 文字までです。",
+                       f"Search for at most {search.MAX_QUERY} characters.")
+    results = search.search(build_file(build, search.INDEX_FILE), text)
+    for r in results:
+        r["href"] = local_path(r["iri"]) or r["iri"]
+        r["label"] = r["label_en"] if lang == "en" and r["label_en"] else r["label_ja"]
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    if best == "application/json" or request.args.get("format") == "json":
+        return add_cors(jsonify(query=text, results=[{k: r[k] for k in ("iri", "kind", "label_ja", "label_en")}
+                                                     for r in results]))
+    return _html("search.html", etag_for(info, "search", lang, text), lang, q=text, results=results)
+
+
+@bp.get("/robots.txt")
+def robots():
+    return Response("User-agent: *\nAllow: /\nDisallow: /sparql?\nDisallow: /search\n"
+                    f"Sitemap: {request.url_root}sitemap.xml\n", content_type="text/plain; charset=utf-8")
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    """Every page: the home page, every IRI-named resource we mint, the dataset and the query UI."""
+    _, info = current()
+    etag = etag_for(info, "sitemap", request.url_root)
+    if not_modified(etag):
+        return Response(status=304, headers={"ETag": etag})
+    root = request.url_root.rstrip("/")
+    paths = ["/", "/sparql", "/dataset", "/ontology", "/shapes"]
+    rows = reader().store.query("""SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER (isIRI(?s) && !CONTAINS(STR(?s), "#")
+        && STRSTARTS(STR(?s), "https://w3id.org/kouiki/") ) } ORDER BY ?s""")
+    paths += [local_path(row["s"].value) for row in rows]
+    paths = list(dict.fromkeys(paths))[:50_000]  # one sitemap file holds at most 50,000 URLs
+    lastmod = info.built_at[:10]
+    body = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    body += [f"<url><loc>{escape(root + p)}</loc><lastmod>{lastmod}</lastmod></url>" for p in paths]
+    body.append("</urlset>")
+    response = Response("\n".join(body), content_type="application/xml; charset=utf-8")
+    response.headers["ETag"] = etag
+    return response

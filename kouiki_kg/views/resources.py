@@ -1,0 +1,143 @@
+"""Every IRI we mint answers at its path: HTML for people, RDF for machines, by content negotiation.
+
+    /id/…  /concept/…  /source/…  /graph/…  /ontology  /shapes
+
+`{request path}` ↔ `{canonical base}{path}`: the server answers for the base on whatever host
+serves it. A request that names no format and sends no Accept gets HTML (what a browser
+wants); `.ttl`, `.nt`, `.jsonld`, `.rdf`, `.html` or `?format=` choose a variant outright.
+An IRI outside the base is never fetched.
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, render_template, request
+
+from .. import pages, pictures, schema_org
+from ..errors import ApiError
+from ..formats import GRAPH_FORMATS, Format, by_name, negotiate
+from ..i18n import translate
+from ..namespaces import BASE, PREFIXES
+from ..resources import compact
+from ..web import add_cors, choose_lang, current, etag_for, not_modified, preflight, reader
+
+bp = Blueprint("resources", __name__)
+
+HTML = Format("html", "text/html", "html")
+VARIANTS = {"html": HTML, "ttl": GRAPH_FORMATS["ttl"], "nt": GRAPH_FORMATS["nt"], "jsonld": GRAPH_FORMATS["jsonld"],
+            "rdfxml": GRAPH_FORMATS["rdfxml"]}
+EXTENSIONS = {".ttl": "ttl", ".nt": "nt", ".jsonld": "jsonld", ".rdf": "rdfxml", ".html": "html"}
+SUFFIX = {name: ext for ext, name in EXTENSIONS.items()}
+MINTED = ("id/", "concept/", "source/", "graph/")
+DOCUMENTS = ("ontology", "shapes")
+TEMPLATES = {"initiative": "initiative.html", "local_government": "local_government.html",
+             "organisation": "organisation.html", "concept": "concept.html", "scheme": "scheme.html",
+             "source": "source.html", "ontology": "ontology.html", "shapes": "shapes.html",
+             "graph": "resource.html", "resource": "resource.html"}
+
+
+def _is_minted(path: str) -> bool:
+    return path in DOCUMENTS or path.startswith(MINTED)
+
+
+def _split_extension(path: str) -> tuple[str, str | None]:
+    for ext, name in EXTENSIONS.items():
+        if path.endswith(ext) and len(path) > len(ext):
+            return path[: -len(ext)], name
+    return path, None
+
+
+def not_found(lang: str) -> ApiError:
+    """404 (errors.py answers with a page for people, JSON for programs)."""
+    return ApiError(404, "not_found", "この IRI のリソースはありません。", "There is no resource with this IRI.",
+                    iri=BASE + request.path.lstrip("/"))
+
+
+@bp.route("/<path:path>", methods=["GET", "HEAD", "OPTIONS"])
+def resource(path: str):
+    if request.method == "OPTIONS":
+        return preflight()
+    lang = choose_lang()
+    if not _is_minted(path):
+        raise not_found(lang)
+    read = reader()
+    base_path, forced = _split_extension(path)
+    if forced is not None and not read.exists(BASE + base_path) and read.exists(BASE + path):
+        base_path, forced = path, None  # the extension is part of the name
+    iri = BASE + base_path
+    if not read.exists(iri):
+        raise not_found(lang)
+    name = request.args.get("format")
+    if forced:
+        fmt = VARIANTS[forced]
+    elif name:
+        fmt = by_name(name, VARIANTS) or (HTML if name == "html" else None)
+        if fmt is None:
+            raise ApiError(400, "unknown_format", f"format={name} には対応していません。", f"format={name} is not supported.",
+                           offered=list(VARIANTS))
+    else:
+        fmt = negotiate(request.headers.get("Accept"), VARIANTS, "html")
+        if fmt is None:
+            offered = [f.media_type for f in VARIANTS.values()]
+            raise ApiError(406, "not_acceptable", "次のいずれかの形式を指定してください: " + ", ".join(offered),
+                           "Ask for one of: " + ", ".join(offered), offered=offered)
+    _, info = current()
+    page = request.args.get("incoming", "1")
+    etag = etag_for(info, "resource", iri, fmt.name, lang if fmt is HTML else "", page)
+    headers = {
+        "ETag": etag, "Vary": "Accept, Accept-Language", "Cache-Control": "public, max-age=300",
+        "Link": ", ".join(f'</{base_path}{SUFFIX[n]}>; rel="alternate"; type="{f.media_type}"' for n, f in VARIANTS.items()),
+        "Content-Location": f"/{base_path}{SUFFIX[fmt.name]}",
+    }
+    if not_modified(etag):
+        return add_cors(Response(status=304, headers=headers))
+    if fmt is HTML:
+        response = Response(render_page(read, iri, base_path, lang), content_type=HTML.content_type)
+        response.headers["Content-Language"] = lang
+    else:
+        triples = read.describe(iri)
+        body = ox.serialize(triples, format=fmt.rdf, prefixes=PREFIXES if fmt.name in ("ttl", "rdfxml") else None)
+        response = Response(body, content_type=fmt.content_type)
+    response.headers.update(headers)
+    return add_cors(response)
+
+
+def render_page(read, iri: str, base_path: str, lang: str) -> str:
+    kind = read.kind(iri)
+    builders = {
+        "initiative": lambda: pages.initiative(read, iri, lang),
+        "local_government": lambda: pages.organisation(read, iri, lang),
+        "organisation": lambda: pages.organisation(read, iri, lang),
+        "concept": lambda: pages.concept(read, iri, lang),
+        "scheme": lambda: pages.scheme(read, iri, lang),
+        "source": lambda: pages.source(read, iri, lang),
+        "ontology": lambda: pages.ontology(read, lang),
+        "shapes": lambda: pages.shapes(read, lang),
+    }
+    data = builders.get(kind, lambda: {})()
+    node = read.node(ox.NamedNode(iri), lang)
+    data.setdefault("label", node.text)
+    pictures_ = {}
+    if kind == "initiative":
+        pictures_["diagram"] = pictures.actor_diagram(data["title"] or node.text, data["associations"],
+                                                     translate("page.diagram", lang))
+    if data.get("map_points"):
+        pictures_["map"] = pictures.japan_map(pages.prefecture_points(read, lang), data["map_points"],
+                                              translate("page.map", lang), data.get("highlight"))
+    try:
+        incoming_page = max(1, int(request.args.get("incoming", "1")))
+    except ValueError:
+        incoming_page = 1
+    if kind in ("ontology", "shapes"):
+        properties, incoming = [], None
+    else:
+        properties = read.properties(ox.NamedNode(iri), lang)
+        incoming = read.incoming(iri, lang, incoming_page)
+    url = request.url_root.rstrip("/") + "/" + base_path
+    return render_template(
+        TEMPLATES.get(kind, "resource.html"), lang=lang, kind=kind, iri=iri, node=node, d=data,
+        properties=properties, incoming=incoming, pictures=pictures_, base_path=base_path,
+        types=read.nodes([ox.NamedNode(t) for t in read.types(iri)], lang),
+        alternates=[(f.media_type, f"/{base_path}{SUFFIX[n]}", n) for n, f in VARIANTS.items() if n != "html"],
+        json_ld=schema_org.script(schema_org.describe(kind, iri, data, url)), compact=compact,
+    )
