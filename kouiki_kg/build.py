@@ -89,7 +89,7 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
     staging = builds / f".staging-{stamp}"
     try:
         staging.mkdir(parents=True)
-        built_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        built_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # canonical xsd:dateTime
 
         def describe(query, triples):
             turtle = dataset.description_turtle(dataset.gather_statistics(query, triples), built_at)

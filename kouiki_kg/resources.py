@@ -12,8 +12,16 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .namespaces import BASE, KK, ONTOLOGY, PREFIXES, SHAPES
+from .namespaces import BASE, GRAPH, KK, ONTOLOGY, PREFIXES, SHAPES
 from .store import GraphStore
+
+# IRIs that name whole documents: they describe as their graph (their hash IRIs live inside).
+DOCUMENT_GRAPHS = {
+    ONTOLOGY: GRAPH + "ontology/kouiki",
+    ONTOLOGY + "/0.1.0": GRAPH + "ontology/kouiki",  # the version IRI: this version is the current one
+    ONTOLOGY + "/alignments": GRAPH + "ontology/alignments",
+    SHAPES: GRAPH + "shapes/kouiki-shapes",
+}
 
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 LABEL_PROPERTIES = [ox.NamedNode(PREFIXES[p] + n) for p, n in (
@@ -138,14 +146,14 @@ class Reader:
 
     def exists(self, iri: str) -> bool:
         node = ox.NamedNode(iri)
-        return self.store.has_subject(node) or self.store.is_graph(node)
+        return iri in DOCUMENT_GRAPHS or self.store.has_subject(node) or self.store.is_graph(node)
 
     def types(self, iri: str) -> list[str]:
         return [t.object.value for t in self.store.triples(ox.NamedNode(iri), RDF_TYPE, None)]
 
     def kind(self, iri: str) -> str:
         """Which page template shows this resource."""
-        if iri == ONTOLOGY:
+        if DOCUMENT_GRAPHS.get(iri) == DOCUMENT_GRAPHS[ONTOLOGY]:
             return "ontology"
         if iri == SHAPES:
             return "shapes"
@@ -174,10 +182,10 @@ class Reader:
         graph; a named graph's IRI describes as the graph's triples.
         """
         node = ox.NamedNode(iri)
-        if iri in (ONTOLOGY, SHAPES) or (not self.store.has_subject(node) and self.store.is_graph(node)):
-            graph = self._document_graph(iri)
-            return list(dict.fromkeys(q.triple for q in self.store.iter_quads(graph=graph)))
         triples: dict[ox.Triple, None] = {}
+        if iri in DOCUMENT_GRAPHS or (not self.store.has_subject(node) and self.store.is_graph(node)):
+            graph = ox.NamedNode(DOCUMENT_GRAPHS.get(iri, iri))
+            triples.update(dict.fromkeys(q.triple for q in self.store.iter_quads(graph=graph)))
         pending, seen = [node], set()
         while pending:  # the subject and every blank node reachable from it
             subject = pending.pop()
@@ -195,11 +203,6 @@ class Reader:
                 for triple in self.store.triples(target, prop):
                     triples.setdefault(triple, None)
         return list(triples)
-
-    def _document_graph(self, iri: str) -> ox.NamedNode:
-        from .namespaces import GRAPH
-
-        return ox.NamedNode({ONTOLOGY: GRAPH + "ontology/kouiki", SHAPES: GRAPH + "shapes/kouiki-shapes"}.get(iri, iri))
 
     # --- what HTML pages show ------------------------------------------------------------------
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
 from .. import pages, schema_org, search
 from ..errors import ApiError
+from ..formats import GRAPH_FORMATS, Format, negotiate
 from ..i18n import translate
 from ..resources import local_path
 from ..web import add_cors, build_file, choose_lang, current, etag_for, not_modified, reader
 
 bp = Blueprint("home", __name__)
+HTML = Format("html", "text/html", "html")
 
 
 def _html(template: str, etag: str, lang: str, **context) -> Response:
@@ -26,6 +28,10 @@ def _html(template: str, etag: str, lang: str, **context) -> Response:
 
 @bp.get("/")
 def index():
+    """The home page; an RDF client asking for the base IRI is sent to the dataset description."""
+    wanted = negotiate(request.headers.get("Accept"), {"html": HTML, **GRAPH_FORMATS}, "html")
+    if wanted is not None and wanted is not HTML:
+        return redirect(url_for("dataset.description", format=wanted.name), code=303)
     lang = choose_lang()
     _, info = current()
     data = pages.home(reader(), lang)

@@ -28,7 +28,7 @@ VARIANTS = {"html": HTML, "ttl": GRAPH_FORMATS["ttl"], "nt": GRAPH_FORMATS["nt"]
             "rdfxml": GRAPH_FORMATS["rdfxml"]}
 EXTENSIONS = {".ttl": "ttl", ".nt": "nt", ".jsonld": "jsonld", ".rdf": "rdfxml", ".html": "html"}
 SUFFIX = {name: ext for ext, name in EXTENSIONS.items()}
-MINTED = ("id/", "concept/", "source/", "graph/")
+MINTED = ("id/", "concept/", "source/", "graph/", "ontology/")
 DOCUMENTS = ("ontology", "shapes")
 TEMPLATES = {"initiative": "initiative.html", "local_government": "local_government.html",
              "organisation": "organisation.html", "concept": "concept.html", "scheme": "scheme.html",
@@ -58,10 +58,10 @@ def resource(path: str):
     if request.method == "OPTIONS":
         return preflight()
     lang = choose_lang()
-    if not _is_minted(path):
+    base_path, forced = _split_extension(path)
+    if not (_is_minted(path) or _is_minted(base_path)):
         raise not_found(lang)
     read = reader()
-    base_path, forced = _split_extension(path)
     if forced is not None and not read.exists(BASE + base_path) and read.exists(BASE + path):
         base_path, forced = path, None  # the extension is part of the name
     iri = BASE + base_path

@@ -1,0 +1,275 @@
+"""Every IRI we mint dereferences: content negotiation, formats, 404s, languages, escaping, sitemap.
+
+Bulk checks use the Flask test client on the session store (fast, thousands of requests);
+rdflib's own HTTP fetch goes through the real server.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+
+from kouiki_kg.app import create_app
+from kouiki_kg.build import build
+from kouiki_kg.config import Config
+from kouiki_kg.namespaces import BASE
+
+from .conftest import ROOT, quiet
+
+FORMATS = {"text/turtle": ox.RdfFormat.TURTLE, "application/n-triples": ox.RdfFormat.N_TRIPLES,
+           "application/ld+json": ox.RdfFormat.JSON_LD, "application/rdf+xml": ox.RdfFormat.RDF_XML}
+
+
+@pytest.fixture(scope="module")
+def client(store_dir):
+    return create_app(Config.from_env(root=ROOT, store_dir=store_dir)).test_client()
+
+
+@pytest.fixture(scope="module")
+def minted(store) -> list[str]:
+    """Every resource IRI in the store under our base (hash IRIs live in their documents; the
+    base itself is the home page, see test_base_iri_sends_rdf_clients_to_the_dataset)."""
+    rows = store.query("""SELECT DISTINCT ?s WHERE { ?s ?p ?o
+        FILTER (isIRI(?s) && STRSTARTS(STR(?s), "https://w3id.org/kouiki/") && !CONTAINS(STR(?s), "#")
+                && ?s != <https://w3id.org/kouiki/>) }""")
+    return sorted(row["s"].value for row in rows)
+
+
+def path_of(iri: str) -> str:
+    return "/" + iri[len(BASE):]
+
+
+def test_every_resource_answers_in_html(client, minted):
+    assert len(minted) > 2000
+    failures = [iri for iri in minted if client.get(path_of(iri), headers={"Accept": "text/html"}).status_code != 200]
+    assert failures == []
+
+
+@pytest.mark.parametrize("media_type", list(FORMATS))
+def test_every_resource_round_trips_in_every_rdf_format(client, store, minted, media_type):
+    problems = []
+    for iri in minted:
+        response = client.get(path_of(iri), headers={"Accept": media_type})
+        if response.status_code != 200 or not response.headers["Content-Type"].startswith(media_type):
+            problems.append((iri, response.status_code))
+            continue
+        parsed = {q.triple for q in ox.parse(response.data, format=FORMATS[media_type])}
+        own = {t for t in store.triples(ox.NamedNode(iri)) if not isinstance(t.object, ox.BlankNode)}
+        with_blank = [t for t in store.triples(ox.NamedNode(iri)) if isinstance(t.object, ox.BlankNode)]
+        missing = own - parsed
+        # blank nodes get new labels in every serialisation: compare their count by predicate
+        parsed_blank = [t for t in parsed if t.subject == ox.NamedNode(iri) and isinstance(t.object, ox.BlankNode)]
+        if missing or len(parsed_blank) != len(with_blank):
+            problems.append((iri, "missing triples"))
+    assert problems == []
+
+
+def test_base_iri_sends_rdf_clients_to_the_dataset(client):
+    assert client.get("/", headers={"Accept": "text/html"}).status_code == 200
+    response = client.get("/", headers={"Accept": "text/turtle"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/dataset?format=ttl")
+
+
+def test_description_includes_blank_node_closure_and_labels(client):
+    response = client.get("/id/initiative/saitama-septic-tanks.ttl")
+    graph = rdflib.Graph().parse(data=response.data.decode(), format="turtle")
+    PROV = rdflib.Namespace("http://www.w3.org/ns/prov#")
+    association = graph.value(rdflib.URIRef(BASE + "id/initiative/saitama-septic-tanks"), PROV.qualifiedAssociation)
+    assert graph.value(association, PROV.agent) == rdflib.URIRef(BASE + "id/lg/110001")
+    assert (rdflib.URIRef(BASE + "id/lg/110001"), rdflib.SKOS.prefLabel, rdflib.Literal("埼玉県", lang="ja")) in graph
+    assert (rdflib.URIRef(BASE + "concept/role/lead"), rdflib.SKOS.prefLabel, rdflib.Literal("実施主体", lang="ja")) in graph
+
+
+def test_rdflib_parses_our_iris_over_http(server):
+    graph = rdflib.Graph()
+    graph.parse(server.url + "/id/lg/022039")  # rdflib asks for RDF, we answer Turtle
+    assert (rdflib.URIRef(BASE + "id/lg/022039"), rdflib.SKOS.prefLabel, rdflib.Literal("八戸市", lang="ja")) in graph
+    initiative = rdflib.Graph().parse(server.url + "/id/initiative/hachinohe-bus-network")
+    assert len(initiative) > 20
+
+
+@pytest.mark.parametrize("accept,expected", [
+    (None, "text/html"),
+    ("*/*", "text/html"),
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
+    ("text/turtle", "text/turtle"),
+    ("text/html;q=0.5, text/turtle", "text/turtle"),
+    ("application/ld+json;q=1, text/html;q=0.9", "application/ld+json"),
+    ("application/rdf+xml, text/turtle;q=0.8", "application/rdf+xml"),
+    ("application/*", "application/n-triples"),
+    ("text/plain", "application/n-triples"),  # N-Triples' old media type
+])
+def test_content_negotiation(client, accept, expected):
+    headers = {"Accept": accept} if accept is not None else {}
+    response = client.get("/id/lg/022039", headers=headers)
+    assert response.status_code == 200
+    media = response.headers["Content-Type"].split(";")[0]
+    if accept == "application/*":
+        assert media.startswith("application/")
+    else:
+        assert media == expected
+    assert "Accept" in response.headers["Vary"]
+
+
+def test_unacceptable_is_406(client):
+    response = client.get("/id/lg/022039", headers={"Accept": "image/png"})
+    assert response.status_code == 406 and "text/turtle" in response.get_json()["offered"]
+
+
+@pytest.mark.parametrize("suffix,media", [(".ttl", "text/turtle"), (".nt", "application/n-triples"),
+                                          (".jsonld", "application/ld+json"), (".rdf", "application/rdf+xml"),
+                                          (".html", "text/html")])
+def test_extensions_choose_the_variant(client, suffix, media):
+    response = client.get("/id/lg/022039" + suffix, headers={"Accept": "text/html"})
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith(media)
+    assert response.headers["Content-Location"] == "/id/lg/022039" + suffix
+
+
+def test_format_parameter_and_link_headers(client):
+    response = client.get("/concept/theme/tourism?format=ttl", headers={"Accept": "text/html"})
+    assert response.headers["Content-Type"].startswith("text/turtle")
+    negotiated = client.get("/concept/theme/tourism", headers={"Accept": "application/ld+json"})
+    assert negotiated.headers["Content-Location"] == "/concept/theme/tourism.jsonld"
+    links = negotiated.headers["Link"]
+    for suffix, media in ((".ttl", "text/turtle"), (".jsonld", "application/ld+json"), (".html", "text/html")):
+        assert f'</concept/theme/tourism{suffix}>; rel="alternate"; type="{media}"' in links
+    html = client.get("/concept/theme/tourism", headers={"Accept": "text/html"}).data.decode()
+    assert '<link rel="alternate" type="text/turtle" href="/concept/theme/tourism.ttl">' in html
+    assert client.get("/concept/theme/tourism?format=yaml").status_code == 400
+
+
+def test_hash_iris_are_served_through_their_document(client):
+    graph = rdflib.Graph().parse(data=client.get("/ontology.ttl").data.decode(), format="turtle")
+    KK = rdflib.Namespace(BASE + "ontology#")
+    assert (KK.Initiative, rdflib.RDFS.label, rdflib.Literal("広域連携の取組", lang="ja")) in graph
+    html = client.get("/ontology", headers={"Accept": "text/html"}).data.decode()
+    assert 'id="Initiative"' in html and 'id="sourcePassage"' in html
+    shapes = rdflib.Graph().parse(data=client.get("/shapes.ttl").data.decode(), format="turtle")
+    assert (rdflib.URIRef(BASE + "shapes#InitiativeShape"), rdflib.RDF.type, rdflib.SH.NodeShape) in shapes
+    dataset = client.get("/dataset", headers={"Accept": "text/turtle"})
+    assert "dataset#catalog" in dataset.data.decode()
+
+
+@pytest.mark.parametrize("path", ["/id/lg/999999", "/id/initiative/nope", "/concept/theme/nope",
+                                  "/id/../../etc/passwd", "/somewhere/else", "/id/lg/022039/extra"])
+def test_unknown_iris_are_404_negotiated(client, path):
+    as_json = client.get(path, headers={"Accept": "application/json"})
+    assert as_json.status_code == 404 and as_json.get_json()["error"] == "not_found"
+    as_html = client.get(path, headers={"Accept": "text/html"})
+    assert as_html.status_code == 404 and as_html.headers["Content-Type"].startswith("text/html")
+    assert "404" in as_html.data.decode()
+
+
+def test_language_selection(client):
+    ja = client.get("/id/initiative/hachinohe-bus-network", headers={"Accept": "text/html"}).data.decode()
+    assert '<html lang="ja">' in ja and "主体と役割" in ja
+    en = client.get("/id/initiative/hachinohe-bus-network?lang=en", headers={"Accept": "text/html"}).data.decode()
+    assert '<html lang="en">' in en and "Who takes part, in which role" in en
+    assert "Reorganising inter-regional trunk bus routes" in en
+    header = client.get("/id/initiative/hachinohe-bus-network",
+                        headers={"Accept": "text/html", "Accept-Language": "en-US,en;q=0.9"}).data.decode()
+    assert '<html lang="en">' in header
+    fallback = client.get("/id/initiative/hachinohe-bus-network",
+                          headers={"Accept": "text/html", "Accept-Language": "fr"}).data.decode()
+    assert '<html lang="ja">' in fallback
+    # the switch on every page points at the other language
+    assert 'hreflang="en"' in ja and "lang=en" in ja
+
+
+def test_initiative_page_shows_what_the_issue_lists(client):
+    html = client.get("/id/initiative/yokohama-8cities-fy2019", headers={"Accept": "text/html"}).data.decode()
+    for text in ("横浜市", "町田市", "実施主体", "連携主体", "講師", "総務省自治行政局市町村課",  # actors and roles
+                 "8市の現状及び8市間における広域連携の課題に関する基礎調査", "人口・世帯",  # activities, survey items
+                 "2018-07", "2011年度", "8市連携部局長級会議（2019年1月）",  # meetings timeline
+                 "基礎調査報告書", "8市連携市長会議の規約",  # documents
+                 "書式等の統一により収集・分析作業の効率化が図られる",  # a challenge
+                 "将来の脅威に対する備え", "災害対応",  # directions
+                 "短期的には好事例の情報共有を更に推進", "003_0fbe08a3f1deeb3d.txt",  # future plans, provenance
+                 '<svg', 'class="diagram"', 'class="map"'):
+        assert text in html, text
+    hachinohe = client.get("/id/initiative/hachinohe-bus-network", headers={"Accept": "text/html"}).data.decode()
+    for text in ("他の地域", "八戸圏域地域公共交通網形成計画", "2019-03", "他の市町村との広域連携に取り組む市町村の取組"):
+        assert text in hachinohe, text
+
+
+def test_local_government_page(client):
+    html = client.get("/id/lg/022039", headers={"Accept": "text/html"}).data.decode()
+    for text in ("八戸市", "はちのへし", "022039", "青森県", "https://www.city.hachinohe.aomori.jp/",
+                 "http://data.e-stat.go.jp/lod/sac/C02203", "実施主体", "地域間幹線路線バスと域内コミュニティ交通の再編"):
+        assert text in html, text
+    ward = client.get("/id/lg/011011", headers={"Accept": "text/html"}).data.decode()
+    assert "札幌市" in ward and "/id/lg/011002" in ward
+
+
+def test_concept_page_lists_initiatives_under_narrower_concepts(client):
+    html = client.get("/concept/theme/transport", headers={"Accept": "text/html"}).data.decode()
+    assert "/id/initiative/hachinohe-bus-network" in html and "/concept/theme/public-transport" in html
+    role = client.get("/concept/role/lecturer", headers={"Accept": "text/html"}).data.decode()
+    assert "/id/initiative/yokohama-8cities-fy2019" in role
+
+
+def test_incoming_links_are_grouped_and_paged(client):
+    first = client.get("/id/lg/130001", headers={"Accept": "text/html"}).data.decode()  # Tokyo: 62 bodies point here
+    assert re.search(r"所在都道府県</a> \((\d+)\)", first) or "kk:prefecture" in first
+    assert "incoming=2" in first
+    second = client.get("/id/lg/130001?incoming=2", headers={"Accept": "text/html"}).data.decode()
+    assert "2 / 2" in second
+    assert client.get("/id/lg/130001?incoming=abc", headers={"Accept": "text/html"}).status_code == 200
+
+
+def test_schema_org_json_ld_in_pages(client):
+    for path, kind in (("/id/initiative/hachinohe-bus-network", "Project"), ("/id/lg/022039", "GovernmentOrganization"),
+                       ("/concept/theme/tourism", "DefinedTerm"), ("/", "Dataset")):
+        html = client.get(path, headers={"Accept": "text/html"}).data.decode()
+        block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+        assert block, path
+        assert json.loads(block.group(1))["@type"] == kind
+
+
+def test_sitemap_and_robots(client, minted):
+    sitemap = client.get("/sitemap.xml")
+    assert sitemap.headers["Content-Type"].startswith("application/xml")
+    locations = set(re.findall(r"<loc>([^<]+)</loc>", sitemap.data.decode()))
+    for iri in minted:
+        assert "http://localhost" + path_of(iri) in locations, iri
+    robots = client.get("/robots.txt").data.decode()
+    assert "Sitemap: http://localhost/sitemap.xml" in robots
+
+
+def test_search(client):
+    html = client.get("/search?q=バス", headers={"Accept": "text/html"}).data.decode()
+    assert "/id/initiative/hachinohe-bus-network" in html
+    two_kanji = client.get("/search?q=札幌&format=json").get_json()
+    assert any(r["iri"] == BASE + "id/lg/011002" for r in two_kanji["results"])
+    by_kana = client.get("/search?q=はちのへ&format=json").get_json()
+    assert [r["iri"] for r in by_kana["results"]] == [BASE + "id/lg/022039"]
+    assert client.get("/search?q=" + "あ" * 101).status_code == 400
+    assert client.get("/search?q=%22%27%3C").status_code == 200
+
+
+def test_literals_are_escaped(tmp_path):
+    """A <script> in a literal renders as text, in the page and in its JSON-LD block."""
+    root = tmp_path / "project"
+    for folder in ("ontology", "shapes", "data"):
+        shutil.copytree(ROOT / folder, root / folder)
+    case = root / "data" / "ttl" / "cases" / "saitama-septic-tanks.ttl"
+    text = case.read_text(encoding="utf-8")
+    hostile = '<script>alert(1)</script></script><img src=x onerror=alert(2)>'
+    text = text.replace('dct:title "公共浄化槽の広域整備に向けた調査"@ja , "Study towards area-wide development of public septic tanks"@en ;',
+                        f'dct:title "公共浄化槽の広域整備に向けた調査"@ja , "{hostile}"@en ;')
+    case.write_text(text, encoding="utf-8")
+    config = Config(root=root, store_dir=tmp_path / "store")
+    build(config, log=quiet)
+    client = create_app(config).test_client()
+    html = client.get("/id/initiative/saitama-septic-tanks?lang=en", headers={"Accept": "text/html"}).data.decode()
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    assert "</script" not in block and json.loads(block)["name"]
+    search = client.get("/search?q=alert&lang=en", headers={"Accept": "text/html"}).data.decode()
+    assert "<script>alert" not in search
