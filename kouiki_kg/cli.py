@@ -8,13 +8,13 @@ from pathlib import Path
 import click
 import pyoxigraph as ox
 
-from . import authority
+from . import authority, submission
 from .build import BuildError, build
 from .config import Config
 from .formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
 from .namespaces import PREFIXES
 from .store import GraphStore, StoreMissing
-from .validation import RdfSyntaxError, validate_submission
+from .validation import RdfSyntaxError
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
@@ -82,22 +82,43 @@ def serve_command(ctx, host, port, threads, query_timeout, row_limit, query_work
 @main.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
+@click.option("--format", "output", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True,
+              help="Report format.")
+@click.option("--input-format", type=click.Choice(sorted(submission.FORMATS)), default=None,
+              help="Format of the files (default: from the extension, else Turtle).")
+@click.option("--case", "case", default=None,
+              help="The case (slug) a file replaces; a file under data/ttl/cases/ replaces its own case.")
 @click.pass_context
-def validate_command(ctx: click.Context, files: tuple[Path, ...], lang: str, fmt: str) -> None:
+def validate_command(ctx: click.Context, files: tuple[Path, ...], lang: str, output: str, input_format: str | None,
+                     case: str | None) -> None:
     """Validate case files against the shapes, with the project's data as context.
 
     Exit status: 0 conforms, 1 violations, 2 unreadable input.
     """
-    try:
-        report = validate_submission(list(files), _config(ctx).root)
-    except RdfSyntaxError as err:
-        click.echo(f"{err}" + (f"\n  {err.snippet}" if err.snippet else ""), err=True)
-        sys.exit(EXIT_UNREADABLE)
-    output = {"text": lambda: report.to_text(lang), "json": lambda: report.to_json(lang),
-              "turtle": report.to_turtle}[fmt]()
-    click.echo(output)
-    sys.exit(EXIT_OK if report.conforms else EXIT_INVALID)
+    root = _config(ctx).root
+    status = EXIT_OK
+    for path in files:
+        replacing = case
+        if replacing is None and path.resolve().parent == (root / "data" / "ttl" / "cases").resolve():
+            replacing = path.stem
+        try:
+            data = path.read_bytes()
+            report = submission.check(data, root, fmt=submission.format_for(input_format, None, path.name),
+                                      source=str(path), replacing=replacing)
+        except OSError as err:
+            click.echo(f"{path}: cannot read: {err.strerror}", err=True)
+            status = EXIT_UNREADABLE
+            continue
+        except RdfSyntaxError as err:
+            click.echo(f"{err}" + (f"\n  {err.snippet}" if err.snippet else ""), err=True)
+            status = EXIT_UNREADABLE
+            continue
+        rendered = {"text": lambda: report.to_text(lang), "json": lambda: report.to_json(lang),
+                    "turtle": report.to_turtle}[output]()
+        click.echo(rendered)
+        if not report.conforms and status == EXIT_OK:
+            status = EXIT_INVALID
+    sys.exit(status)
 
 
 def _read_query(query: str | None, query_file: Path | None) -> str:

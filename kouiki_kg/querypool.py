@@ -1,4 +1,5 @@
-"""A pool of killable worker processes that run SPARQL queries over a read-only store.
+"""A pool of killable worker processes for work that must stop at a time limit: SPARQL queries
+over a read-only store, and validation of submitted cases.
 
 Oxigraph's `Store.query` cannot be interrupted from Python, so a query that overruns its
 time limit is stopped the only sure way: its worker process is killed (the CPU is released at
@@ -16,7 +17,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from .store import QueryAnswer, QueryFailed, QueryRequest
+from .store import QueryFailed
+from .validation import RdfSyntaxError
 
 
 class QueryTimeout(Exception):
@@ -28,26 +30,18 @@ class PoolBusy(Exception):
 
 
 def _worker_main(conn) -> None:  # runs in the child process
-    import pyoxigraph as ox
-
-    from .store import run_query
-
-    stores: dict[str, ox.Store] = {}
+    cache: dict = {}  # what a request type keeps between requests (opened stores, parsed context)
     while True:
         try:
-            request: QueryRequest = conn.recv()
+            request = conn.recv()
         except EOFError:
             return
         try:
-            store = stores.get(request.build_dir)
-            if store is None:
-                stores.clear()  # the old build may be pruned: let it go
-                store = stores[request.build_dir] = ox.Store.read_only(f"{request.build_dir}/oxigraph")
-            conn.send(("ok", run_query(store, request)))
-        except QueryFailed as err:
-            conn.send(("failed", (err.kind, err.message, err.line, err.column)))
+            conn.send(("ok", request.execute(cache)))
+        except (QueryFailed, RdfSyntaxError) as err:
+            conn.send(("raised", err))
         except Exception as err:  # noqa: BLE001 — report anything else as an evaluation error, keep serving
-            conn.send(("failed", ("evaluation", f"{type(err).__name__}: {err}", None, None)))
+            conn.send(("raised", QueryFailed("evaluation", f"{type(err).__name__}: {err}")))
 
 
 @dataclass
@@ -86,8 +80,8 @@ class QueryPool:
             if worker in self._all:
                 self._all.remove(worker)
 
-    def run(self, request: QueryRequest, timeout: float) -> QueryAnswer:
-        """Answer the request within `timeout` seconds of getting a worker, or raise."""
+    def run(self, request, timeout: float):
+        """Run request.execute(cache) in a worker within `timeout` seconds of getting one, or raise."""
         try:
             worker = self._idle.get(timeout=timeout)
         except queue.Empty:
@@ -112,7 +106,7 @@ class QueryPool:
             self._idle.put(worker)
         if status == "ok":
             return payload
-        raise QueryFailed(*payload)
+        raise payload
 
     def pids(self) -> list[int]:
         with self._lock:

@@ -173,6 +173,15 @@ class QueryRequest:
     default_graph_uris: tuple[str, ...] = ()
     named_graph_uris: tuple[str, ...] = ()
 
+    def execute(self, cache: dict) -> "QueryAnswer":
+        """Run in a worker process; `cache` keeps the opened store of the current build."""
+        store = cache.get(("store", self.build_dir))
+        if store is None:
+            for key in [k for k in cache if k[0] == "store"]:
+                del cache[key]  # the old build may be pruned: let it go
+            store = cache[("store", self.build_dir)] = ox.Store.read_only(f"{self.build_dir}/oxigraph")
+        return run_query(store, self)
+
 
 @dataclass(frozen=True)
 class QueryAnswer:
@@ -189,6 +198,9 @@ class QueryFailed(Exception):
     def __init__(self, kind: str, message: str, line: int | None = None, column: int | None = None):
         super().__init__(message)
         self.kind, self.message, self.line, self.column = kind, message, line, column
+
+    def __reduce__(self):  # travels back from a worker process
+        return (QueryFailed, (self.kind, self.message, self.line, self.column))
 
 
 def _term_json(term) -> dict:

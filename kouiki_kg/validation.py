@@ -21,7 +21,7 @@ from rdflib.namespace import RDF, RDFS, SH
 import rdflib.util
 
 from .namespaces import PREFIXES
-from .project import InputFile, input_files
+from .project import InputFile
 
 LANGS = ("ja", "en")
 
@@ -42,6 +42,9 @@ class RdfSyntaxError(Exception):
         self.source, self.line, self.column, self.detail, self.snippet = source, line, column, detail, snippet
         where = source if line is None else f"{source}:{line}:{column}"
         super().__init__(f"{where}: {detail}")
+
+    def __reduce__(self):  # travels back from a worker process
+        return (RdfSyntaxError, (self.source, self.line, self.column, self.detail, self.snippet))
 
     def as_dict(self) -> dict:
         return {"file": self.source, "line": self.line, "column": self.column, "detail": self.detail,
@@ -302,8 +305,8 @@ def _sparql_results(store: ox.Store, shapes: rdflib.Graph) -> list[Result]:
     return results
 
 
-def _add_to_report_graph(report_graph: rdflib.Graph, results: list[Result], shapes: rdflib.Graph) -> None:
-    """Write our SPARQL-constraint results into the sh:ValidationReport as well."""
+def add_results_to_report_graph(report_graph: rdflib.Graph, results: list[Result]) -> None:
+    """Write results found outside pyshacl (SPARQL constraints, project checks) into the sh:ValidationReport."""
     report = report_graph.value(None, RDF.type, SH.ValidationReport)
     expand = {f"{p}:": ns for p, ns in PREFIXES.items()}
 
@@ -325,7 +328,7 @@ def _add_to_report_graph(report_graph: rdflib.Graph, results: list[Result], shap
         report_graph.add((node, RDF.type, SH.ValidationResult))
         for p, o in ((SH.focusNode, term(r.focus)), (SH.resultPath, term(r.path)), (SH.value, term(r.value)),
                      (SH.resultSeverity, SH[r.severity]), (SH.sourceShape, term(r.shape)),
-                     (SH.sourceConstraintComponent, SH.SPARQLConstraintComponent)):
+                     (SH.sourceConstraintComponent, term(r.component))):
             if o is not None:
                 report_graph.add((node, p, o))
         for lang, text in r.messages.items():
@@ -334,21 +337,39 @@ def _add_to_report_graph(report_graph: rdflib.Graph, results: list[Result], shap
         report_graph.set((report, SH.conforms, rdflib.Literal(False)))
 
 
-def validate_graph(data: rdflib.Graph, shapes: rdflib.Graph) -> Report:
-    """SHACL Core through pyshacl, SHACL-SPARQL through Oxigraph; one report."""
-    core_shapes = rdflib.Graph()
+def core_shapes(shapes: rdflib.Graph) -> rdflib.Graph:
+    """The shapes without their sh:sparql constraints (those run on Oxigraph)."""
+    core = rdflib.Graph()
     for triple in shapes:
         if triple[1] != SH.sparql:
-            core_shapes.add(triple)
+            core.add(triple)
     for prefix, ns in shapes.namespaces():
-        core_shapes.bind(prefix, ns)
+        core.bind(prefix, ns)
+    return core
+
+
+def validate_graph(data: rdflib.Graph, shapes: rdflib.Graph, *, focus_nodes: list | None = None,
+                   sparql_store: ox.Store | None = None, core: rdflib.Graph | None = None) -> Report:
+    """SHACL Core through pyshacl, SHACL-SPARQL through Oxigraph; one report.
+
+    With `focus_nodes`, only those nodes are validated (pass nested blank nodes too: pyshacl
+    does not follow them by itself); `sparql_store` is an Oxigraph copy of `data` when the
+    caller keeps one; `core` the precomputed core_shapes(shapes).
+    """
+    options = {"focus_nodes": focus_nodes, "inplace": True} if focus_nodes is not None else {}
     conforms, report_graph, _ = shacl_validate(
-        data, shacl_graph=core_shapes, inference="none", advanced=False, allow_warnings=True, meta_shacl=False,
+        data, shacl_graph=core if core is not None else core_shapes(shapes), inference="none", advanced=False,
+        allow_warnings=True, meta_shacl=False, **options,
     )
-    store = ox.Store()
-    store.bulk_load(input=data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    store = sparql_store
+    if store is None:
+        store = ox.Store()
+        store.bulk_load(input=data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
     sparql_results = _sparql_results(store, shapes)
-    _add_to_report_graph(report_graph, sparql_results, shapes)
+    if focus_nodes is not None:
+        wanted = {compact(n) for n in focus_nodes}
+        sparql_results = [r for r in sparql_results if r.focus in wanted]
+    add_results_to_report_graph(report_graph, sparql_results)
     results = _results_from(report_graph, shapes, data)
     violations = [r for r in results if r.severity == "Violation"]
     return Report(conforms=not violations, results=results, graph=report_graph)
@@ -402,33 +423,6 @@ def load_files(files: list[Path | InputFile], graph: rdflib.Graph | None = None)
             for iri, line in subject_lines(data.decode("utf-8", errors="replace")).items():
                 origins.setdefault(iri, (name, line))
     return graph, origins
-
-
-def validate_submission(paths: list[Path], root: Path) -> Report:
-    """Validate case files as a steward submits them, with the project's data as context.
-
-    The context is the ontology, concept schemes, authority data and the other cases. A
-    project file that defines the same initiative as a submitted file is left out: the
-    submission is read as a replacement of that case, not as an addition to it. Raises
-    RdfSyntaxError for unreadable input.
-    """
-    submitted, origins = load_files(paths)
-    replaced = set(submitted.subjects(RDF.type, rdflib.URIRef(PREFIXES["kk"] + "Initiative")))
-    given = {Path(p).resolve() for p in paths}
-    shapes_files, context_files = [], []
-    for f in input_files(root):
-        if f.kind == "shapes":
-            shapes_files.append(f)
-        elif f.path.resolve() not in given:
-            context_files.append(f)
-    data = submitted
-    for f in context_files:
-        graph, _ = load_files([f])
-        if f.kind == "data" and any((i, RDF.type, None) in graph for i in replaced):
-            continue  # the case this submission replaces
-        data += graph
-    shapes, _ = load_files(shapes_files)
-    return locate(validate_graph(data, shapes), origins)
 
 
 def locate(report: Report, origins: dict[str, tuple[str, int]]) -> Report:

@@ -46,23 +46,31 @@ def test_validate_conforming_case_exits_0():
 
 
 def test_validate_violations_exit_1_with_report_in_both_languages(invalid_case):
-    ja = run("validate", str(invalid_case))
+    ja = run("validate", "--case", "saitama-septic-tanks", str(invalid_case))
     assert ja.returncode == 1
     assert "実施主体（role:lead）の関与がちょうど一つ必要です。" in ja.stdout
     assert f"{invalid_case}:" in ja.stdout  # where the focus node is written
-    en = run("validate", "--lang", "en", str(invalid_case))
+    en = run("validate", "--lang", "en", "--case", "saitama-septic-tanks", str(invalid_case))
     assert "Exactly one association with the lead-body role" in en.stdout
-    report = json.loads(run("validate", "--format", "json", "--lang", "en", str(invalid_case)).stdout)
+    report = json.loads(run("validate", "--format", "json", "--lang", "en", "--case", "saitama-septic-tanks",
+                            str(invalid_case)).stdout)
     assert report["conforms"] is False and report["violations"] == 2
     found = {(r["focus"], r["path"], r["component"]) for r in report["results"]}
     focus = "<https://w3id.org/kouiki/id/initiative/saitama-septic-tanks>"
     assert (focus, "prov:qualifiedAssociation", "sh:QualifiedMinCountConstraintComponent") in found
     assert (focus, "dct:title", "sh:UniqueLangConstraintComponent") in found
     assert all(r["line"] for r in report["results"])
-    turtle = run("validate", "--format", "turtle", str(invalid_case)).stdout
+    turtle = run("validate", "--format", "turtle", "--case", "saitama-septic-tanks", str(invalid_case)).stdout
     graph = rdflib.Graph().parse(data=turtle, format="turtle")
     SH = rdflib.namespace.SH
     assert len(list(graph.subjects(rdflib.RDF.type, SH.ValidationResult))) == 2
+
+
+def test_a_copy_of_an_existing_case_is_not_a_new_case(invalid_case):
+    """Without --case, a file defining an initiative the project has is refused, not merged."""
+    result = run("validate", "--lang", "en", str(invalid_case))
+    assert result.returncode == 1
+    assert "already exists in data/ttl/cases/saitama-septic-tanks.ttl" in result.stdout
 
 
 def test_validate_unreadable_input_exits_2_with_line_and_column(tmp_path):

@@ -1,0 +1,248 @@
+"""Checking a case a data steward submits: the same report for the web form, the API, the CLI
+and ingest.
+
+The submission is validated *together with* the project's reference data (ontology, concept
+schemes, local governments, the other cases) so that class checks and references resolve;
+a project case that defines the same initiative is left out (the submission replaces it).
+Besides the SHACL shapes, four checks need the whole project and are done here:
+IRIs outside our namespace patterns, references to things that do not exist, unknown
+kk: terms, and an initiative that already exists in another case.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.namespace import OWL, RDF
+
+from .namespaces import BASE, KK, PREFIXES
+from .project import input_files
+from .validation import (RdfSyntaxError, Report, Result, add_results_to_report_graph, core_shapes, parse_rdf,
+                         subject_lines, to_rdflib, validate_graph)
+
+FORMATS = {  # short name → (pyoxigraph format, media types, file extensions)
+    "ttl": (ox.RdfFormat.TURTLE, ("text/turtle", "application/x-turtle"), (".ttl",)),
+    "nt": (ox.RdfFormat.N_TRIPLES, ("application/n-triples",), (".nt",)),
+    "jsonld": (ox.RdfFormat.JSON_LD, ("application/ld+json", "application/json"), (".jsonld", ".json")),
+    "rdfxml": (ox.RdfFormat.RDF_XML, ("application/rdf+xml", "application/xml", "text/xml"), (".rdf", ".xml", ".owl")),
+}
+
+# Where our IRIs may point: anything else under the base is outside our namespace patterns.
+IRI_PATTERNS = [re.compile("^" + re.escape(BASE) + p + "$") for p in (
+    r"id/initiative/[a-z0-9]+(-[a-z0-9]+)*(/[a-z0-9]+(-[a-z0-9]+)*)?",
+    r"id/lg/[0-9]{6}", r"id/(org|document|meeting)/[a-z0-9]+(-[a-z0-9]+)*",
+    r"concept/[a-z-]+(/[a-z0-9]+(-[a-z0-9]+)*)?", r"source/[A-Za-z0-9_-]+(/L[0-9]+-L[0-9]+)?",
+    r"ontology(#[A-Za-z]+|/[a-z0-9.]+)?", r"shapes(#[A-Za-z-]+)?", r"dataset(#[a-z-]+)?", r"graph/[a-z0-9/_-]+",
+)]
+CHECK = "ks:"  # our own checks are reported as components ks:…Check of the shape ks:SubmissionChecks
+
+
+class SubmissionRefused(Exception):
+    """Input we will not even parse (e.g. XML entity declarations)."""
+
+
+def format_for(name: str | None, content_type: str | None, filename: str | None) -> str:
+    """The submission's format: explicit choice, then Content-Type, then file extension, then Turtle."""
+    if name in FORMATS:
+        return name
+    media = (content_type or "").split(";")[0].strip().lower()
+    for short, (_, media_types, extensions) in FORMATS.items():
+        if media in media_types:
+            return short
+    suffix = Path(filename or "").suffix.lower()
+    for short, (_, _, extensions) in FORMATS.items():
+        if suffix in extensions:
+            return short
+    return "ttl"
+
+
+def parse_submission(data: bytes, source: str, fmt: str) -> list[ox.Triple]:
+    if fmt == "rdfxml" and re.search(rb"<!ENTITY", data, re.IGNORECASE):
+        # entity declarations: the road to XXE and billion-laughs; RDF/XML never needs them here
+        raise RdfSyntaxError(source, None, None, "XML entity declarations (<!ENTITY …>) are not accepted")
+    return parse_rdf(data, source, FORMATS[fmt][0])
+
+
+# --- reference data, cached per project state --------------------------------------------------
+
+@dataclass
+class _Reference:
+    key: tuple
+    graphs: dict[str, rdflib.Graph]  # relative path → graph (ontology, schemes, data)
+    shapes: rdflib.Graph
+    core: rdflib.Graph  # the shapes without sh:sparql
+    initiatives: dict[str, str]  # initiative IRI → the relative path of the case file defining it
+    kk_terms: set[str]
+
+
+_cache: dict[Path, _Reference] = {}
+_cache_lock = threading.Lock()
+
+
+def _reference(root: Path) -> _Reference:
+    files = input_files(root)
+    key = tuple((f.relative, f.path.stat().st_mtime_ns, f.path.stat().st_size) for f in files)
+    with _cache_lock:
+        cached = _cache.get(root)
+        if cached is not None and cached.key == key:
+            return cached
+    graphs: dict[str, rdflib.Graph] = {}
+    shapes = rdflib.Graph()
+    for f in files:
+        graph = to_rdflib(parse_rdf(f.path.read_bytes(), f.relative))
+        if f.kind == "shapes":
+            shapes += graph
+        else:
+            graphs[f.relative] = graph
+    initiatives = {str(s): rel for rel, g in graphs.items() for s in g.subjects(RDF.type, rdflib.URIRef(KK + "Initiative"))}
+    ontology = graphs.get("ontology/kouiki.ttl", rdflib.Graph())
+    kk_terms = {str(s) for s in ontology.subjects(RDF.type, None) if str(s).startswith(KK)}
+    reference = _Reference(key, graphs, shapes, core_shapes(shapes), initiatives, kk_terms)
+    with _cache_lock:
+        _cache[root] = reference
+    return reference
+
+
+ALWAYS = ("ontology/", "data/ttl/sources/", "data/ttl/actors/")  # small files every check includes whole
+
+
+def _context(reference: _Reference, submitted: rdflib.Graph, replacing: str | None) -> rdflib.Graph:
+    """What validating the submission needs: the ontology and schemes whole, and from the rest
+    of the project (local governments, other cases) only what the submission refers to, two
+    steps deep (a body, and its prefecture or parent city). The rest of the project is known
+    to conform; leaving it out keeps a check well under a second."""
+    excluded = f"data/ttl/cases/{replacing}.ttl" if replacing else None
+    context = rdflib.Graph()
+    others = []
+    for relative, graph in reference.graphs.items():
+        if relative.startswith(ALWAYS):
+            context += graph
+        elif relative != excluded:
+            others.append(graph)
+    frontier = {o for o in submitted.objects() if isinstance(o, rdflib.URIRef)}
+    seen: set = set()
+    for _ in range(2):
+        following = set()
+        for node in frontier - seen:
+            seen.add(node)
+            for graph in others:
+                pending = [node]
+                while pending:  # the node and the blank nodes it holds
+                    for triple in graph.triples((pending.pop(), None, None)):
+                        context.add(triple)
+                        if isinstance(triple[2], rdflib.URIRef):
+                            following.add(triple[2])
+                        elif isinstance(triple[2], rdflib.BNode):
+                            pending.append(triple[2])
+        frontier = following
+    return context
+
+
+# --- the checks ----------------------------------------------------------------------------------
+
+def _result(focus: str, path: str | None, value: str | None, check: str, ja: str, en: str) -> Result:
+    return Result(focus=focus, path=path, value=value, severity="Violation", component=CHECK + check,
+                  shape="ks:SubmissionChecks", messages={"ja": ja, "en": en})
+
+
+def _n3(term) -> str:
+    return f"<{term}>" if isinstance(term, rdflib.URIRef) else term.n3()
+
+
+def _project_checks(submitted: rdflib.Graph, reference: _Reference, replacing: str | None) -> list[Result]:
+    results = []
+    subjects = {s for s in submitted.subjects() if isinstance(s, rdflib.URIRef)}
+    for s in sorted(subjects):
+        if not str(s).startswith(BASE):
+            results.append(_result(_n3(s), None, None, "NamespaceCheck",
+                                   f"IRI {s} は当プロジェクトの名前空間（{BASE}）の外にあります。記述する資源は名前空間の中に置いてください。",
+                                   f"IRI {s} is outside our namespace ({BASE}); describe resources inside it."))
+        elif not any(p.match(str(s)) for p in IRI_PATTERNS):
+            results.append(_result(_n3(s), None, None, "NamespaceCheck",
+                                   f"IRI {s} は定められた形（id/initiative/…, id/lg/{{6桁}}, concept/… など）に合いません。",
+                                   f"IRI {s} does not follow our IRI patterns (id/initiative/…, id/lg/{{6 digits}}, concept/… …)."))
+    replaced_file = f"data/ttl/cases/{replacing}.ttl" if replacing else None
+    known = {str(s) for rel, g in reference.graphs.items() if rel != replaced_file for s in g.subjects()}
+    known |= {str(s) for s in submitted.subjects()}
+    for s, p, o in submitted:
+        if isinstance(o, rdflib.URIRef) and str(o).startswith(BASE) and "#" not in str(o) and str(o) not in known \
+                and p != OWL.versionIRI:
+            results.append(_result(_n3(s), _n3(p), _n3(o), "ReferenceCheck",
+                                   f"{o} は存在しません（団体コードや概念の IRI を確かめてください）。",
+                                   f"{o} does not exist (check the local-government code or concept IRI)."))
+        for term in (p, o if p == RDF.type else None):
+            if isinstance(term, rdflib.URIRef) and str(term).startswith(KK) and str(term) not in reference.kk_terms:
+                results.append(_result(_n3(s), _n3(p), _n3(term), "TermCheck",
+                                       f"{term} はオントロジーで定義されていない語です。",
+                                       f"{term} is not a term of the ontology."))
+    for initiative in submitted.subjects(RDF.type, rdflib.URIRef(KK + "Initiative")):
+        owner = reference.initiatives.get(str(initiative))
+        if owner is not None and owner != replaced_file:
+            results.append(_result(_n3(initiative), None, None, "ExistingInitiativeCheck",
+                                   f"この取組はすでに {owner} にあります。置き換える場合はその事例（{Path(owner).stem}）として提出してください。",
+                                   f"This initiative already exists in {owner}; to replace it, submit it as that case "
+                                   f"({Path(owner).stem})."))
+    return results
+
+
+def _line_of(iri: str, text: str, lines_by_subject: dict[str, int]) -> int | None:
+    if iri in lines_by_subject:
+        return lines_by_subject[iri]
+    for number, line in enumerate(text.splitlines(), start=1):  # N-Triples, JSON-LD, RDF/XML: first mention
+        if iri in line:
+            return number
+    return None
+
+
+def check(data: bytes, root: Path, *, fmt: str = "ttl", source: str = "submission", replacing: str | None = None) -> Report:
+    """Validate one submitted document; raises RdfSyntaxError (with line and column) if unreadable."""
+    submitted = to_rdflib(parse_submission(data, source, fmt))
+    reference = _reference(root)
+    context = _context(reference, submitted, replacing)
+    report = validate_graph(context + submitted, reference.shapes, core=reference.core)
+    extra = _project_checks(submitted, reference, replacing)
+    # Only what the submission is responsible for: its own subjects (the project data conforms).
+    submitted_nodes = {_n3(s) for s in submitted.subjects()}
+    expand = {f"{p}:": ns for p, ns in PREFIXES.items()}
+
+    def full(focus: str) -> str:
+        if focus.startswith(("<", "_:")) or ":" not in focus:
+            return focus
+        prefix, local = focus.split(":", 1)
+        return f"<{expand.get(prefix + ':', prefix + ':')}{local}>"
+
+    results = [r for r in report.results if full(r.focus) in submitted_nodes] + extra
+    text = data.decode("utf-8", errors="replace")
+    lines = subject_lines(text) if fmt == "ttl" else {}
+    parents = {_n3(o): s for s, _, o in submitted if isinstance(o, rdflib.BNode)}
+    for r in results:
+        focus = full(r.focus)
+        while focus in parents:  # a blank node is written inside the node that holds it
+            focus = _n3(parents[focus])
+        if focus.startswith("<"):
+            r.file, r.line = source, _line_of(focus[1:-1], text, lines)
+    results.sort(key=lambda r: (r.line or 0, r.focus, r.path or "", r.component))
+    add_results_to_report_graph(report.graph, extra)
+    report.results = results
+    report.conforms = not any(r.severity == "Violation" for r in results)
+    return report
+
+
+@dataclass(frozen=True)
+class ValidationRequest:
+    """A submission to check in a worker process (see querypool), so it can be stopped at a limit."""
+
+    root: str
+    data: bytes
+    fmt: str
+    source: str
+    replacing: str | None = None
+
+    def execute(self, cache: dict) -> Report:
+        report = check(self.data, Path(self.root), fmt=self.fmt, source=self.source, replacing=self.replacing)
+        return report  # Report pickles: its results and its sh:ValidationReport graph
