@@ -16,13 +16,14 @@ from .web import READ_BLUEPRINTS, add_cors, choose_lang
 def create_app(config: Config | None = None) -> Flask:
     app = Flask(__name__)
     app.config["KOUIKI"] = config or Config.from_env()
+    app.config["MAX_CONTENT_LENGTH"] = app.config["KOUIKI"].max_upload  # larger bodies: 413
     app.json.ensure_ascii = False  # Japanese stays readable in JSON answers
     app.json.sort_keys = False
 
-    from .views import dataset, health, home, openapi, resources, sparql
+    from .views import cases, dataset, health, home, openapi, resources, sparql, validate
 
     # resources last: its catch-all path answers only what no other view does
-    for module in (health, sparql, dataset, openapi, home, resources):
+    for module in (health, sparql, dataset, openapi, home, validate, cases, resources):
         app.register_blueprint(module.bp)
     errors.register(app)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -74,9 +77,28 @@ def serve_command(ctx, host, port, threads, query_timeout, row_limit, query_work
     base = _config(ctx)
     config = Config.from_env(root=base.root, store_dir=base.store_dir, query_timeout=query_timeout,
                              row_limit=row_limit, query_workers=query_workers)
-    ctx.invoke(build_command, force=False, lang="ja")
+    # Build in a child process: RocksDB's background threads do not survive gunicorn's fork, so
+    # the process that forks the server must never have opened a store (an ingest's build in
+    # the forked worker would hang).
+    child = multiprocessing.get_context("spawn").Process(target=_build_for_serve, args=(base,))
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        sys.exit(child.exitcode or EXIT_INVALID)
     click.echo(f"serving on http://{host}:{port}/sparql", err=True)
     serve(config, host, port, threads)
+
+
+def _build_for_serve(config: Config) -> None:
+    try:
+        outcome = build(config)
+    except BuildError as err:
+        click.echo(f"build failed: {err}", err=True)
+        if err.report is not None:
+            click.echo(err.report.to_text("ja"), err=True)
+        sys.exit(EXIT_INVALID if err.report is not None else EXIT_UNREADABLE)
+    state = "built" if outcome.rebuilt else "up to date"
+    click.echo(f"{state}: {outcome.info.triples} triples, {outcome.info.graphs} graphs → {outcome.build_dir}", err=True)
 
 
 @main.command("validate")
@@ -119,6 +141,45 @@ def validate_command(ctx: click.Context, files: tuple[Path, ...], lang: str, out
         if not report.conforms and status == EXIT_OK:
             status = EXIT_INVALID
     sys.exit(status)
+
+
+@main.command("ingest")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--case", "slug", required=True, help="The case's slug: data/ttl/cases/{slug}.ttl.")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
+@click.pass_context
+def ingest_command(ctx: click.Context, file: Path, slug: str, lang: str) -> None:
+    """Validate a case and publish it, as PUT /cases/{slug} does (versioned, audited, atomic)."""
+    from . import ingest
+
+    config = _config(ctx)
+    who = f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'local'}"
+    try:
+        outcome = ingest.publish(config, slug, file.read_bytes(), submission.format_for(None, None, file.name), who)
+    except RdfSyntaxError as err:
+        click.echo(f"{err}" + (f"\n  {err.snippet}" if err.snippet else ""), err=True)
+        sys.exit(EXIT_UNREADABLE)
+    except ingest.IngestError as err:
+        click.echo(f"{err.status} {err.code}: {err.ja if lang == 'ja' else err.en}", err=True)
+        if err.report is not None:
+            click.echo(err.report.to_text(lang), err=True)
+        sys.exit(EXIT_INVALID)
+    state = "created" if outcome.created else "replaced"
+    click.echo(f"{state} case {slug}: version {outcome.version}, {outcome.triples} triples in the store")
+
+
+@main.command("token")
+@click.argument("name")
+def token_command(name: str) -> None:
+    """Make a steward's bearer token: give the token to the steward, put the hashed line in the
+    tokens file (KOUIKI_TOKENS_FILE) or in KOUIKI_TOKENS."""
+    from . import ingest
+
+    if not re.fullmatch(r"[A-Za-z0-9._@-]+", name):
+        raise click.BadParameter("letters, digits and . _ @ - only", param_hint="NAME")
+    token = ingest.new_token()
+    click.echo(f"token (give to {name}, shown once): {token}")
+    click.echo(f"line for the tokens file:          {name}:{ingest.hash_token(token)}")
 
 
 def _read_query(query: str | None, query_file: Path | None) -> str:

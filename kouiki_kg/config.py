@@ -6,6 +6,9 @@ KOUIKI_STORE           directory of the on-disk Oxigraph store (default: {root}/
 KOUIKI_QUERY_TIMEOUT   seconds a SPARQL query may run before it is cancelled (default 10)
 KOUIKI_ROW_LIMIT       most result rows (or triples) one query returns (default 10000)
 KOUIKI_QUERY_WORKERS   query worker processes (default: the number of CPUs, at least 2)
+KOUIKI_MAX_UPLOAD      largest submission or query body, in bytes (default 2000000)
+KOUIKI_VALIDATION_TIMEOUT  seconds a validation may run (default 30)
+KOUIKI_TOKENS / KOUIKI_TOKENS_FILE  stewards' bearer tokens, hashed (see `kouiki-kg token`)
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ class Config:
     query_timeout: float = 10.0
     row_limit: int = 10_000
     query_workers: int = 2
+    max_upload: int = 2_000_000
+    validation_timeout: float = 30.0
 
     @classmethod
     def from_env(cls, root: str | os.PathLike | None = None, store_dir: str | os.PathLike | None = None,
@@ -52,6 +57,8 @@ class Config:
             "query_timeout": _number("KOUIKI_QUERY_TIMEOUT", 10.0),
             "row_limit": _number("KOUIKI_ROW_LIMIT", 10_000, int),
             "query_workers": _number("KOUIKI_QUERY_WORKERS", max(2, os.cpu_count() or 2), int),
+            "max_upload": _number("KOUIKI_MAX_UPLOAD", 2_000_000, int),
+            "validation_timeout": _number("KOUIKI_VALIDATION_TIMEOUT", 30.0),
         }
         settings.update({k: v for k, v in overrides.items() if v is not None})
         return cls(root=root_path, store_dir=Path(store).resolve(), **settings)

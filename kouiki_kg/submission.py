@@ -39,11 +39,12 @@ IRI_PATTERNS = [re.compile("^" + re.escape(BASE) + p + "$") for p in (
     r"concept/[a-z-]+(/[a-z0-9]+(-[a-z0-9]+)*)?", r"source/[A-Za-z0-9_-]+(/L[0-9]+-L[0-9]+)?",
     r"ontology(#[A-Za-z]+|/[a-z0-9.]+)?", r"shapes(#[A-Za-z-]+)?", r"dataset(#[a-z-]+)?", r"graph/[a-z0-9/_-]+",
 )]
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")  # a case's name: data/ttl/cases/{slug}.ttl
 CHECK = "ks:"  # our own checks are reported as components ks:…Check of the shape ks:SubmissionChecks
 
 
-class SubmissionRefused(Exception):
-    """Input we will not even parse (e.g. XML entity declarations)."""
+def is_slug(text: str) -> bool:
+    return bool(SLUG.match(text)) and len(text) <= 100
 
 
 def format_for(name: str | None, content_type: str | None, filename: str | None) -> str:

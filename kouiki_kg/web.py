@@ -13,7 +13,7 @@ from .errors import ApiError
 from .store import BuildInfo, GraphStore, current_build
 
 READ_METHODS = "GET, HEAD, OPTIONS"
-READ_BLUEPRINTS = {"sparql", "dataset", "health", "openapi", "home", "resources"}  # open to every origin (no credentials anywhere)
+READ_BLUEPRINTS = {"sparql", "dataset", "health", "openapi", "home", "resources", "validate"}  # not "cases": writes  # open to every origin (no credentials anywhere)
 EXPOSED_HEADERS = "ETag, Content-Length, X-Kouiki-Row-Limit, X-Kouiki-Truncated, X-Kouiki-Rows"
 
 

@@ -26,6 +26,9 @@ def _results_content() -> dict:
 LANG = {"name": "lang", "in": "query", "schema": {"enum": ["ja", "en"]},
         "description": "Page language (else Accept-Language, else Japanese)."}
 
+SLUG_PARAMETER = {"name": "slug", "in": "path", "required": True,
+                  "schema": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}}
+
 QUERY_PARAMETERS = [
     {"name": "query", "in": "query", "schema": {"type": "string"}, "description": "SPARQL 1.1 query."},
     {"name": "default-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string"}},
@@ -100,6 +103,64 @@ def document() -> dict:
                 "options": {"summary": "CORS preflight", "parameters": [
                     {"name": "file_name", "in": "path", "required": True, "schema": {"type": "string"}}],
                     "responses": {"204": {"description": "Allowed methods."}}}},
+            "/validate": {
+                "get": {"summary": "The validation form (HTML)", "parameters": [LANG], "responses": {
+                    "200": {"description": "Form", "content": {"text/html": {"schema": {"type": "string"}}}}}},
+                "post": {"summary": "Validate a case (stores nothing)",
+                         "parameters": [{"name": "report", "in": "query", "schema": {"enum": ["html", "json", "ttl", "jsonld"]}},
+                                        {"name": "input", "in": "query", "schema": {"enum": ["ttl", "nt", "jsonld", "rdfxml"]}},
+                                        {"name": "case", "in": "query", "schema": {"type": "string"},
+                                         "description": "The case this submission replaces."}, LANG],
+                         "requestBody": {"content": {
+                             "text/turtle": {"schema": {"type": "string"}},
+                             "application/n-triples": {"schema": {"type": "string"}},
+                             "application/ld+json": {"schema": {"type": "string"}},
+                             "application/rdf+xml": {"schema": {"type": "string"}},
+                             "multipart/form-data": {"schema": {"type": "object", "properties": {
+                                 "text": {"type": "string"}, "file": {"type": "string", "format": "binary"},
+                                 "format": {"type": "string"}, "case": {"type": "string"}}}}}},
+                         "responses": {"200": {"description": "The report (conforming or not).", "content": {
+                             "application/json": {"schema": {"$ref": "#/components/schemas/ValidationSummary"}},
+                             "text/html": {"schema": {"type": "string"}}, "text/turtle": {"schema": {"type": "string"}},
+                             "application/ld+json": {"schema": {"type": "string"}}}},
+                             "400": _error("Unreadable submission (line and column)."), "406": _error("Unacceptable format."),
+                             "413": _error("Submission too large."), "503": _error("Validation ran past its time limit.")}},
+                "options": {"summary": "CORS preflight", "responses": {"204": {"description": "Allowed methods."}}}},
+            "/validate/template.ttl": {"get": {"summary": "The case template", "responses": {
+                "200": {"description": "Turtle", "content": {"text/turtle": {"schema": {"type": "string"}}}},
+                "404": _error("Missing.")}}},
+            "/cases/{slug}": {
+                "get": {"summary": "A case's current Turtle file", "parameters": [SLUG_PARAMETER], "responses": {
+                    "200": {"description": "Turtle", "content": {"text/turtle": {"schema": {"type": "string"}}}},
+                    "400": _error("Bad slug."), "404": _error("No such case.")}},
+                "put": {"summary": "Publish a case (bearer token)", "security": [{"bearer": []}],
+                        "parameters": [SLUG_PARAMETER, {"name": "If-Match", "in": "header", "schema": {"type": "string"},
+                                                        "description": "sha256 of the version edited; else last write wins"}],
+                        "requestBody": {"required": True, "content": {
+                            "text/turtle": {"schema": {"type": "string"}},
+                            "application/ld+json": {"schema": {"type": "string"}},
+                            "application/n-triples": {"schema": {"type": "string"}},
+                            "application/rdf+xml": {"schema": {"type": "string"}}}},
+                        "responses": {
+                            "200": {"description": "Replaced.", "content": {"application/json": {"schema": {"type": "object"}}}},
+                            "201": {"description": "Created.", "content": {"application/json": {"schema": {"type": "object"}}}},
+                            "400": _error("Unreadable submission or bad slug."), "401": _error("No token."),
+                            "403": _error("Wrong token."), "412": _error("Stale If-Match."), "413": _error("Too large."),
+                            "422": _error("Does not conform (report included)."), "500": _error("Rebuild failed; restored."),
+                            "503": _error("Validation ran past its time limit.")}},
+                "delete": {"summary": "Withdraw a case (bearer token)", "security": [{"bearer": []}],
+                           "parameters": [SLUG_PARAMETER], "responses": {
+                               "200": {"description": "Withdrawn.", "content": {"application/json": {"schema": {"type": "object"}}}},
+                               "400": _error("Bad slug."), "401": _error("No token."), "403": _error("Wrong token."),
+                               "404": _error("No such case."), "409": _error("Other cases refer to it.")}}},
+            "/cases/{slug}/history": {"get": {"summary": "Versions of a case", "parameters": [SLUG_PARAMETER],
+                                              "responses": {"200": {"description": "Versions", "content": {
+                                                  "application/json": {"schema": {"type": "object"}}}},
+                                                  "400": _error("Bad slug.")}}},
+            "/cases/{slug}/history/{version}": {"get": {"summary": "One version's Turtle", "parameters": [
+                SLUG_PARAMETER, {"name": "version", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "Turtle", "content": {"text/turtle": {"schema": {"type": "string"}}}},
+                              "400": _error("Bad slug."), "404": _error("No such version.")}}},
             "/health": {"get": {"summary": "Liveness and the build being served", "responses": {
                 "200": {"description": "Serving.", "content": {"application/json": {"schema": {"type": "object"}}}},
                 "503": _error("Store not built.")}}},
@@ -139,13 +200,16 @@ def document() -> dict:
                     {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}}],
                     "responses": {"204": {"description": "Allowed methods."}}}},
         },
-        "components": {"schemas": {
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": {
             "Error": {"type": "object", "required": ["error", "status", "message"], "properties": {
                 "error": {"type": "string"}, "status": {"type": "integer"},
                 "message": {"type": "object", "required": ["ja", "en"],
                             "properties": {"ja": {"type": "string"}, "en": {"type": "string"}}},
                 "line": {"type": ["integer", "null"]}, "column": {"type": ["integer", "null"]},
                 "detail": {"type": "string"}}},
+            "ValidationSummary": {"type": "object", "required": ["conforms", "violations", "results"], "properties": {
+                "conforms": {"type": "boolean"}, "violations": {"type": "integer"},
+                "results": {"type": "array", "items": {"type": "object"}}}},
             "SparqlResults": {"type": "object", "properties": {
                 "head": {"type": "object"}, "results": {"type": "object"}, "boolean": {"type": "boolean"}}},
         }},
