@@ -164,6 +164,8 @@ STRINGS = {
     "validate.help": {"ja": "書き方は事例のテンプレートと手引き（docs/steward-guide.md）を参照してください。",
                       "en": "See the case template and the steward guide (docs/steward-guide.md)."},
     "validate.template": {"ja": "事例のテンプレート", "en": "Case template"},
+    "validate.blank": {"ja": "名前のないノード（関与 [ prov:agent …; prov:hadRole … ] など）",
+                       "en": "A blank node (an association [ prov:agent …; prov:hadRole … ] or the like)"},
     "nav.validate": {"ja": "検証", "en": "Validate"},
     "sparql.title": {"ja": "SPARQL 問い合わせ", "en": "SPARQL query"},
     "sparql.intro": {"ja": "SPARQL 1.1 で問い合わせできます。kk:, dct:, prov:, skos: などの接頭辞はあらかじめ宣言済みです。"

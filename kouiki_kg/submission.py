@@ -22,7 +22,7 @@ from rdflib.namespace import OWL, RDF
 
 from .namespaces import BASE, KK, PREFIXES
 from .project import input_files
-from .validation import (RdfSyntaxError, Report, Result, add_results_to_report_graph, core_shapes, parse_rdf,
+from .validation import (RdfSyntaxError, Report, Result, add_results_to_report_graph, compact, core_shapes, parse_rdf,
                          subject_lines, to_rdflib, validate_graph)
 
 FORMATS = {  # short name → (pyoxigraph format, media types, file extensions)
@@ -155,16 +155,21 @@ def _n3(term) -> str:
     return f"<{term}>" if isinstance(term, rdflib.URIRef) else term.n3()
 
 
+def _shown(term) -> str:
+    """As reports show terms: compact where a known prefix fits."""
+    return compact(term) or ""
+
+
 def _project_checks(submitted: rdflib.Graph, reference: _Reference, replacing: str | None) -> list[Result]:
     results = []
     subjects = {s for s in submitted.subjects() if isinstance(s, rdflib.URIRef)}
     for s in sorted(subjects):
         if not str(s).startswith(BASE):
-            results.append(_result(_n3(s), None, None, "NamespaceCheck",
+            results.append(_result(_shown(s), None, None, "NamespaceCheck",
                                    f"IRI {s} は当プロジェクトの名前空間（{BASE}）の外にあります。記述する資源は名前空間の中に置いてください。",
                                    f"IRI {s} is outside our namespace ({BASE}); describe resources inside it."))
         elif not any(p.match(str(s)) for p in IRI_PATTERNS):
-            results.append(_result(_n3(s), None, None, "NamespaceCheck",
+            results.append(_result(_shown(s), None, None, "NamespaceCheck",
                                    f"IRI {s} は定められた形（id/initiative/…, id/lg/{{6桁}}, concept/… など）に合いません。",
                                    f"IRI {s} does not follow our IRI patterns (id/initiative/…, id/lg/{{6 digits}}, concept/… …)."))
     replaced_file = f"data/ttl/cases/{replacing}.ttl" if replacing else None
@@ -173,18 +178,18 @@ def _project_checks(submitted: rdflib.Graph, reference: _Reference, replacing: s
     for s, p, o in submitted:
         if isinstance(o, rdflib.URIRef) and str(o).startswith(BASE) and "#" not in str(o) and str(o) not in known \
                 and p != OWL.versionIRI:
-            results.append(_result(_n3(s), _n3(p), _n3(o), "ReferenceCheck",
+            results.append(_result(_shown(s), _shown(p), _shown(o), "ReferenceCheck",
                                    f"{o} は存在しません（団体コードや概念の IRI を確かめてください）。",
                                    f"{o} does not exist (check the local-government code or concept IRI)."))
         for term in (p, o if p == RDF.type else None):
             if isinstance(term, rdflib.URIRef) and str(term).startswith(KK) and str(term) not in reference.kk_terms:
-                results.append(_result(_n3(s), _n3(p), _n3(term), "TermCheck",
+                results.append(_result(_shown(s), _shown(p), _shown(term), "TermCheck",
                                        f"{term} はオントロジーで定義されていない語です。",
                                        f"{term} is not a term of the ontology."))
     for initiative in submitted.subjects(RDF.type, rdflib.URIRef(KK + "Initiative")):
         owner = reference.initiatives.get(str(initiative))
         if owner is not None and owner != replaced_file:
-            results.append(_result(_n3(initiative), None, None, "ExistingInitiativeCheck",
+            results.append(_result(_shown(initiative), None, None, "ExistingInitiativeCheck",
                                    f"この取組はすでに {owner} にあります。置き換える場合はその事例（{Path(owner).stem}）として提出してください。",
                                    f"This initiative already exists in {owner}; to replace it, submit it as that case "
                                    f"({Path(owner).stem})."))
