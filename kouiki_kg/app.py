@@ -13,6 +13,13 @@ from .namespaces import BASE
 from .web import READ_BLUEPRINTS, add_cors, choose_lang
 
 
+# No inline script anywhere (pages hand data to scripts as JSON blocks); inline styles are allowed
+# because the query editor sets them; nothing is loaded from another origin; no framing.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                           "img-src 'self' data:; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
+                           "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
 def create_app(config: Config | None = None) -> Flask:
     app = Flask(__name__)
     app.config["KOUIKI"] = config or Config.from_env()
@@ -28,10 +35,15 @@ def create_app(config: Config | None = None) -> Flask:
     errors.register(app)
 
     @app.after_request
-    def cors_on_read_routes(response):
-        """Errors from read routes carry CORS too, so browser clients can read them."""
+    def common_headers(response):
+        """CORS on read routes (errors included, so browser clients can read them); security headers."""
         if request.blueprint in READ_BLUEPRINTS and "Access-Control-Allow-Origin" not in response.headers:
             add_cors(response)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        if response.mimetype == "text/html":
+            response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+            response.headers["X-Frame-Options"] = "DENY"
         return response
 
     @app.context_processor

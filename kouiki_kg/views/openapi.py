@@ -14,7 +14,9 @@ ERROR = {"$ref": "#/components/schemas/Error"}
 
 
 def _error(description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": ERROR}}}
+    """Errors come as JSON, or as a page to a client that prefers HTML."""
+    return {"description": description, "content": {"application/json": {"schema": ERROR},
+                                                    "text/html": {"schema": {"type": "string"}}}}
 
 
 def _results_content() -> dict:
@@ -23,22 +25,23 @@ def _results_content() -> dict:
     return content
 
 
-LANG = {"name": "lang", "in": "query", "schema": {"enum": ["ja", "en"]},
-        "description": "Page language (else Accept-Language, else Japanese)."}
+LANG = {"name": "lang", "in": "query", "schema": {"type": "string", "examples": ["ja", "en"]},
+        "description": "Page language: ja or en; any other value falls back to Accept-Language, then Japanese."}
 
 SLUG_PARAMETER = {"name": "slug", "in": "path", "required": True,
-                  "schema": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}}
+                  "schema": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 100}}
 
 QUERY_PARAMETERS = [
-    {"name": "query", "in": "query", "schema": {"type": "string"}, "description": "SPARQL 1.1 query."},
+    {"name": "query", "in": "query", "schema": {"type": "string", "minLength": 1},
+     "description": "SPARQL 1.1 query (without it, GET answers the query UI or the service description)."},
     {"name": "default-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string"}},
      "style": "form", "explode": True, "description": "Graphs forming the default graph (default: union of all)."},
     {"name": "named-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string"}},
      "style": "form", "explode": True},
     {"name": "format", "in": "query", "schema": {"type": "string", "enum": [*RESULT_FORMATS, *GRAPH_FORMATS]},
      "description": "Overrides Accept."},
-    {"name": "timeout", "in": "query", "schema": {"type": "number", "exclusiveMinimum": 0},
-     "description": "Seconds; may only lower the server's limit."},
+    {"name": "timeout", "in": "query", "schema": {"type": "number", "minimum": 0.1},
+     "description": "Seconds (at least 0.1); may only lower the server's limit."},
 ]
 
 QUERY_RESPONSES = {
@@ -71,10 +74,11 @@ def document() -> dict:
                             "200": {**QUERY_RESPONSES["200"], "content": {
                                 **_results_content(), "text/html": {"schema": {"type": "string"}}}}}},
                 "post": {"summary": "SPARQL query by POST", "parameters": QUERY_PARAMETERS[1:],
-                         "requestBody": {"content": {
-                             "application/sparql-query": {"schema": {"type": "string"}},
+                         "requestBody": {"required": True, "content": {
+                             "application/sparql-query": {"schema": {"type": "string", "minLength": 1}},
                              "application/x-www-form-urlencoded": {"schema": {
-                                 "type": "object", "properties": {"query": {"type": "string"},
+                                 "type": "object", "required": ["query"],
+                                 "properties": {"query": {"type": "string", "minLength": 1},
                                                                   "default-graph-uri": {"type": "string"},
                                                                   "named-graph-uri": {"type": "string"}}}}}},
                          "responses": QUERY_RESPONSES},
@@ -111,11 +115,11 @@ def document() -> dict:
                                         {"name": "input", "in": "query", "schema": {"enum": ["ttl", "nt", "jsonld", "rdfxml"]}},
                                         {"name": "case", "in": "query", "schema": {"type": "string"},
                                          "description": "The case this submission replaces."}, LANG],
-                         "requestBody": {"content": {
-                             "text/turtle": {"schema": {"type": "string"}},
-                             "application/n-triples": {"schema": {"type": "string"}},
-                             "application/ld+json": {"schema": {"type": "string"}},
-                             "application/rdf+xml": {"schema": {"type": "string"}},
+                         "requestBody": {"required": True, "content": {
+                             "text/turtle": {"schema": {"type": "string", "minLength": 1}},
+                             "application/n-triples": {"schema": {"type": "string", "minLength": 1}},
+                             "application/ld+json": {"schema": {"type": "string", "minLength": 1}},
+                             "application/rdf+xml": {"schema": {"type": "string", "minLength": 1}},
                              "multipart/form-data": {"schema": {"type": "object", "properties": {
                                  "text": {"type": "string"}, "file": {"type": "string", "format": "binary"},
                                  "format": {"type": "string"}, "case": {"type": "string"}}}}}},

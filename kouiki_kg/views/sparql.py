@@ -17,6 +17,7 @@ from ..web import add_cors, choose_lang, current, etag_for, not_modified, prefli
 bp = Blueprint("sparql", __name__)
 
 METHODS = "GET, HEAD, POST, OPTIONS"
+MIN_TIMEOUT = 0.1  # seconds: a client may lower the limit, not ask for an instant failure
 HTML = Format("html", "text/html", "html")
 _pool_lock = threading.Lock()
 
@@ -77,9 +78,9 @@ def _timeout(limit: float) -> float:
         asked = float(raw)
     except ValueError:
         asked = -1
-    if not asked > 0:
-        raise ApiError(400, "bad_timeout", "timeout は正の秒数で指定してください。",
-                       "timeout must be a positive number of seconds.")
+    if not asked >= MIN_TIMEOUT:  # also refuses NaN
+        raise ApiError(400, "bad_timeout", f"timeout は {MIN_TIMEOUT} 秒以上の秒数で指定してください。",
+                       f"timeout must be a number of seconds, at least {MIN_TIMEOUT}.")
     return min(asked, limit)  # a client may only lower the server's limit
 
 
