@@ -47,6 +47,13 @@ def _split_extension(path: str) -> tuple[str, str | None]:
     return path, None
 
 
+def _names_something(read, iri: str) -> bool:
+    try:
+        return read.exists(iri)
+    except ValueError:  # not a valid IRI
+        return False
+
+
 def not_found(lang: str) -> ApiError:
     """404 (errors.py answers with a page for people, JSON for programs)."""
     return ApiError(404, "not_found", "この IRI のリソースはありません。", "There is no resource with this IRI.",
@@ -62,9 +69,13 @@ def resource(path: str):
     if not (_is_minted(path) or _is_minted(base_path)):
         raise not_found(lang)
     read = reader()
-    if forced is not None and not read.exists(BASE + base_path) and read.exists(BASE + path):
+    if forced is not None and _names_something(read, BASE + path) and not _names_something(read, BASE + base_path):
         base_path, forced = path, None  # the extension is part of the name
     iri = BASE + base_path
+    try:
+        ox.NamedNode(iri)  # a path that makes no valid IRI names nothing of ours
+    except ValueError:
+        raise not_found(lang) from None
     if not read.exists(iri):
         raise not_found(lang)
     name = request.args.get("format")
