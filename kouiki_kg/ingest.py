@@ -226,10 +226,14 @@ def publish(config: Config, slug: str, data: bytes, fmt: str, who: str, *, if_ma
             raise IngestError(422, "does_not_conform", "提出された事例はシェイプに適合しません。", "The submitted case does not conform.",
                               report=report)
         turtle = _as_turtle(data, fmt)
-        if existing is not None and not history(config, slug):
-            _keep_version(config, slug, existing, "original")  # the version before the first ingest
-        version = _keep_version(config, slug, turtle, "put")
-        write_atomically(path, turtle)
+        try:
+            if existing is not None and not history(config, slug):
+                _keep_version(config, slug, existing, "original")  # the version before the first ingest
+            version = _keep_version(config, slug, turtle, "put")
+            write_atomically(path, turtle)
+        except OSError as err:  # full disk, read-only data directory…: nothing was replaced
+            audit_quietly(config, who=who, action="put", case=slug, sha256=digest, status=507, detail=str(err))
+            raise _storage_error(err) from None
         try:
             outcome = build(config, log=lambda _m: None)
         except BuildError as err:
@@ -251,9 +255,13 @@ def withdraw(config: Config, slug: str, who: str) -> Outcome:
         existing = path.read_bytes()
         if not history(config, slug):
             _keep_version(config, slug, existing, "original")
-        version = _keep_version(config, slug, existing, "deleted")
-        path.unlink()
-        _fsync_dir(path.parent)
+        try:
+            version = _keep_version(config, slug, existing, "deleted")
+            path.unlink()
+            _fsync_dir(path.parent)
+        except OSError as err:
+            audit_quietly(config, who=who, action="delete", case=slug, status=507, detail=str(err))
+            raise _storage_error(err) from None
         try:
             outcome = build(config, log=lambda _m: None)
         except BuildError as err:
@@ -263,6 +271,19 @@ def withdraw(config: Config, slug: str, who: str) -> Outcome:
                               "Other cases refer to this one, so it cannot be deleted.", report=err.report) from None
         audit(config, who=who, action="delete", case=slug, sha256=sha256(existing), status=200, version=version)
         return Outcome(slug, version, sha256(existing), False, outcome.info.triples)
+
+
+def _storage_error(err: OSError) -> IngestError:
+    return IngestError(507, "storage_error", "ファイルを書き込めませんでした（空き容量や書き込み権限を確認してください）。何も変更していません。",
+                       f"Could not write the files (check free space and permissions); nothing was changed. {err.strerror}")
+
+
+def audit_quietly(config: Config, **entry) -> None:
+    """Audit even when the disk is in trouble: a failed audit line must not hide the real error."""
+    try:
+        audit(config, **entry)
+    except OSError:
+        pass
 
 
 def _restore(config: Config, path: Path, existing: bytes | None) -> None:

@@ -29,6 +29,10 @@ class PoolBusy(Exception):
     """No worker became free within the limit."""
 
 
+class WorkerLost(Exception):
+    """The worker died while running the request (killed, out of memory…); it has been replaced."""
+
+
 def _worker_main(conn) -> None:  # runs in the child process
     cache: dict = {}  # what a request type keeps between requests (opened stores, parsed context)
     while True:
@@ -101,7 +105,7 @@ class QueryPool:
         except (EOFError, OSError, BrokenPipeError):
             self._retire(worker)
             worker = self._spawn()
-            raise QueryFailed("evaluation", "the query worker stopped unexpectedly") from None
+            raise WorkerLost() from None
         finally:
             self._idle.put(worker)
         if status == "ok":

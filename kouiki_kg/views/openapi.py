@@ -151,12 +151,14 @@ def document() -> dict:
                             "400": _error("Unreadable submission or bad slug."), "401": _error("No token."),
                             "403": _error("Wrong token."), "412": _error("Stale If-Match."), "413": _error("Too large."),
                             "422": _error("Does not conform (report included)."), "500": _error("Rebuild failed; restored."),
+                            "507": _error("Files could not be written; nothing changed."),
                             "503": _error("Validation ran past its time limit.")}},
                 "delete": {"summary": "Withdraw a case (bearer token)", "security": [{"bearer": []}],
                            "parameters": [SLUG_PARAMETER], "responses": {
                                "200": {"description": "Withdrawn.", "content": {"application/json": {"schema": {"type": "object"}}}},
                                "400": _error("Bad slug."), "401": _error("No token."), "403": _error("Wrong token."),
-                               "404": _error("No such case."), "409": _error("Other cases refer to it.")}}},
+                               "404": _error("No such case."), "409": _error("Other cases refer to it."),
+                               "507": _error("Files could not be written; nothing changed.")}}},
             "/cases/{slug}/history": {"get": {"summary": "Versions of a case", "parameters": [SLUG_PARAMETER],
                                               "responses": {"200": {"description": "Versions", "content": {
                                                   "application/json": {"schema": {"type": "object"}}}},

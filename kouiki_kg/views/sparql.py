@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from .. import dataset
 from ..errors import ApiError
 from ..formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name, convert_turtle, negotiate
-from ..querypool import PoolBusy, QueryPool, QueryTimeout
+from ..querypool import PoolBusy, QueryPool, QueryTimeout, WorkerLost
 from ..store import QueryFailed, QueryRequest
 from ..namespaces import BASE, PREFIXES
 from ..web import add_cors, choose_lang, current, etag_for, not_modified, preflight
@@ -136,6 +136,9 @@ def endpoint():
         raise ApiError(503, "query_timeout", f"問い合わせが制限時間（{timeout:g} 秒）を超えたため中止しました。",
                        f"The query was cancelled after its time limit of {timeout:g} s.",
                        {"Retry-After": "10"}, limit_seconds=timeout) from None
+    except WorkerLost:
+        raise ApiError(503, "worker_lost", "問い合わせの処理が中断されました。もう一度お試しください。",
+                       "The process answering the query stopped; please try again.", {"Retry-After": "1"}) from None
     except PoolBusy:
         raise ApiError(503, "busy", "混み合っています。しばらくしてからもう一度お試しください。",
                        "The server is busy; try again shortly.", {"Retry-After": "5"}) from None

@@ -1,0 +1,199 @@
+"""Hostile input and faults, against real servers: nothing gives a 500, nothing is lost.
+
+Oversized and malformed requests, slow clients, deeply nested queries, a query worker killed
+mid-request, the whole server killed mid-request, a full or read-only disk during ingest, and
+the security headers every page carries.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from kouiki_kg import ingest
+from kouiki_kg.config import Config
+
+from .conftest import ROOT, RunningServer
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?i a kk:Initiative }"
+EXPLOSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def raw(server, request: bytes, timeout: float = 10) -> bytes:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as s:
+        s.sendall(request)
+        chunks = []
+        try:
+            while chunk := s.recv(65536):
+                chunks.append(chunk)
+        except socket.timeout:
+            pass
+        return b"".join(chunks)
+
+
+def status_of(reply: bytes) -> int:
+    return int(reply.split(b" ", 2)[1])
+
+
+def test_security_headers_on_pages(server):
+    for path in ("/", "/sparql", "/id/initiative/hachinohe-bus-network", "/validate", "/nope"):
+        response = requests.get(server.url + path, headers={"Accept": "text/html"}, timeout=30)
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src", 1)[1].split(";")[0]
+        assert "frame-ancestors 'none'" in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert "<script>" not in response.text.replace('<script type="application/ld+json">', "")  # no inline script
+    api = requests.get(server.url + "/sparql", params={"query": COUNT}, timeout=30)
+    assert api.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("path", ["/dumps/..%2F..%2Fbuild.json", "/id/..%2F..%2F..%2Fetc%2Fpasswd", "/static/../app.py",
+                                  "/cases/..%2Fsecret/history", "/cases/a/history/..%2F..%2Fx"])
+def test_path_traversal(server, path):
+    response = requests.get(server.url + path, timeout=30)
+    assert response.status_code in (400, 404) and "root:" not in response.text and "import" not in response.text
+
+
+def test_oversized_headers_and_lines_are_refused_cleanly(server):
+    long_header = raw(server, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n")
+    assert status_of(long_header) in (400, 431)
+    long_line = raw(server, b"GET /sparql?query=" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status_of(long_line) in (400, 414)
+    assert requests.get(server.url + "/health", timeout=30).status_code == 200
+
+
+def test_very_long_iris(server):
+    response = requests.get(server.url + "/id/initiative/" + "x" * 6000, headers={"Accept": "application/json"}, timeout=30)
+    assert response.status_code == 404
+    query = "ASK { <https://w3id.org/kouiki/id/" + "y" * 100_000 + "> ?p ?o }"
+    assert requests.post(server.url + "/sparql", data={"query": query}, timeout=30).json()["boolean"] is False
+
+
+def test_malformed_utf8(server):
+    reply = raw(server, b"GET /sparql?query=ASK%20%7B%FF%FE%7D HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert status_of(reply) == 400
+    body = requests.post(server.url + "/sparql", data=b"ASK {\xff}", headers={"Content-Type": "application/sparql-query"},
+                         timeout=30)
+    assert body.status_code == 400
+    page = raw(server, b"GET /id/lg/%FF%FE HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert status_of(page) in (400, 404)
+
+
+@pytest.mark.parametrize("depth", [200, 5000])
+def test_deeply_nested_queries(server, depth):
+    nested = "SELECT * WHERE " + "{ " * depth + "?s ?p ?o" + " }" * depth
+    response = requests.post(server.url + "/sparql", data={"query": nested, "timeout": "3"}, timeout=60)
+    assert response.status_code in (200, 400, 503)
+    parens = "ASK { FILTER (" + "(" * depth + "1" + ")" * depth + ") }"
+    response = requests.post(server.url + "/sparql", data={"query": parens, "timeout": "3"}, timeout=60)
+    assert response.status_code in (200, 400, 503)
+    assert requests.get(server.url + "/sparql", params={"query": COUNT}, timeout=30).status_code == 200
+
+
+def test_slow_clients_do_not_block_others(server):
+    """Clients that send half a request and wait hold a thread each, not the server."""
+    sockets = []
+    for _ in range(8):
+        s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        s.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\nContent-Length: 100\r\n\r\nASK")
+        sockets.append(s)
+    try:
+        started = time.monotonic()
+        assert requests.get(server.url + "/sparql", params={"query": COUNT}, timeout=30).status_code == 200
+        assert time.monotonic() - started < 5
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def test_a_query_worker_killed_mid_request(server):
+    requests.get(server.url + "/sparql", params={"query": "ASK {}"}, timeout=30)
+    pids = requests.get(server.url + "/health", timeout=30).json()["query_workers"]["pids"]
+    answers = []
+    worker = threading.Thread(target=lambda: answers.append(
+        requests.post(server.url + "/sparql", data={"query": EXPLOSIVE, "timeout": "3"}, timeout=60)))
+    worker.start()
+    time.sleep(0.7)
+    busy = max(pids, key=lambda pid: int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[11]))
+    os.kill(busy, signal.SIGKILL)
+    worker.join()
+    [answer] = answers
+    assert answer.status_code == 503 and answer.json()["error"] == "worker_lost"
+    after = requests.get(server.url + "/health", timeout=30).json()["query_workers"]["pids"]
+    assert len(after) == 2 and busy not in after
+    for _ in range(4):  # and everything goes on
+        assert requests.get(server.url + "/sparql", params={"query": COUNT}, timeout=30).status_code == 200
+
+
+def test_server_killed_mid_request_restarts_on_its_store(tmp_path):
+    store = tmp_path / "var" / "store"
+    store.parent.mkdir(parents=True)
+    first = RunningServer(store)
+    try:
+        threading.Thread(target=lambda: requests.post(first.url + "/sparql", data={"query": EXPLOSIVE}, timeout=30),
+                         daemon=True).start()
+        time.sleep(0.5)
+        first.process.kill()  # SIGKILL the server in the middle of that request
+        first.process.wait()
+    finally:
+        first.log.close()
+    second = RunningServer(store)
+    try:
+        started = time.monotonic()
+        assert requests.get(second.url + "/sparql", params={"query": COUNT}, timeout=30).json()[
+            "results"]["bindings"][0]["n"]["value"] == "8"
+        assert time.monotonic() - started < 5
+    finally:
+        second.stop()
+
+
+def test_full_or_read_only_disk_during_ingest_changes_nothing(tmp_path):
+    root = tmp_path / "project"
+    for folder in ("ontology", "shapes", "data"):
+        shutil.copytree(ROOT / folder, root / folder)
+    config = Config(root=root, store_dir=tmp_path / "var" / "store")
+    from kouiki_kg.build import build
+
+    build(config, log=lambda _m: None)
+    before_build = (config.store_dir / "current").resolve()
+    case = root / "data" / "ttl" / "cases" / "saitama-septic-tanks.ttl"
+    before = case.read_bytes()
+    # the history folder cannot be created (a file stands where it should be): like a read-only or full disk
+    (tmp_path / "var" / "history").write_text("in the way")
+    edited = before.replace(b"public septic tanks\"@en", b"public septic tanks (edit)\"@en")
+    with pytest.raises(ingest.IngestError) as err:
+        ingest.publish(config, "saitama-septic-tanks", edited, "ttl", "alice")
+    assert err.value.status == 507 and "nothing was changed" in err.value.en
+    assert case.read_bytes() == before
+    assert (config.store_dir / "current").resolve() == before_build
+
+
+def test_corrupted_turtle_keeps_the_served_store(tmp_path):
+    root = tmp_path / "project"
+    for folder in ("ontology", "shapes", "data"):
+        shutil.copytree(ROOT / folder, root / folder)
+    store = tmp_path / "var" / "store"
+    store.parent.mkdir(parents=True)
+    running = RunningServer(store, KOUIKI_ROOT=str(root))
+    try:
+        (root / "data" / "ttl" / "cases" / "koryo-facility-sharing.ttl").write_bytes(b"@prefix broken")
+        env = {**os.environ, "KOUIKI_ROOT": str(root), "KOUIKI_STORE": str(store)}
+        result = subprocess.run([str(Path(sys.executable).with_name("kouiki-kg")), "build"], env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2 and "data/ttl/cases/koryo-facility-sharing.ttl:1:" in result.stderr
+        page = requests.get(running.url + "/id/initiative/koryo-facility-sharing", headers={"Accept": "text/turtle"},
+                            timeout=30)
+        assert page.status_code == 200  # still served from the last good build
+    finally:
+        running.stop()
