@@ -5,7 +5,7 @@ KOUIKI_ROOT            project directory holding ontology/, shapes/ and data/ttl
 KOUIKI_STORE           directory of the on-disk Oxigraph store (default: {root}/var/store)
 KOUIKI_QUERY_TIMEOUT   seconds a SPARQL query may run before it is cancelled (default 10)
 KOUIKI_ROW_LIMIT       most result rows (or triples) one query returns (default 10000)
-KOUIKI_QUERY_WORKERS   query worker processes (default: the number of CPUs, at least 2)
+KOUIKI_QUERY_WORKERS   query worker processes (default: four per CPU)
 KOUIKI_MAX_UPLOAD      largest submission or query body, in bytes (default 2000000)
 KOUIKI_VALIDATION_TIMEOUT  seconds a validation may run (default 30)
 KOUIKI_TOKENS / KOUIKI_TOKENS_FILE  stewards' bearer tokens, hashed (see `kouiki-kg token`)
@@ -56,7 +56,9 @@ class Config:
         settings = {
             "query_timeout": _number("KOUIKI_QUERY_TIMEOUT", 10.0),
             "row_limit": _number("KOUIKI_ROW_LIMIT", 10_000, int),
-            "query_workers": _number("KOUIKI_QUERY_WORKERS", max(2, os.cpu_count() or 2), int),
+            # more workers than cores: a long query (demoted to the lowest CPU priority) must not
+            # leave short ones waiting for a free worker
+            "query_workers": _number("KOUIKI_QUERY_WORKERS", 4 * (os.cpu_count() or 2), int),
             "max_upload": _number("KOUIKI_MAX_UPLOAD", 2_000_000, int),
             "validation_timeout": _number("KOUIKI_VALIDATION_TIMEOUT", 30.0),
         }

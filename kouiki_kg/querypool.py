@@ -11,6 +11,7 @@ swapped in, so a rebuild needs no restart.
 from __future__ import annotations
 
 import atexit
+import os
 import multiprocessing
 import queue
 import threading
@@ -19,6 +20,17 @@ from dataclasses import dataclass
 
 from .store import QueryFailed
 from .validation import RdfSyntaxError
+
+
+LONG_RUNNING = 0.5  # seconds after which a request runs at the lowest CPU priority
+
+
+def _set_niceness(pid: int, value: int) -> bool:
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, value)
+        return True
+    except (PermissionError, ProcessLookupError, OSError):
+        return False
 
 
 class QueryTimeout(Exception):
@@ -94,19 +106,28 @@ class QueryPool:
             self._retire(worker)
             worker = self._spawn()
         started = time.monotonic()
+        demoted = False
         try:
             worker.conn.send(request)
-            if not worker.conn.poll(timeout):
+            ready = worker.conn.poll(min(timeout, LONG_RUNNING))
+            if not ready:
+                # A long request yields the CPU to short ones: lower its worker's priority.
+                demoted = _set_niceness(worker.process.pid, 19)
+                ready = worker.conn.poll(max(0.0, timeout - (time.monotonic() - started)))
+            if not ready:
                 self.killed += 1
                 self._retire(worker)
-                worker = self._spawn()
+                worker, demoted = self._spawn(), False
                 raise QueryTimeout(f"{time.monotonic() - started:.1f} s")
             status, payload = worker.conn.recv()
         except (EOFError, OSError, BrokenPipeError):
             self._retire(worker)
-            worker = self._spawn()
+            worker, demoted = self._spawn(), False
             raise WorkerLost() from None
         finally:
+            if demoted and not _set_niceness(worker.process.pid, 0):
+                self._retire(worker)  # may not raise a priority again without privilege: start afresh
+                worker = self._spawn()
             self._idle.put(worker)
         if status == "ok":
             return payload

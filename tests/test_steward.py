@@ -246,6 +246,28 @@ def test_publish_a_new_case(steward_server):
     entry = audit_entries(steward_server)[-1]
     assert entry["who"] == "alice" and entry["case"] == "example-case" and entry["status"] == 201
     assert entry["sha256"] == body["sha256"]
+    assert TOKEN not in steward_server.output()  # the server's own log (access log included)
+
+
+def test_tokens_are_compared_in_constant_time_against_every_one(monkeypatch):
+    """No early exit: every configured hash is compared with hmac.compare_digest, match or not."""
+    import hmac
+
+    calls = []
+    real = hmac.compare_digest
+    monkeypatch.setattr(hmac, "compare_digest", lambda a, b: calls.append(1) or real(a, b))
+    monkeypatch.setenv("KOUIKI_TOKENS", ",".join(f"user{i}:{hash_token(f'token-{i}')}" for i in range(5)))
+    from kouiki_kg.ingest import IngestError, authenticate
+
+    assert authenticate("Bearer token-0") == "user0" and len(calls) == 5
+    calls.clear()
+    with pytest.raises(IngestError) as wrong:
+        authenticate("Bearer token-0x")
+    assert wrong.value.status == 403 and len(calls) == 5
+    for header in (None, "", "Bearer", "Bearer ", "Token token-0", "bearer token-0"):
+        with pytest.raises(IngestError) as missing:
+            authenticate(header)
+        assert missing.value.status == 401
 
 
 def test_a_case_that_does_not_conform_is_422_and_changes_nothing(steward_server):
