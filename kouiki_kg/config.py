@@ -7,6 +7,7 @@ KOUIKI_QUERY_TIMEOUT   seconds a SPARQL query may run before it is cancelled (de
 KOUIKI_ROW_LIMIT       most result rows (or triples) one query returns (default 10000)
 KOUIKI_QUERY_WORKERS   query worker processes (default: four per CPU)
 KOUIKI_MAX_UPLOAD      largest submission or query body, in bytes (default 2000000)
+KOUIKI_CACHE_BYTES     memory for cached SPARQL answers, in bytes (default 64000000; 0 turns it off)
 KOUIKI_VALIDATION_TIMEOUT  seconds a validation may run (default 30)
 KOUIKI_TOKENS / KOUIKI_TOKENS_FILE  stewards' bearer tokens, hashed (see `kouiki-kg token`)
 """
@@ -38,6 +39,13 @@ def _number(name: str, default, kind=float):
     return value
 
 
+def _cache_bytes() -> int:
+    raw = os.environ.get("KOUIKI_CACHE_BYTES", "")
+    if raw.strip() == "0":
+        return 0  # the one setting where 0 means something: no cache
+    return _number("KOUIKI_CACHE_BYTES", 64_000_000, int)
+
+
 @dataclass(frozen=True)
 class Config:
     root: Path
@@ -46,6 +54,7 @@ class Config:
     row_limit: int = 10_000
     query_workers: int = 2
     max_upload: int = 2_000_000
+    cache_bytes: int = 64_000_000
     validation_timeout: float = 30.0
 
     @classmethod
@@ -60,6 +69,7 @@ class Config:
             # leave short ones waiting for a free worker
             "query_workers": _number("KOUIKI_QUERY_WORKERS", 4 * (os.cpu_count() or 2), int),
             "max_upload": _number("KOUIKI_MAX_UPLOAD", 2_000_000, int),
+            "cache_bytes": _cache_bytes(),
             "validation_timeout": _number("KOUIKI_VALIDATION_TIMEOUT", 30.0),
         }
         settings.update({k: v for k, v in overrides.items() if v is not None})

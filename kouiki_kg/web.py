@@ -14,7 +14,7 @@ from .store import BuildInfo, GraphStore, current_build
 
 READ_METHODS = "GET, HEAD, OPTIONS"
 READ_BLUEPRINTS = {"sparql", "dataset", "health", "openapi", "home", "resources", "validate"}  # not "cases": writes  # open to every origin (no credentials anywhere)
-EXPOSED_HEADERS = "ETag, Content-Length, X-Kouiki-Row-Limit, X-Kouiki-Truncated, X-Kouiki-Rows"
+EXPOSED_HEADERS = "ETag, Content-Length, X-Kouiki-Row-Limit, X-Kouiki-Truncated, X-Kouiki-Rows, X-Kouiki-Cache"
 
 
 @lru_cache(maxsize=8)

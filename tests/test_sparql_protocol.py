@@ -316,3 +316,14 @@ def test_client_timeout_only_lowers_the_limit(server):
     started = time.monotonic()
     body = assert_error(get(server, EXPLOSIVE, params={"timeout": "100"}), 503, "query_timeout")
     assert body["limit_seconds"] == 3 and time.monotonic() - started < 6
+
+
+def test_repeated_queries_are_answered_from_the_cache(server):
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s a kk:LocalGovernment . ?s kk:prefecture ?p }"
+    first = get(server, query, params={"format": "csv"})
+    again = get(server, query, params={"format": "csv"})
+    assert first.headers["X-Kouiki-Cache"] == "miss" and again.headers["X-Kouiki-Cache"] == "hit"
+    assert again.content == first.content and again.headers["ETag"] == first.headers["ETag"]
+    assert again.headers["X-Kouiki-Truncated"] == first.headers["X-Kouiki-Truncated"]
+    stats = requests.get(server.url + "/health", timeout=30).json()["answer_cache"]
+    assert stats["hits"] >= 1 and stats["entries"] >= 1

@@ -21,4 +21,7 @@ def health():
     pool = current_app.extensions.get("kouiki.pool")
     if pool is not None:  # started with the first query
         body["query_workers"] = {"size": pool.size, "pids": pool.pids(), "killed_for_timeout": pool.killed}
+    cache = current_app.extensions.get("kouiki.cache")
+    if cache is not None:
+        body["answer_cache"] = cache.stats()
     return jsonify(body)

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from .. import dataset
 from ..errors import ApiError
 from ..formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name, convert_turtle, negotiate
+from ..cache import AnswerCache, Cached
 from ..querypool import PoolBusy, QueryPool, QueryTimeout, WorkerLost
 from ..store import QueryFailed, QueryRequest
 from ..namespaces import BASE, PREFIXES
@@ -20,6 +21,15 @@ METHODS = "GET, HEAD, POST, OPTIONS"
 MIN_TIMEOUT = 0.1  # seconds: a client may lower the limit, not ask for an instant failure
 HTML = Format("html", "text/html", "html")
 _pool_lock = threading.Lock()
+
+
+def answer_cache() -> AnswerCache:
+    with _pool_lock:
+        existing = current_app.extensions.get("kouiki.cache")
+        if existing is None:
+            size = current_app.config["KOUIKI"].cache_bytes
+            existing = current_app.extensions["kouiki.cache"] = AnswerCache(size, max_entry=max(size // 16, 1))
+        return existing
 
 
 def pool() -> QueryPool:
@@ -125,6 +135,12 @@ def endpoint():
                     "\t".join(params["named"]), str(config.row_limit))
     if not_modified(etag):
         return add_cors(Response(status=304, headers={"ETag": etag, "Vary": "Accept"}), METHODS)
+    cached = answer_cache().get(etag)  # same build, same request: the same bytes
+    if cached is not None:
+        response = Response(cached.body, content_type=cached.content_type)
+        response.headers.update(dict(cached.headers))
+        response.headers["X-Kouiki-Cache"] = "hit"
+        return add_cors(response, METHODS)
     query_request = QueryRequest(
         build_dir=str(build), query=params["query"],
         results_format=results_format.name if results_format else None,
@@ -157,12 +173,15 @@ def endpoint():
     if answer.format is None:
         raise _not_acceptable(answer.kind)
     fmt = (RESULT_FORMATS if answer.kind != "graph" else GRAPH_FORMATS)[answer.format]
-    response = Response(answer.body, content_type=fmt.content_type)
-    response.headers.update({
+    headers = {
         "ETag": etag, "Vary": "Accept", "Cache-Control": "public, max-age=60",
         "X-Kouiki-Row-Limit": str(config.row_limit), "X-Kouiki-Rows": str(answer.rows),
         "X-Kouiki-Truncated": "true" if answer.truncated else "false",
-    })
+    }
+    answer_cache().put(etag, Cached(answer.body, fmt.content_type, tuple(headers.items())))
+    response = Response(answer.body, content_type=fmt.content_type)
+    response.headers.update(headers)
+    response.headers["X-Kouiki-Cache"] = "miss"
     return add_cors(response, METHODS)
 
 

@@ -1,0 +1,232 @@
+"""Side-by-side benchmark: our server (production configuration) and `oxigraph serve-read-only`
+on the same store, in one run, on 127.0.0.1. Prints a table and the ratio; writes JSON.
+
+    python bench/generate.py --triples 1000000 --out /tmp/kouiki-1m
+    python bench/run.py --project /tmp/kouiki-1m --seconds 15 --concurrency 1,8,32
+
+Query mixes: the example queries of queries/ plus DESCRIBE of resources — "repeated" draws
+from a fixed set of 40 requests (as a portal asks the same things again and again),
+"unique" makes every request different (a unique comment in each query: no cache helps).
+Latency is measured by our own client (no coordinated-omission correction), and the load is
+bounded by time. Both servers have the same time limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 120) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        try:
+            requests.get(url, timeout=2)
+            return time.monotonic() - started
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of a process and its children (kB from /proc → MB)."""
+    total = 0
+    for p in [pid] + [int(c) for c in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]:
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            total += int(re.search(r"VmHWM:\s+(\d+)", status).group(1))
+        except (FileNotFoundError, AttributeError):
+            pass
+    return total / 1024
+
+
+def prefixes() -> str:
+    sys.path.insert(0, str(ROOT))
+    from kouiki_kg.namespaces import sparql_prologue
+
+    return sparql_prologue()
+
+
+def workload(project: Path, rng: random.Random) -> list[str]:
+    """The example queries (with an explicit prologue: oxigraph serve predeclares nothing) and
+    DESCRIBE/label look-ups of resources."""
+    prologue = prefixes()
+    queries = [prologue + p.read_text(encoding="utf-8") for p in sorted((project / "queries").glob("*.rq"))]
+    text = (project / "data" / "ttl" / "authority" / "local-governments.ttl").read_text(encoding="utf-8")
+    codes = re.findall(r"^lg:(\d{6}) a", text, re.M)
+    lookups = [f"DESCRIBE <https://w3id.org/kouiki/id/lg/{c}>" for c in rng.sample(codes, 15)]
+    lookups += [prologue + f"SELECT ?i ?t WHERE {{ ?i prov:wasAssociatedWith <https://w3id.org/kouiki/id/lg/{c}> ; "
+                "dct:title ?t }" for c in rng.sample(codes, 10)]
+    return queries + lookups
+
+
+def run_load(url: str, requests_pool: list[str], concurrency: int, seconds: float, unique: bool, seed: int) -> dict:
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+    counter = iter(range(10**9))
+
+    def client(index: int) -> None:
+        rng, session = random.Random(seed * 1000 + index), requests.Session()
+        while time.monotonic() < deadline:
+            query = rng.choice(requests_pool)
+            if unique:
+                query = f"# request {next(counter)}\n{query}"
+            accept = "text/turtle" if query.lstrip().startswith(("DESCRIBE", "#")) and "DESCRIBE" in query[:80] \
+                else "application/sparql-results+json"
+            started = time.monotonic()
+            try:
+                r = session.post(url, data={"query": query}, headers={"Accept": accept}, timeout=60)
+                ok = r.status_code == 200 and b"cancelled" not in r.content[-200:]
+                key = None if ok else str(r.status_code)
+            except requests.RequestException as err:
+                key = type(err).__name__
+            elapsed = time.monotonic() - started
+            with lock:
+                if key is None:
+                    latencies.append(elapsed)
+                else:
+                    errors[key] = errors.get(key, 0) + 1
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return round(1000 * latencies[min(len(latencies) - 1, int(p * len(latencies)))], 1) if latencies else float("nan")
+
+    return {"throughput": round(len(latencies) / seconds, 1), "p50_ms": pct(0.5), "p90_ms": pct(0.9),
+            "p99_ms": pct(0.99), "ok": len(latencies), "errors": errors}
+
+
+def page_latency(base: str, paths: list[str], accept: str, concurrency: int, seconds: float) -> dict:
+    latencies: list[float] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client(index: int) -> None:
+        rng, session = random.Random(index), requests.Session()
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            r = session.get(base + rng.choice(paths), headers={"Accept": accept}, timeout=60)
+            elapsed = time.monotonic() - started
+            if r.status_code == 200:
+                with lock:
+                    latencies.append(elapsed)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    latencies.sort()
+    return {"p50_ms": round(1000 * statistics.median(latencies), 1),
+            "p99_ms": round(1000 * latencies[int(0.99 * (len(latencies) - 1))], 1), "requests": len(latencies)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--project", type=Path, required=True, help="a folder made by bench/generate.py")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--concurrency", default="1,8,32")
+    parser.add_argument("--timeout", type=float, default=10)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    args = parser.parse_args()
+    store = args.project / "var" / "store"
+    env = {**os.environ, "KOUIKI_ROOT": str(args.project), "KOUIKI_STORE": str(store),
+           "KOUIKI_QUERY_TIMEOUT": str(args.timeout)}
+
+    started = time.monotonic()
+    build = subprocess.run([str(BIN / "kouiki-kg"), "build"], env=env, capture_output=True, text=True)
+    build_seconds = time.monotonic() - started
+    if build.returncode != 0:
+        sys.exit(build.stderr)
+    current = (store / "current").resolve()
+    triples = json.loads((current / "build.json").read_text())["triples"]
+
+    # oxigraph load of the same files, for the build comparison
+    ox_dir = args.project / "var" / "oxigraph-load"
+    shutil.rmtree(ox_dir, ignore_errors=True)
+    started = time.monotonic()
+    for f in sorted(args.project.rglob("*.ttl")):
+        if "/var/" not in str(f):
+            subprocess.run([str(BIN / "oxigraph"), "load", "--location", str(ox_dir), "--file", str(f)],
+                           check=True, capture_output=True)
+    oxigraph_load_seconds = time.monotonic() - started
+
+    ours_port, ox_port = free_port(), free_port()
+    ours = subprocess.Popen([str(BIN / "kouiki-kg"), "serve", "--port", str(ours_port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    oxigraph = subprocess.Popen([str(BIN / "oxigraph"), "serve-read-only", "--location", str(current / "oxigraph"),
+                                 "--bind", f"127.0.0.1:{ox_port}", "--union-default-graph",
+                                 "--timeout-s", str(int(args.timeout))],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ready = {"ours_s": round(wait_for(f"http://127.0.0.1:{ours_port}/health"), 2),
+                 "oxigraph_s": round(wait_for(f"http://127.0.0.1:{ox_port}/"), 2)}
+        rng = random.Random(1)
+        pool = workload(args.project, rng)
+        repeated = [rng.choice(pool) for _ in range(40)]
+        results = {"triples": triples, "build_s": round(build_seconds, 1), "oxigraph_load_s": round(oxigraph_load_seconds, 1),
+                   "ready": ready, "runs": []}
+        for concurrency in [int(c) for c in args.concurrency.split(",")]:
+            for mix, unique, queries in (("repeated", False, repeated), ("unique", True, pool)):
+                row = {"concurrency": concurrency, "mix": mix}
+                for name, url in (("ours", f"http://127.0.0.1:{ours_port}/sparql"),
+                                  ("oxigraph", f"http://127.0.0.1:{ox_port}/query")):
+                    row[name] = run_load(url, queries, concurrency, args.seconds, unique, seed=concurrency)
+                row["ratio"] = round(row["ours"]["throughput"] / max(row["oxigraph"]["throughput"], 0.1), 2)
+                results["runs"].append(row)
+                print(f"c={concurrency:>2} {mix:<8} ours {row['ours']['throughput']:>7} q/s p50 {row['ours']['p50_ms']:>7} ms "
+                      f"p99 {row['ours']['p99_ms']:>8} ms | oxigraph {row['oxigraph']['throughput']:>7} q/s p50 "
+                      f"{row['oxigraph']['p50_ms']:>7} ms p99 {row['oxigraph']['p99_ms']:>8} ms | ratio {row['ratio']}",
+                      flush=True)
+        codes = re.findall(r"^lg:(\d{6}) a", (args.project / "data/ttl/authority/local-governments.ttl").read_text(), re.M)
+        paths = [f"/id/lg/{c}" for c in rng.sample(codes, 30)] + [f"/id/initiative/synthetic-{n:07d}" for n in range(30)]
+        base = f"http://127.0.0.1:{ours_port}"
+        results["pages"] = {"html": page_latency(base, paths, "text/html", 8, args.seconds),
+                            "turtle": page_latency(base, paths, "text/turtle", 8, args.seconds)}
+        print("pages at c=8:", results["pages"], flush=True)
+        results["peak_rss_mb"] = {"ours": round(peak_rss_mb(ours.pid), 0), "oxigraph": round(peak_rss_mb(oxigraph.pid), 0)}
+        print("peak RSS (MB):", results["peak_rss_mb"], "ready:", ready, "build s:", results["build_s"],
+              "oxigraph load s:", results["oxigraph_load_s"], flush=True)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / f"run-{triples}.json").write_text(json.dumps(results, indent=2))
+    finally:
+        for process in (ours, oxigraph):
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+if __name__ == "__main__":
+    main()
