@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import Response, current_app, request
 
+from .cache import AnswerCache
 from .errors import ApiError
 from .store import BuildInfo, GraphStore, current_build
 
@@ -46,6 +47,19 @@ def current() -> tuple[Path, BuildInfo]:
         raise ApiError(503, "store_missing", "ストアがまだ構築されていません。`kouiki-kg build` を実行してください。",
                        "The store has not been built yet: run `kouiki-kg build`.", {"Retry-After": "30"})
     return build, _info(build)
+
+
+_cache_lock = threading.Lock()
+
+
+def answer_cache() -> AnswerCache:
+    """The app's cache of answers (SPARQL results, resource pages), made on first use."""
+    with _cache_lock:
+        existing = current_app.extensions.get("kouiki.cache")
+        if existing is None:
+            size = current_app.config["KOUIKI"].cache_bytes
+            existing = current_app.extensions["kouiki.cache"] = AnswerCache(size, max_entry=max(size // 16, 1))
+        return existing
 
 
 def build_file(build: Path, *parts: str) -> Path:

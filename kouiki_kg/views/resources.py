@@ -19,7 +19,8 @@ from ..formats import GRAPH_FORMATS, Format, by_name, negotiate
 from ..i18n import translate
 from ..namespaces import BASE, PREFIXES
 from ..resources import compact
-from ..web import add_cors, choose_lang, current, etag_for, not_modified, preflight, reader
+from ..cache import Cached
+from ..web import add_cors, answer_cache, choose_lang, current, etag_for, not_modified, preflight, reader
 
 bp = Blueprint("resources", __name__)
 
@@ -102,13 +103,19 @@ def resource(path: str):
     }
     if not_modified(etag):
         return add_cors(Response(status=304, headers=headers))
+    cache = answer_cache()
+    cached = cache.get(etag)  # the store is immutable between builds: a page made once is the page
+    if cached is None:
+        if fmt is HTML:
+            body = render_page(read, iri, base_path, lang).encode("utf-8")
+        else:
+            triples = read.describe(iri)
+            body = ox.serialize(triples, format=fmt.rdf, prefixes=PREFIXES if fmt.name in ("ttl", "rdfxml") else None)
+        cached = Cached(body, fmt.content_type, ())
+        cache.put(etag, cached)
+    response = Response(cached.body, content_type=cached.content_type)
     if fmt is HTML:
-        response = Response(render_page(read, iri, base_path, lang), content_type=HTML.content_type)
         response.headers["Content-Language"] = lang
-    else:
-        triples = read.describe(iri)
-        body = ox.serialize(triples, format=fmt.rdf, prefixes=PREFIXES if fmt.name in ("ttl", "rdfxml") else None)
-        response = Response(body, content_type=fmt.content_type)
     response.headers.update(headers)
     return add_cors(response)
 

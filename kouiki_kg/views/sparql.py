@@ -9,11 +9,11 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from .. import dataset
 from ..errors import ApiError
 from ..formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name, convert_turtle, negotiate
-from ..cache import AnswerCache, Cached
+from ..cache import Cached
 from ..querypool import PoolBusy, QueryPool, QueryTimeout, WorkerLost
 from ..store import QueryFailed, QueryRequest
 from ..namespaces import BASE, PREFIXES
-from ..web import add_cors, choose_lang, current, etag_for, not_modified, preflight
+from ..web import add_cors, answer_cache, choose_lang, current, etag_for, not_modified, preflight
 
 bp = Blueprint("sparql", __name__)
 
@@ -21,15 +21,6 @@ METHODS = "GET, HEAD, POST, OPTIONS"
 MIN_TIMEOUT = 0.1  # seconds: a client may lower the limit, not ask for an instant failure
 HTML = Format("html", "text/html", "html")
 _pool_lock = threading.Lock()
-
-
-def answer_cache() -> AnswerCache:
-    with _pool_lock:
-        existing = current_app.extensions.get("kouiki.cache")
-        if existing is None:
-            size = current_app.config["KOUIKI"].cache_bytes
-            existing = current_app.extensions["kouiki.cache"] = AnswerCache(size, max_entry=max(size // 16, 1))
-        return existing
 
 
 def pool() -> QueryPool:
