@@ -62,6 +62,43 @@ def answer_cache() -> AnswerCache:
         return existing
 
 
+def pool() -> "QueryPool":
+    """The app's pool of killable worker processes, started on first use (not at import)."""
+    from .querypool import QueryPool
+
+    with _cache_lock:
+        existing = current_app.extensions.get("kouiki.pool")
+        if existing is None:
+            existing = current_app.extensions["kouiki.pool"] = QueryPool(current_app.config["KOUIKI"].query_workers)
+        return existing
+
+
+POOL_MESSAGES = {  # what: (timeout code, timeout ja, timeout en, Retry-After, lost ja, lost en)
+    "query": ("query_timeout", "問い合わせが制限時間（{t:g} 秒）を超えたため中止しました。",
+              "The query was cancelled after its time limit of {t:g} s.", "10",
+              "問い合わせの処理が中断されました。もう一度お試しください。", "The process answering the query stopped; please try again."),
+    "validation": ("validation_timeout", "検証が制限時間（{t:g} 秒）を超えました。", "Validation ran past its time limit of {t:g} s.",
+                   "30", "検証の処理が中断されました。もう一度お試しください。", "The process validating the case stopped; please try again."),
+}
+
+
+def run_pooled(request_, timeout: float, what: str):
+    """Run a request in the worker pool; the pool's own failures become 503s with our error shape."""
+    from .querypool import PoolBusy, QueryTimeout, WorkerLost
+
+    code, timeout_ja, timeout_en, retry, lost_ja, lost_en = POOL_MESSAGES[what]
+    try:
+        return pool().run(request_, timeout)
+    except QueryTimeout:
+        raise ApiError(503, code, timeout_ja.format(t=timeout), timeout_en.format(t=timeout), {"Retry-After": retry},
+                       limit_seconds=timeout) from None
+    except WorkerLost:
+        raise ApiError(503, "worker_lost", lost_ja, lost_en, {"Retry-After": "1"}) from None
+    except PoolBusy:
+        raise ApiError(503, "busy", "混み合っています。しばらくしてからもう一度お試しください。",
+                       "The server is busy; try again shortly.", {"Retry-After": "5"}) from None
+
+
 def build_file(build: Path, *parts: str) -> Path:
     """A file the build must contain; a build made by older code may lack it."""
     path = build.joinpath(*parts)

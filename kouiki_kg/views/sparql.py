@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-import threading
-
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
 from .. import dataset
 from ..errors import ApiError
 from ..formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name, convert_turtle, negotiate
 from ..cache import Cached
-from ..querypool import PoolBusy, QueryPool, QueryTimeout, WorkerLost
 from ..store import QueryFailed, QueryRequest
 from ..namespaces import BASE, PREFIXES
-from ..web import add_cors, answer_cache, choose_lang, current, etag_for, not_modified, preflight
+from ..web import add_cors, answer_cache, choose_lang, current, etag_for, not_modified, preflight, run_pooled
 
 bp = Blueprint("sparql", __name__)
 
 METHODS = "GET, HEAD, POST, OPTIONS"
 MIN_TIMEOUT = 0.1  # seconds: a client may lower the limit, not ask for an instant failure
 HTML = Format("html", "text/html", "html")
-_pool_lock = threading.Lock()
-
-
-def pool() -> QueryPool:
-    """One pool per app, started on first use (not at import, not in tests that never query)."""
-    with _pool_lock:
-        existing = current_app.extensions.get("kouiki.pool")
-        if existing is None:
-            existing = current_app.extensions["kouiki.pool"] = QueryPool(current_app.config["KOUIKI"].query_workers)
-        return existing
 
 
 def _single(values: list[str], name: str) -> str | None:
@@ -138,17 +125,7 @@ def endpoint():
         graph_format=graph_format.name if graph_format else None,
         row_limit=config.row_limit, default_graph_uris=tuple(params["default"]), named_graph_uris=tuple(params["named"]))
     try:
-        answer = pool().run(query_request, timeout)
-    except QueryTimeout:
-        raise ApiError(503, "query_timeout", f"問い合わせが制限時間（{timeout:g} 秒）を超えたため中止しました。",
-                       f"The query was cancelled after its time limit of {timeout:g} s.",
-                       {"Retry-After": "10"}, limit_seconds=timeout) from None
-    except WorkerLost:
-        raise ApiError(503, "worker_lost", "問い合わせの処理が中断されました。もう一度お試しください。",
-                       "The process answering the query stopped; please try again.", {"Retry-After": "1"}) from None
-    except PoolBusy:
-        raise ApiError(503, "busy", "混み合っています。しばらくしてからもう一度お試しください。",
-                       "The server is busy; try again shortly.", {"Retry-After": "5"}) from None
+        answer = run_pooled(query_request, timeout, "query")
     except QueryFailed as err:
         if err.kind == "syntax":
             raise ApiError(400, "query_syntax",

@@ -14,10 +14,8 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from .. import submission
 from ..errors import ApiError
 from ..formats import GRAPH_FORMATS, Format, negotiate
-from ..querypool import PoolBusy, QueryTimeout, WorkerLost
 from ..validation import RdfSyntaxError, Report
-from ..web import add_cors, choose_lang, preflight
-from .sparql import pool
+from ..web import add_cors, choose_lang, preflight, run_pooled
 
 bp = Blueprint("validate", __name__)
 
@@ -54,18 +52,7 @@ def run_check(data: bytes, fmt: str, name: str, case: str | None) -> Report:
         raise ApiError(400, "bad_slug", "事例のスラッグは英小文字・数字・ハイフンで書いてください。",
                        "A case slug is lower-case letters, digits and hyphens.")
     request_ = submission.ValidationRequest(str(config.root), data, fmt, name, case)
-    try:
-        return pool().run(request_, config.validation_timeout)
-    except QueryTimeout:
-        raise ApiError(503, "validation_timeout", f"検証が制限時間（{config.validation_timeout:g} 秒）を超えました。",
-                       f"Validation ran past its time limit of {config.validation_timeout:g} s.",
-                       {"Retry-After": "30"}) from None
-    except WorkerLost:
-        raise ApiError(503, "worker_lost", "検証の処理が中断されました。もう一度お試しください。",
-                       "The process validating the case stopped; please try again.", {"Retry-After": "1"}) from None
-    except PoolBusy:
-        raise ApiError(503, "busy", "混み合っています。しばらくしてからもう一度お試しください。",
-                       "The server is busy; try again shortly.", {"Retry-After": "5"}) from None
+    return run_pooled(request_, config.validation_timeout, "validation")
 
 
 def syntax_error(err: RdfSyntaxError) -> ApiError:
