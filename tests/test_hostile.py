@@ -197,3 +197,30 @@ def test_corrupted_turtle_keeps_the_served_store(tmp_path):
         assert page.status_code == 200  # still served from the last good build
     finally:
         running.stop()
+
+
+def test_a_long_query_runs_at_the_lowest_cpu_priority_and_its_worker_recovers(store_dir):
+    """Past 0.5 s a request's worker is reniced to 19, so short queries keep the CPU; afterwards
+    the worker is back at normal priority (or replaced when that needs a privilege we lack)."""
+    from kouiki_kg.querypool import QueryPool, QueryTimeout
+    from kouiki_kg.store import QueryRequest
+
+    pool = QueryPool(1)
+    try:
+        build = str((store_dir / "current").resolve())
+        [pid] = pool.pids()
+        seen = []
+        watcher = threading.Thread(target=lambda: (time.sleep(1.2), seen.append(os.getpriority(os.PRIO_PROCESS, pid))))
+        watcher.start()
+        with pytest.raises(QueryTimeout):
+            pool.run(QueryRequest(build, EXPLOSIVE, "json", "ttl", 10), 2)
+        watcher.join()
+        assert seen == [19]
+        [fresh] = pool.pids()
+        assert os.getpriority(os.PRIO_PROCESS, fresh) == 0
+        slow_but_fine = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d a kk:Initiative }"
+        pool.run(QueryRequest(build, slow_but_fine, "json", "ttl", 10), 30)
+        [after] = pool.pids()
+        assert os.getpriority(os.PRIO_PROCESS, after) == 0  # a demoted worker that finished is normal again
+    finally:
+        pool.close()
