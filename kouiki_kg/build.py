@@ -14,12 +14,13 @@ from typing import Callable
 from . import __version__, dataset, search
 from .config import Config
 from .project import InputFile, content_hash, input_files
-from .store import BuildInfo, current_build, swap_current, write_build
-from .validation import RdfSyntaxError, Report, load_files, locate, validate_graph
+from .project_validation import validate_store
+from .store import BuildInfo, LoadSyntaxError, StoreView, current_build, swap_current, write_build
+from .validation import RdfSyntaxError, Report, load_files, locate, subject_lines, validate_graph
 
 KEEP_BUILDS = 2  # the current build and the one before it
 # The code that decides what a build contains: a change to it must rebuild the store too.
-BUILD_CODE = ("build.py", "dataset.py", "project.py", "search.py", "store.py")
+BUILD_CODE = ("build.py", "dataset.py", "project.py", "project_validation.py", "search.py", "store.py", "validation.py")
 
 
 def _builder_fingerprint() -> str:
@@ -49,7 +50,11 @@ def _stderr(message: str) -> None:
 
 
 def validate_project(files: list[InputFile], log: Callable[[str], None] = _stderr) -> Report:
-    """Validate the project's data (with the ontology and schemes) against its shapes."""
+    """Validate the project's data (with the ontology and schemes) with pyshacl over the whole graph.
+
+    The reference strategy (`kouiki-kg validate --whole`); builds validate unit by unit
+    (project_validation), which the tests hold to the same results.
+    """
     started = time.perf_counter()
     data, origins = load_files([f for f in files if f.kind != "shapes"])
     shapes, _ = load_files([f for f in files if f.kind == "shapes"])
@@ -58,6 +63,33 @@ def validate_project(files: list[InputFile], log: Callable[[str], None] = _stder
     report = locate(validate_graph(data, shapes), origins)
     log(f"validated against the shapes ({time.perf_counter() - started:.1f} s)")
     return report
+
+
+def validate_loaded(view: StoreView, store_path: Path | None, files: list[InputFile], *, workers: int | None = None,
+                    log: Callable[[str], None] = _stderr) -> Report:
+    """Validate a store holding the project's files (one named graph each), unit by unit."""
+    shapes, _ = load_files([f for f in files if f.kind == "shapes"])
+    report = validate_store(view, shapes, data_graphs=[f.graph for f in files if f.kind != "shapes"],
+                            reference_graphs=[f.graph for f in files if f.kind == "ontology"],
+                            store_path=store_path, workers=workers, log=log)
+    if not report.conforms:  # say where each focus node is written
+        origins: dict[str, tuple[str, int]] = {}
+        for f in files:
+            if f.kind != "shapes":
+                for iri, line in subject_lines(f.path.read_text(encoding="utf-8", errors="replace")).items():
+                    origins.setdefault(iri, (f.relative, line))
+        locate(report, origins)
+    return report
+
+
+def _syntax_error(err: LoadSyntaxError, root: Path) -> RdfSyntaxError:
+    relative = err.path.relative_to(root).as_posix() if err.path.is_relative_to(root) else str(err.path)
+    snippet = ""
+    if err.line:
+        lines = err.path.read_text(encoding="utf-8", errors="replace").splitlines()
+        if 0 < err.line <= len(lines):
+            snippet = lines[err.line - 1]
+    return RdfSyntaxError(relative, err.line, err.column, err.detail, snippet)
 
 
 def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _stderr) -> BuildOutcome:
@@ -75,18 +107,18 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
             log(f"store is up to date ({info.triples} triples, inputs unchanged)")
             return BuildOutcome(info=info, build_dir=existing, rebuilt=False)
 
-    try:
-        report = validate_project(files, log)
-    except RdfSyntaxError as err:
-        raise BuildError(f"cannot parse {err}", syntax=err) from None
-    if not report.conforms:
-        raise BuildError("the data does not conform to the shapes; nothing was built", report=report)
-
     started = time.perf_counter()
     builds = config.store_dir / "builds"
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     build_dir = builds / f"{stamp}-{digest[:12]}"
     staging = builds / f".staging-{stamp}"
+
+    def check(view: StoreView, store_path: Path) -> None:
+        log(f"loaded {len(files)} files ({time.perf_counter() - started:.1f} s)")
+        report = validate_loaded(view, store_path, files, workers=config.build_workers, log=log)
+        if not report.conforms:
+            raise BuildError("the data does not conform to the shapes; nothing was built", report=report)
+
     try:
         staging.mkdir(parents=True)
         built_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # canonical xsd:dateTime
@@ -97,7 +129,7 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
             return dataset.DESCRIPTION_GRAPH, turtle
 
         graph_triples = write_build(
-            staging, [(f.path, f.graph) for f in files], describe=describe,
+            staging, [(f.path, f.graph) for f in files], check=check, describe=describe,
             dumps={name: spec[0] for name, spec in dataset.DUMPS.items()},
             index=lambda query: search.build_index(query, staging / search.INDEX_FILE))
         info = BuildInfo(content_hash=digest, triples=sum(graph_triples.values()), graphs=len(graph_triples),
@@ -105,10 +137,17 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
         info.write(staging)
         staging.rename(build_dir)
         swap_current(config.store_dir, build_dir)
+    except LoadSyntaxError as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        syntax = _syntax_error(err, config.root)
+        raise BuildError(f"cannot parse {syntax}", syntax=syntax) from None
+    except BuildError:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     except OSError as err:
         shutil.rmtree(staging, ignore_errors=True)
         raise BuildError(f"cannot write the store under {config.store_dir}: {err.strerror or err}") from None
-    log(f"loaded {info.triples} triples in {info.graphs} named graphs ({time.perf_counter() - started:.1f} s)")
+    log(f"built {info.triples} triples in {info.graphs} named graphs ({time.perf_counter() - started:.1f} s in all)")
     _prune(builds, keep=build_dir)
     return BuildOutcome(info=info, build_dir=build_dir, rebuilt=True)
 

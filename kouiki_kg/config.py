@@ -9,6 +9,7 @@ KOUIKI_QUERY_WORKERS   query worker processes (default: four per CPU)
 KOUIKI_MAX_UPLOAD      largest submission or query body, in bytes (default 2000000)
 KOUIKI_CACHE_BYTES     memory for cached SPARQL answers, in bytes (default 64000000; 0 turns it off)
 KOUIKI_VALIDATION_TIMEOUT  seconds a validation may run (default 30)
+KOUIKI_BUILD_WORKERS   processes that validate a large build in parallel (default: one per CPU)
 KOUIKI_TOKENS / KOUIKI_TOKENS_FILE  stewards' bearer tokens, hashed (see `kouiki-kg token`)
 """
 
@@ -56,6 +57,7 @@ class Config:
     max_upload: int = 2_000_000
     cache_bytes: int = 64_000_000
     validation_timeout: float = 30.0
+    build_workers: int | None = None  # None: one per CPU
 
     @classmethod
     def from_env(cls, root: str | os.PathLike | None = None, store_dir: str | os.PathLike | None = None,
@@ -71,6 +73,7 @@ class Config:
             "max_upload": _number("KOUIKI_MAX_UPLOAD", 2_000_000, int),
             "cache_bytes": _cache_bytes(),
             "validation_timeout": _number("KOUIKI_VALIDATION_TIMEOUT", 30.0),
+            "build_workers": _number("KOUIKI_BUILD_WORKERS", None, int),
         }
         settings.update({k: v for k, v in overrides.items() if v is not None})
         return cls(root=root_path, store_dir=Path(store).resolve(), **settings)

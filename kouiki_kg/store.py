@@ -52,13 +52,36 @@ def current_build(store_dir: Path) -> Path | None:
     return link.resolve()
 
 
-class GraphStore:
+class StoreView:
+    """SPARQL and pattern access to an open Oxigraph store (a build being made, or a finished one)."""
+
+    def __init__(self, store: ox.Store):
+        self._store = store
+
+    @classmethod
+    def open_read_only(cls, path: Path) -> "StoreView":
+        return cls(ox.Store.read_only(str(path)))
+
+    def query(self, sparql: str, *, union_default_graph: bool = True, default_graphs: list[str] | None = None):
+        """Run a SPARQL query; the default graph is the union of all graphs unless told otherwise.
+
+        With `default_graphs`, it is the union of those named graphs only.
+        """
+        if default_graphs is not None:
+            return self._store.query(sparql, prefixes=PREFIXES, default_graph=[ox.NamedNode(g) for g in default_graphs])
+        return self._store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=union_default_graph)
+
+    def iter_quads(self, subject=None, predicate=None, obj=None, graph=None):
+        return self._store.quads_for_pattern(subject, predicate, obj, graph)
+
+
+class GraphStore(StoreView):
     """A read-only view of one build: SPARQL over the union of its named graphs."""
 
     def __init__(self, build_dir: Path):
         self.build_dir = build_dir
         self.info = BuildInfo.read(build_dir)
-        self._store = ox.Store.read_only(str(build_dir / "oxigraph"))
+        super().__init__(ox.Store.read_only(str(build_dir / "oxigraph")))
 
     @classmethod
     def open_current(cls, store_dir: Path) -> "GraphStore":
@@ -66,10 +89,6 @@ class GraphStore:
         if build is None:
             raise StoreMissing(f"no store at {store_dir}: run `kouiki-kg build` first")
         return cls(build)
-
-    def query(self, sparql: str, *, union_default_graph: bool = True):
-        """Run a SPARQL query; the default graph is the union of all graphs unless told otherwise."""
-        return self._store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=union_default_graph)
 
     def query_with(self, sparql: str, **terms):
         """A query with `$name$` placeholders filled by RDF terms.
@@ -93,9 +112,6 @@ class GraphStore:
             seen.setdefault(quad.triple, None)
         return list(seen)
 
-    def iter_quads(self, subject=None, predicate=None, obj=None, graph=None):
-        return self._store.quads_for_pattern(subject, predicate, obj, graph)
-
     def has_subject(self, node) -> bool:
         return next(iter(self._store.quads_for_pattern(node, None, None, None)), None) is not None
 
@@ -109,20 +125,36 @@ class GraphStore:
 DUMP_FORMATS = {"nq": ox.RdfFormat.N_QUADS, "ttl": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD}
 
 
+class LoadSyntaxError(Exception):
+    """An input file Oxigraph cannot parse, with where."""
+
+    def __init__(self, path: Path, line: int | None, column: int | None, detail: str):
+        super().__init__(detail)
+        self.path, self.line, self.column, self.detail = path, line, column, detail
+
+
 def write_build(build_dir: Path, graphs: list[tuple[Path, str]],
+                check: Callable[[StoreView, Path], None] | None = None,
                 describe: Callable[[Callable[[str], object], int], tuple[str, str]] | None = None,
                 dumps: dict[str, str] | None = None,
                 index: Callable[[Callable[[str], object]], None] | None = None) -> dict[str, int]:
     """Load each (Turtle file, graph IRI) into a new store under build_dir.
 
-    `describe(query, triples)` returns (graph IRI, Turtle) of the dataset description, made
+    `check(view, store_path)` sees the loaded inputs (flushed, so other processes may open
+    the store read-only) and raises to abandon the build. `describe(query, triples)` returns (graph IRI, Turtle) of the dataset description, made
     from the loaded store's statistics and loaded beside it. `dumps` maps a format short name
     to a file name under build_dir/dumps/. `index(query)` makes whatever lookup files the
     site needs from the finished store. Returns triples per named graph.
     """
     store = ox.Store(str(build_dir / "oxigraph"))
     for path, graph in graphs:
-        store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph))
+        try:
+            store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph))
+        except SyntaxError as err:
+            raise LoadSyntaxError(path, err.lineno, err.offset, err.msg if hasattr(err, "msg") else str(err)) from None
+    if check is not None:
+        store.flush()
+        check(StoreView(store), build_dir / "oxigraph")
     if describe is not None:
         union = lambda sparql: store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True)  # noqa: E731
         graph, turtle = describe(union, len(store))

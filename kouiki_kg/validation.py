@@ -207,7 +207,7 @@ def _owning_node_shape(shapes: rdflib.Graph, shape: rdflib.term.Node, focus: rdf
     return sorted(owners)[0]
 
 
-def _results_from(report_graph: rdflib.Graph, shapes: rdflib.Graph, data: rdflib.Graph | None = None) -> list[Result]:
+def results_from(report_graph: rdflib.Graph, shapes: rdflib.Graph, data: rdflib.Graph | None = None) -> list[Result]:
     results = []
     for node in report_graph.subjects(RDF.type, SH.ValidationResult):
         path = report_graph.value(node, SH.resultPath)
@@ -242,7 +242,7 @@ def _prologue(shapes: rdflib.Graph, constraint: rdflib.term.Node) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _target_pattern(shapes: rdflib.Graph, shape: rdflib.term.Node) -> str | None:
+def target_pattern(shapes: rdflib.Graph, shape: rdflib.term.Node) -> str | None:
     """The focus nodes of a node shape as a SPARQL group pattern binding ?this."""
     parts = []
     for cls in shapes.objects(shape, SH.targetClass):
@@ -256,7 +256,7 @@ def _target_pattern(shapes: rdflib.Graph, shape: rdflib.term.Node) -> str | None
     return " UNION ".join(parts) or None
 
 
-def _from_ox(term) -> rdflib.term.Node | None:
+def from_ox(term) -> rdflib.term.Node | None:
     if term is None:
         return None
     if isinstance(term, ox.NamedNode):
@@ -270,32 +270,33 @@ def _from_ox(term) -> rdflib.term.Node | None:
 def _fill_template(template: str, row) -> str:
     """Substitute {?var} / {$var} in a SHACL-SPARQL message with the row's values."""
     def value_of(match: re.Match) -> str:
-        term = _from_ox(row[match.group(1)])
+        term = from_ox(row[match.group(1)])
         return "" if term is None else (str(term) if isinstance(term, rdflib.Literal) else compact(term))
     return re.sub(r"\{[?$](\w+)\}", value_of, template)
 
 
-def _sparql_results(store: ox.Store, shapes: rdflib.Graph) -> list[Result]:
+def sparql_results(query, shapes: rdflib.Graph) -> list[Result]:
     """Evaluate every SHACL-SPARQL constraint once over the whole graph.
 
     pyshacl runs a SPARQL constraint once per focus node through rdflib (about 25 ms each:
     minutes for the 1,963 local governments). Oxigraph evaluates the same SELECT with $this
     left free once, joined with the shape's targets; for constraints like ours, whose
-    SELECT projects $this, that gives the same solutions as pre-binding.
+    SELECT projects $this, that gives the same solutions as pre-binding. `query` runs a SPARQL
+    query over the data (an Oxigraph store's query method, or a store view's).
     """
     results = []
     for shape, constraint in shapes.subject_objects(SH.sparql):
         if shapes.value(constraint, SH.deactivated) == rdflib.Literal(True):
             continue
-        targets = _target_pattern(shapes, shape)
+        targets = target_pattern(shapes, shape)
         if targets is None:
             continue
         select = str(shapes.value(constraint, SH.select))
-        query = _prologue(shapes, constraint) + f"SELECT * WHERE {{ {targets} {{ {select} }} }}"
+        query_text = _prologue(shapes, constraint) + f"SELECT * WHERE {{ {targets} {{ {select} }} }}"
         severity = shapes.value(constraint, SH.severity) or shapes.value(shape, SH.severity) or SH.Violation
         templates = {(getattr(m, "language", None) or ""): str(m) for m in shapes.objects(constraint, SH.message)}
-        for row in store.query(query):
-            focus, value, path = _from_ox(row["this"]), _from_ox(row["value"]), _from_ox(row["path"])
+        for row in query(query_text):
+            focus, value, path = from_ox(row["this"]), from_ox(row["value"]), from_ox(row["path"])
             results.append(Result(
                 focus=compact(focus) or "", path=compact(path), value=compact(value),
                 severity=compact(severity).removeprefix("sh:"),
@@ -365,12 +366,12 @@ def validate_graph(data: rdflib.Graph, shapes: rdflib.Graph, *, focus_nodes: lis
     if store is None:
         store = ox.Store()
         store.bulk_load(input=data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
-    sparql_results = _sparql_results(store, shapes)
+    by_sparql = sparql_results(store.query, shapes)
     if focus_nodes is not None:
         wanted = {compact(n) for n in focus_nodes}
-        sparql_results = [r for r in sparql_results if r.focus in wanted]
-    add_results_to_report_graph(report_graph, sparql_results)
-    results = _results_from(report_graph, shapes, data)
+        by_sparql = [r for r in by_sparql if r.focus in wanted]
+    add_results_to_report_graph(report_graph, by_sparql)
+    results = results_from(report_graph, shapes, data)
     violations = [r for r in results if r.severity == "Violation"]
     return Report(conforms=not violations, results=results, graph=report_graph)
 
