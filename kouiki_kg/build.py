@@ -105,6 +105,7 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
             info = None
         if info is not None and info.content_hash == digest:
             log(f"store is up to date ({info.triples} triples, inputs unchanged)")
+            push_to_remote(config, files, existing, digest, log)
             return BuildOutcome(info=info, build_dir=existing, rebuilt=False)
 
     started = time.perf_counter()
@@ -124,7 +125,7 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
         built_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # canonical xsd:dateTime
 
         def describe(query, triples):
-            turtle = dataset.description_turtle(dataset.gather_statistics(query, triples), built_at)
+            turtle = dataset.description_turtle(dataset.gather_statistics(query, triples), built_at, digest)
             (staging / dataset.DESCRIPTION_FILE).write_text(turtle, encoding="utf-8")  # served at /dataset
             return dataset.DESCRIPTION_GRAPH, turtle
 
@@ -149,7 +150,43 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
         raise BuildError(f"cannot write the store under {config.store_dir}: {err.strerror or err}") from None
     log(f"built {info.triples} triples in {info.graphs} named graphs ({time.perf_counter() - started:.1f} s in all)")
     _prune(builds, keep=build_dir)
+    push_to_remote(config, files, build_dir, digest, log)
     return BuildOutcome(info=info, build_dir=build_dir, rebuilt=True)
+
+
+def push_to_remote(config: Config, files: list[InputFile], build_dir: Path, digest: str,
+                   log: Callable[[str], None] = _stderr) -> None:
+    """Load the build into the remote store through the Graph Store Protocol, if one is configured.
+
+    Each file's graph is replaced (PUT), graphs no longer built are deleted, and the dataset
+    description goes last: its dcat:version tells servers the new build is complete. A failed
+    push leaves the description, so servers keep the old version, and the next build retries.
+    """
+    if not config.graph_store_endpoint:
+        return
+    if not config.sparql_endpoint:
+        raise BuildError("KOUIKI_GRAPH_STORE_ENDPOINT needs KOUIKI_SPARQL_ENDPOINT (to read what the store holds)")
+    from .mirror import RemoteData
+    from .remote import GraphStoreClient, StoreUnavailable
+
+    started = time.perf_counter()
+    remote = RemoteData(config.sparql_endpoint, config.store_dir / "remote", 0, timeout=300)
+    client = GraphStoreClient(config.graph_store_endpoint)
+    try:
+        held = remote.version()
+        if held is not None and held[0] == digest:
+            log(f"the remote store holds this build already ({config.sparql_endpoint})")
+            return
+        for f in files:
+            client.put_file(f.graph, f.path)
+        wanted = {f.graph for f in files} | {dataset.DESCRIPTION_GRAPH}
+        for row in remote.store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"):
+            if row["g"].value not in wanted:
+                client.delete(row["g"].value)
+        client.put(dataset.DESCRIPTION_GRAPH, (build_dir / dataset.DESCRIPTION_FILE).read_bytes())
+    except (StoreUnavailable, OSError) as err:
+        raise BuildError(f"cannot load the build into the remote store: {err}") from None
+    log(f"loaded {len(files)} graphs into {config.graph_store_endpoint} ({time.perf_counter() - started:.1f} s)")
 
 
 def _prune(builds: Path, keep: Path) -> None:

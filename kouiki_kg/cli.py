@@ -80,11 +80,14 @@ def serve_command(ctx, host, port, threads, query_timeout, row_limit, query_work
     # Build in a child process: RocksDB's background threads do not survive gunicorn's fork, so
     # the process that forks the server must never have opened a store (an ingest's build in
     # the forked worker would hang).
-    child = multiprocessing.get_context("spawn").Process(target=_build_for_serve, args=(base,))
-    child.start()
-    child.join()
-    if child.exitcode != 0:
-        sys.exit(child.exitcode or EXIT_INVALID)
+    if base.sparql_endpoint and not base.graph_store_endpoint:
+        click.echo(f"serving the remote store {base.sparql_endpoint} as it is (no graph store endpoint: no build)", err=True)
+    else:
+        child = multiprocessing.get_context("spawn").Process(target=_build_for_serve, args=(base,))
+        child.start()
+        child.join()
+        if child.exitcode != 0:
+            sys.exit(child.exitcode or EXIT_INVALID)
     click.echo(f"serving on http://{host}:{port}/sparql", err=True)
     serve(config, host, port, threads)
 

@@ -10,6 +10,10 @@ KOUIKI_MAX_UPLOAD      largest submission or query body, in bytes (default 20000
 KOUIKI_CACHE_BYTES     memory for cached SPARQL answers, in bytes (default 64000000; 0 turns it off)
 KOUIKI_VALIDATION_TIMEOUT  seconds a validation may run (default 30)
 KOUIKI_BUILD_WORKERS   processes that validate a large build in parallel (default: one per CPU)
+KOUIKI_SPARQL_ENDPOINT  a SPARQL 1.1 query URL to serve from instead of the embedded store
+                       (its default graph must be the union of the named graphs)
+KOUIKI_GRAPH_STORE_ENDPOINT  its SPARQL 1.1 Graph Store Protocol URL, which `build` and ingest load
+KOUIKI_REMOTE_REFRESH  seconds between checks of which build the remote store holds (default 5)
 KOUIKI_TOKENS / KOUIKI_TOKENS_FILE  stewards' bearer tokens, hashed (see `kouiki-kg token`)
 """
 
@@ -58,6 +62,9 @@ class Config:
     cache_bytes: int = 64_000_000
     validation_timeout: float = 30.0
     build_workers: int | None = None  # None: one per CPU
+    sparql_endpoint: str | None = None  # None: the embedded store
+    graph_store_endpoint: str | None = None
+    remote_refresh: float = 5.0
 
     @classmethod
     def from_env(cls, root: str | os.PathLike | None = None, store_dir: str | os.PathLike | None = None,
@@ -74,6 +81,9 @@ class Config:
             "cache_bytes": _cache_bytes(),
             "validation_timeout": _number("KOUIKI_VALIDATION_TIMEOUT", 30.0),
             "build_workers": _number("KOUIKI_BUILD_WORKERS", None, int),
+            "sparql_endpoint": os.environ.get("KOUIKI_SPARQL_ENDPOINT") or None,
+            "graph_store_endpoint": os.environ.get("KOUIKI_GRAPH_STORE_ENDPOINT") or None,
+            "remote_refresh": _number("KOUIKI_REMOTE_REFRESH", 5.0),
         }
         settings.update({k: v for k, v in overrides.items() if v is not None})
         return cls(root=root_path, store_dir=Path(store).resolve(), **settings)

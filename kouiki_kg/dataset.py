@@ -122,8 +122,12 @@ def _lit(text: str, lang: str | None = None) -> str:
     return f'"{escaped}"' + (f"@{lang}" if lang else "")
 
 
-def description_turtle(stats: Statistics, modified: str) -> str:
-    """The DCAT-AP 3 + VoID description of the catalog, dataset, dumps and SPARQL service."""
+def description_turtle(stats: Statistics, modified: str, version: str) -> str:
+    """The DCAT-AP 3 + VoID description of the catalog, dataset, dumps and SPARQL service.
+
+    `version` identifies the build's content (its input hash): a server reading a remote store
+    learns from it which data it is serving.
+    """
     themes = " , ".join(f"<{t}>" for t, _, _ in stats.themes)
     theme_concepts = "\n".join(f"<{t}> a skos:Concept ; skos:inScheme <https://w3id.org/kouiki/concept/theme> ; "
                                f"skos:prefLabel {_lit(ja, 'ja')} , {_lit(en, 'en')} ." for t, ja, en in stats.themes)
@@ -200,6 +204,7 @@ def description_turtle(stats: Statistics, modified: str) -> str:
         <http://publications.europa.eu/resource/authority/language/ENG> ;
     dct:issued "{ISSUED}"^^xsd:date ;
     dct:modified "{modified}"^^xsd:dateTime ;
+    dcat:version "{version}" ;
     dct:spatial <http://publications.europa.eu/resource/authority/country/JPN> ;
 {temporal}    dcat:theme {themes} ;
     dcat:keyword {keyword_list} ;

@@ -65,6 +65,14 @@ def register(app: Flask) -> None:
         headers = {k: v for k, v in err.get_headers() if k.lower() == "allow"}
         return error_response(err.code or 500, code, ja, en, headers)
 
+    from .remote import StoreUnavailable
+
+    @app.errorhandler(StoreUnavailable)
+    def store_unavailable(err: StoreUnavailable):  # the remote SPARQL store behind us
+        app.logger.warning("remote store: %s", err)
+        return error_response(502, "store_unavailable", "データを保持する SPARQL ストアが応答しません。しばらくしてからお試しください。",
+                              "The SPARQL store behind this site is not answering; try again shortly.", {"Retry-After": "10"})
+
     @app.errorhandler(Exception)
     def unexpected(err: Exception):  # a bug of ours: say so plainly, log it, never leak a traceback
         app.logger.exception("unhandled error")

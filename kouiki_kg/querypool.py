@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from .remote import StoreUnavailable
 from .store import QueryFailed
 from .validation import RdfSyntaxError
 
@@ -54,7 +55,7 @@ def _worker_main(conn) -> None:  # runs in the child process
             return
         try:
             conn.send(("ok", request.execute(cache)))
-        except (QueryFailed, RdfSyntaxError) as err:
+        except (QueryFailed, RdfSyntaxError, StoreUnavailable) as err:
             conn.send(("raised", err))
         except Exception as err:  # noqa: BLE001 — report anything else as an evaluation error, keep serving
             conn.send(("raised", QueryFailed("evaluation", f"{type(err).__name__}: {err}")))

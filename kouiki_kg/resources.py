@@ -214,12 +214,20 @@ class Reader:
         rows = []
         predicate_labels = self.labels(grouped, lang)
         for predicate in sorted(grouped, key=lambda p: (p != RDF_TYPE, compact(p.value))):
-            values = self.nodes(sorted(grouped[predicate], key=_sort_key), lang)
+            values = self.nodes(sorted(grouped[predicate], key=self._stable_key), lang)
             for value in values:
                 if value.is_blank and depth < 4:
                     value.children = self.properties(value.term, lang, depth + 1)
             rows.append((Node(predicate, predicate_labels.get(predicate.value)), values))
         return rows
+
+    def _stable_key(self, term) -> tuple:
+        """Sort order of values; blank nodes by what they say, since their labels change with every
+        build (and differ between stores), so a page reads the same wherever it is made."""
+        if isinstance(term, ox.BlankNode):
+            return (2, "", tuple(sorted((t.predicate.value, str(t.object)) for t in self.store.triples(term)
+                                        if not isinstance(t.object, ox.BlankNode))))
+        return _sort_key(term)
 
     def incoming(self, iri: str, lang: str, page: int = 1, per_page: int = PER_PAGE) -> dict:
         """Incoming links grouped by property with counts (capped), and one page of them."""
@@ -238,7 +246,7 @@ class Reader:
         shown = links[(page - 1) * per_page: page * per_page]
         labels = self.labels([s for _, s in shown] + list(counts), lang)
         return {
-            "groups": [(Node(p, labels.get(p.value)), n) for p, n in sorted(counts.items(), key=lambda c: -c[1])],
+            "groups": [(Node(p, labels.get(p.value)), n) for p, n in sorted(counts.items(), key=lambda c: (-c[1], compact(c[0].value)))],
             "links": [(Node(p, labels.get(p.value)), Node(s, labels.get(getattr(s, "value", "")))) for p, s in shown],
             "total": len(links), "capped": total >= INCOMING_CAP, "page": page, "pages": pages,
         }

@@ -13,6 +13,8 @@ import itertools
 import json
 import os
 import re
+import shutil
+import threading
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable
@@ -172,6 +174,29 @@ def write_build(build_dir: Path, graphs: list[tuple[Path, str]],
     return counts
 
 
+def write_dumps(build_dir: Path, graphs, dumps: dict[str, str]) -> None:
+    """Dumps from (graph IRI, triples) pairs read elsewhere (a remote store), into build_dir/dumps/.
+
+    The triples go through a scratch on-disk store so the dumps are written exactly as a
+    build writes them; the folder appears whole or not at all.
+    """
+    work = build_dir / f".dumps-{os.getpid()}-{threading.get_ident()}"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "dumps").mkdir(parents=True)
+    try:
+        store = ox.Store(str(work / "oxigraph"))
+        for graph, triples in graphs:
+            name = ox.NamedNode(graph)
+            store.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
+        store.flush()
+        for short, file_name in dumps.items():
+            _write_dump(store, work / "dumps" / file_name, DUMP_FORMATS[short])
+        del store
+        (work / "dumps").rename(build_dir / "dumps")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def _write_dump(store: ox.Store, path: Path, fmt: ox.RdfFormat) -> None:
     """One gzipped dump; reproducible bytes (no time stamp in the gzip header)."""
     with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
@@ -204,9 +229,17 @@ class QueryRequest:
     row_limit: int
     default_graph_uris: tuple[str, ...] = ()
     named_graph_uris: tuple[str, ...] = ()
+    endpoint: str | None = None  # a remote SPARQL store to ask instead of the build's own
 
     def execute(self, cache: dict) -> "QueryAnswer":
         """Run in a worker process; `cache` keeps the opened store of the current build."""
+        if self.endpoint:
+            from .remote import RemoteStore
+
+            remote = cache.get(("remote", self.endpoint))
+            if remote is None:
+                remote = cache[("remote", self.endpoint)] = RemoteStore(self.endpoint)
+            return run_query(remote, self)
         store = cache.get(("store", self.build_dir))
         if store is None:
             for key in [k for k in cache if k[0] == "store"]:
@@ -273,9 +306,10 @@ def uses_service(query: str) -> bool:
     return bool(_SERVICE.search(_LEXICAL_NOISE.sub(" ", query)))
 
 
-def run_query(store: ox.Store, request: QueryRequest) -> QueryAnswer:
+def run_query(store, request: QueryRequest) -> QueryAnswer:
     """Evaluate, cut at the row limit, and serialise in the negotiated format.
 
+    `store` is an Oxigraph store or a remote.RemoteStore (same query arguments and results).
     SERVICE is refused: Oxigraph would fetch any URL it names, from our machine (request
     forgery against internal addresses, and a way to make us attack others).
     """

@@ -11,7 +11,7 @@ from flask import Response, current_app, request
 
 from .cache import AnswerCache
 from .errors import ApiError
-from .store import BuildInfo, GraphStore, current_build
+from .store import BuildInfo, GraphStore, StoreMissing, current_build
 
 READ_METHODS = "GET, HEAD, OPTIONS"
 READ_BLUEPRINTS = {"sparql", "dataset", "health", "openapi", "home", "resources", "validate"}  # not "cases": writes  # open to every origin (no credentials anywhere)
@@ -29,6 +29,7 @@ _readers_lock = threading.Lock()
 
 def reader() -> "Reader":
     """A resource reader over the build being served (opened read-only once per build)."""
+    from .remote import RemoteStore
     from .resources import Reader
 
     build, _ = current()
@@ -36,16 +37,43 @@ def reader() -> "Reader":
         found = _readers.get(build)
         if found is None:
             _readers.clear()  # the previous build may be pruned soon: let its store go
-            found = _readers[build] = Reader(GraphStore(build))
+            endpoint = current_app.config["KOUIKI"].sparql_endpoint
+            store = RemoteStore(endpoint, timeout=current_app.config["KOUIKI"].query_timeout) if endpoint else GraphStore(build)
+            found = _readers[build] = Reader(store)
         return found
 
 
+def remote_data() -> "RemoteData | None":
+    """With KOUIKI_SPARQL_ENDPOINT set, what this process knows of the remote store; else None."""
+    from .mirror import RemoteData
+
+    config = current_app.config["KOUIKI"]
+    if not config.sparql_endpoint:
+        return None
+    with _cache_lock:
+        existing = current_app.extensions.get("kouiki.remote")
+        if existing is None:
+            existing = current_app.extensions["kouiki.remote"] = RemoteData(
+                config.sparql_endpoint, config.store_dir / "remote", config.remote_refresh, config.query_timeout)
+        return existing
+
+
 def current() -> tuple[Path, BuildInfo]:
-    """The build being served now (a rebuild swaps it between two requests)."""
+    """The build being served now (a rebuild swaps it between two requests).
+
+    With a remote store: the version it holds, and the local files made from it.
+    """
+    missing = ApiError(503, "store_missing", "ストアがまだ構築されていません。`kouiki-kg build` を実行してください。",
+                       "The store has not been built yet: run `kouiki-kg build`.", {"Retry-After": "30"})
+    remote = remote_data()
+    if remote is not None:
+        try:
+            return remote.current()
+        except StoreMissing:
+            raise missing from None
     build = current_build(current_app.config["KOUIKI"].store_dir)
     if build is None:
-        raise ApiError(503, "store_missing", "ストアがまだ構築されていません。`kouiki-kg build` を実行してください。",
-                       "The store has not been built yet: run `kouiki-kg build`.", {"Retry-After": "30"})
+        raise missing
     return build, _info(build)
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, render_template, request, send_file
 from .. import dataset
 from ..errors import ApiError
 from ..formats import GRAPH_FORMATS, Format, by_name, convert_turtle, negotiate
-from ..web import add_cors, build_file, choose_lang, current, etag_for, not_modified, preflight
+from ..web import add_cors, build_file, choose_lang, current, etag_for, not_modified, preflight, remote_data
 
 bp = Blueprint("dataset", __name__)
 
@@ -83,6 +83,9 @@ def dump(file_name: str):
         raise ApiError(404, "no_such_dump", "そのダンプはありません。", "There is no such dump.",
                        available=sorted(DUMP_FILES))
     build, info = current()
+    remote = remote_data()
+    if remote is not None:
+        remote.ensure_dumps(build, info)
     response = send_file(build_file(build, "dumps", file_name), mimetype="application/gzip", as_attachment=True,
                          download_name=file_name, etag=etag_for(info, "dump", file_name).strip('"'),
                          conditional=True, max_age=300)

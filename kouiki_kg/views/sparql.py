@@ -123,7 +123,8 @@ def endpoint():
         build_dir=str(build), query=params["query"],
         results_format=results_format.name if results_format else None,
         graph_format=graph_format.name if graph_format else None,
-        row_limit=config.row_limit, default_graph_uris=tuple(params["default"]), named_graph_uris=tuple(params["named"]))
+        row_limit=config.row_limit, default_graph_uris=tuple(params["default"]), named_graph_uris=tuple(params["named"]),
+        endpoint=config.sparql_endpoint)
     try:
         answer = run_pooled(query_request, timeout, "query")
     except QueryFailed as err:
