@@ -151,8 +151,12 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--timeout", type=float, default=10)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--store", type=Path, default=None,
+                        help="store directory (default: {project}/var/store); an up-to-date store is not rebuilt")
+    parser.add_argument("--remote", action="store_true",
+                        help="also run our server in remote mode (KOUIKI_SPARQL_ENDPOINT) in front of the oxigraph server")
     args = parser.parse_args()
-    store = args.project / "var" / "store"
+    store = args.store or args.project / "var" / "store"
     env = {**os.environ, "KOUIKI_ROOT": str(args.project), "KOUIKI_STORE": str(store),
            "KOUIKI_QUERY_TIMEOUT": str(args.timeout)}
 
@@ -181,13 +185,26 @@ def main() -> None:
                                  "--bind", f"127.0.0.1:{ox_port}", "--union-default-graph",
                                  "--timeout-s", str(int(args.timeout))],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    targets = [("ours", f"http://127.0.0.1:{ours_port}/sparql"), ("oxigraph", f"http://127.0.0.1:{ox_port}/query")]
+    processes = [ours, oxigraph]
+    if args.remote:  # the web tier alone, reading the engine's server over HTTP
+        remote_port = free_port()
+        remote_env = {**env, "KOUIKI_SPARQL_ENDPOINT": f"http://127.0.0.1:{ox_port}/query",
+                      "KOUIKI_STORE": str(args.project / "var" / "remote-web")}
+        processes.append(subprocess.Popen([str(BIN / "kouiki-kg"), "serve", "--port", str(remote_port)], env=remote_env,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        targets.append(("remote", f"http://127.0.0.1:{remote_port}/sparql"))
     try:
         ready = {"ours_s": round(wait_for(f"http://127.0.0.1:{ours_port}/health"), 2),
                  "oxigraph_s": round(wait_for(f"http://127.0.0.1:{ox_port}/"), 2)}
+        if args.remote:
+            wait_for(f"http://127.0.0.1:{ox_port}/")
+            while requests.get(targets[2][1].replace("/sparql", "/health"), timeout=600).status_code != 200:
+                time.sleep(0.2)
         rng = random.Random(1)
         pool = workload(args.project, rng)
         repeated = [rng.choice(pool) for _ in range(40)]
-        for url in (f"http://127.0.0.1:{ours_port}/sparql", f"http://127.0.0.1:{ox_port}/query"):
+        for _, url in targets:
             for query in pool[:3]:  # warm-up: start our worker pool, touch both stores
                 requests.post(url, data={"query": query}, timeout=60)
         results = {"triples": triples, "build_s": round(build_seconds, 1), "oxigraph_load_s": round(oxigraph_load_seconds, 1),
@@ -195,14 +212,15 @@ def main() -> None:
         for concurrency in [int(c) for c in args.concurrency.split(",")]:
             for mix, unique, queries in (("repeated", False, repeated), ("unique", True, pool)):
                 row = {"concurrency": concurrency, "mix": mix}
-                for name, url in (("ours", f"http://127.0.0.1:{ours_port}/sparql"),
-                                  ("oxigraph", f"http://127.0.0.1:{ox_port}/query")):
+                for name, url in targets:
                     row[name] = run_load(url, queries, concurrency, args.seconds, unique, seed=concurrency)
                 row["ratio"] = round(row["ours"]["throughput"] / max(row["oxigraph"]["throughput"], 0.1), 2)
                 results["runs"].append(row)
+                remote = (f" | remote {row['remote']['throughput']:>7} q/s p50 {row['remote']['p50_ms']:>7} ms"
+                          if "remote" in row else "")
                 print(f"c={concurrency:>2} {mix:<8} ours {row['ours']['throughput']:>7} q/s p50 {row['ours']['p50_ms']:>7} ms "
                       f"p99 {row['ours']['p99_ms']:>8} ms | oxigraph {row['oxigraph']['throughput']:>7} q/s p50 "
-                      f"{row['oxigraph']['p50_ms']:>7} ms p99 {row['oxigraph']['p99_ms']:>8} ms | ratio {row['ratio']}",
+                      f"{row['oxigraph']['p50_ms']:>7} ms p99 {row['oxigraph']['p99_ms']:>8} ms | ratio {row['ratio']}{remote}",
                       flush=True)
         codes = re.findall(r"^lg:(\d{6}) a", (args.project / "data/ttl/authority/local-governments.ttl").read_text(), re.M)
         paths = [f"/id/lg/{c}" for c in rng.sample(codes, 30)] + [f"/id/initiative/synthetic-{n:07d}" for n in range(30)]
@@ -216,7 +234,7 @@ def main() -> None:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / f"run-{triples}.json").write_text(json.dumps(results, indent=2))
     finally:
-        for process in (ours, oxigraph):
+        for process in processes:
             process.terminate()
             try:
                 process.wait(timeout=15)
