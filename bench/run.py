@@ -165,12 +165,14 @@ def main() -> None:
     build_seconds = time.monotonic() - started
     if build.returncode != 0:
         sys.exit(build.stderr)
+    print("build:", build.stderr.strip().replace("\n", " | "), flush=True)
     current = (store / "current").resolve()
     triples = json.loads((current / "build.json").read_text())["triples"]
 
     # oxigraph load of the same files, for the build comparison
     ox_dir = args.project / "var" / "oxigraph-load"
     shutil.rmtree(ox_dir, ignore_errors=True)
+    ox_dir.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     for f in sorted(args.project.rglob("*.ttl")):
         if "/var/" not in str(f):
