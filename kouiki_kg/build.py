@@ -52,8 +52,8 @@ def _stderr(message: str) -> None:
 def validate_project(files: list[InputFile], log: Callable[[str], None] = _stderr) -> Report:
     """Validate the project's data (with the ontology and schemes) with pyshacl over the whole graph.
 
-    The reference strategy (`kouiki-kg validate --whole`); builds validate unit by unit
-    (project_validation), which the tests hold to the same results.
+    The reference strategy; builds validate unit by unit (project_validation), which the
+    tests hold to the same results.
     """
     started = time.perf_counter()
     data, origins = load_files([f for f in files if f.kind != "shapes"])

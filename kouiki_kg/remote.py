@@ -175,8 +175,8 @@ class RemoteStore:
             where = f"GRAPH {graph if graph is not None else '?g'} {{ {pattern} }}"
             quads = []
             for row in self.query(f"SELECT * WHERE {{ {where} }}", prefixes=None):
-                quads.append(ox.Quad(subject or row["s"], predicate or row["p"], obj if obj is not None else row["o"],
-                                     graph if graph is not None else row["g"]))
+                quads.append(ox.Quad(row["s"] if subject is None else subject, row["p"] if predicate is None else predicate,
+                                     row["o"] if obj is None else obj, row["g"] if graph is None else graph))
             return quads
         return [q for q in candidates if (predicate is None or q.predicate == predicate)
                 and (obj is None or q.object == obj) and (graph is None or q.graph_name == graph)]

@@ -154,23 +154,23 @@ def write_build(build_dir: Path, graphs: list[tuple[Path, str]],
             store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph))
         except SyntaxError as err:
             raise LoadSyntaxError(path, err.lineno, err.offset, err.msg if hasattr(err, "msg") else str(err)) from None
+    view = StoreView(store)  # SPARQL over the union of the graphs, with our prefixes
     if check is not None:
         store.flush()
-        check(StoreView(store), build_dir / "oxigraph")
+        check(view, build_dir / "oxigraph")
     if describe is not None:
-        union = lambda sparql: store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True)  # noqa: E731
-        graph, turtle = describe(union, len(store))
+        graph, turtle = describe(view.query, len(store))
         store.load(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph))
     store.flush()
     counts = {row["g"].value: int(row["n"].value) for row in store.query(
         "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
     if index is not None:
-        index(lambda sparql: store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True))
+        index(view.query)
     if dumps:
         (build_dir / "dumps").mkdir()
         for name, file_name in dumps.items():
             _write_dump(store, build_dir / "dumps" / file_name, DUMP_FORMATS[name])
-    del store  # release the store's lock before readers open it
+    del view, store  # release the store's lock before readers open it
     return counts
 
 

@@ -22,6 +22,15 @@ def quiet(_message: str) -> None:
     pass
 
 
+def copy_project(root: Path) -> Path:
+    """A private copy of the project's inputs at root, safe to break; returns root."""
+    import shutil
+
+    for folder in ("ontology", "shapes", "data"):
+        shutil.copytree(ROOT / folder, root / folder)
+    return root
+
+
 @pytest.fixture(scope="session")
 def files():
     return input_files(ROOT)

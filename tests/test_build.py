@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -14,7 +12,7 @@ from kouiki_kg.namespaces import GRAPH
 from kouiki_kg.project import input_files
 from kouiki_kg.store import GraphStore, current_build
 
-from .conftest import ROOT, quiet
+from .conftest import ROOT, quiet, copy_project
 
 CASE = "data/ttl/cases/hachinohe-bus-network.ttl"
 
@@ -22,9 +20,7 @@ CASE = "data/ttl/cases/hachinohe-bus-network.ttl"
 @pytest.fixture()
 def project(tmp_path) -> Config:
     """A private copy of the project's inputs, safe to break."""
-    root = tmp_path / "project"
-    for folder in ("ontology", "shapes", "data"):
-        shutil.copytree(ROOT / folder, root / folder)
+    root = copy_project(tmp_path / "project")
     config = Config(root=root, store_dir=tmp_path / "store")
     build(config, log=quiet)
     return config

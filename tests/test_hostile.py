@@ -8,7 +8,6 @@ the security headers every page carries.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,7 +22,7 @@ import requests
 from kouiki_kg import ingest
 from kouiki_kg.config import Config
 
-from .conftest import ROOT, RunningServer
+from .conftest import RunningServer, copy_project
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?i a kk:Initiative }"
 EXPLOSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -159,9 +158,7 @@ def test_server_killed_mid_request_restarts_on_its_store(tmp_path):
 
 
 def test_full_or_read_only_disk_during_ingest_changes_nothing(tmp_path):
-    root = tmp_path / "project"
-    for folder in ("ontology", "shapes", "data"):
-        shutil.copytree(ROOT / folder, root / folder)
+    root = copy_project(tmp_path / "project")
     config = Config(root=root, store_dir=tmp_path / "var" / "store")
     from kouiki_kg.build import build
 
@@ -180,9 +177,7 @@ def test_full_or_read_only_disk_during_ingest_changes_nothing(tmp_path):
 
 
 def test_corrupted_turtle_keeps_the_served_store(tmp_path):
-    root = tmp_path / "project"
-    for folder in ("ontology", "shapes", "data"):
-        shutil.copytree(ROOT / folder, root / folder)
+    root = copy_project(tmp_path / "project")
     store = tmp_path / "var" / "store"
     store.parent.mkdir(parents=True)
     running = RunningServer(store, KOUIKI_ROOT=str(root))

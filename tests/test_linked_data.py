@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 
 import pyoxigraph as ox
 import pytest
@@ -19,7 +18,7 @@ from kouiki_kg.build import build
 from kouiki_kg.config import Config
 from kouiki_kg.namespaces import BASE
 
-from .conftest import ROOT, quiet
+from .conftest import ROOT, quiet, copy_project
 
 FORMATS = {"text/turtle": ox.RdfFormat.TURTLE, "application/n-triples": ox.RdfFormat.N_TRIPLES,
            "application/ld+json": ox.RdfFormat.JSON_LD, "application/rdf+xml": ox.RdfFormat.RDF_XML}
@@ -254,9 +253,7 @@ def test_search(client):
 
 def test_literals_are_escaped(tmp_path):
     """A <script> in a literal renders as text, in the page and in its JSON-LD block."""
-    root = tmp_path / "project"
-    for folder in ("ontology", "shapes", "data"):
-        shutil.copytree(ROOT / folder, root / folder)
+    root = copy_project(tmp_path / "project")
     case = root / "data" / "ttl" / "cases" / "saitama-septic-tanks.ttl"
     text = case.read_text(encoding="utf-8")
     hostile = '<script>alert(1)</script></script><img src=x onerror=alert(2)>'

@@ -4,7 +4,7 @@ the Graph Store Protocol; a server reading it answers as the embedded server doe
 from __future__ import annotations
 
 import gzip
-import shutil
+import os
 import subprocess
 import sys
 import time
@@ -20,7 +20,7 @@ from kouiki_kg.build import build
 from kouiki_kg.config import Config
 from kouiki_kg.ingest import hash_token
 
-from .conftest import ROOT, RunningServer, free_port, quiet
+from .conftest import ROOT, RunningServer, free_port, quiet, copy_project
 
 TOKEN = "remote-test-token"
 QUERIES = sorted((ROOT / "queries").glob("*.rq"))
@@ -54,9 +54,7 @@ class OxigraphServer:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("remote") / "project"
-    for folder in ("ontology", "shapes", "data"):
-        shutil.copytree(ROOT / folder, root / folder)
+    root = copy_project(tmp_path_factory.mktemp("remote") / "project")
     return root
 
 
@@ -175,7 +173,6 @@ def test_an_unreachable_store_is_a_502_in_both_languages(tmp_path):
     dead = f"http://127.0.0.1:{free_port()}/query"
     port = free_port()
     env = {"KOUIKI_SPARQL_ENDPOINT": dead, "KOUIKI_STORE": str(tmp_path / "web"), "KOUIKI_QUERY_WORKERS": "2"}
-    import os
     process = subprocess.Popen([str(Path(sys.executable).with_name("kouiki-kg")), "serve", "--port", str(port)],
                                env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

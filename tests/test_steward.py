@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import requests
 
 from kouiki_kg.ingest import hash_token
 
-from .conftest import ROOT, RunningServer
+from .conftest import ROOT, RunningServer, copy_project
 
 TEMPLATE = (ROOT / "data" / "templates" / "case-template.ttl").read_bytes()
 SAITAMA = (ROOT / "data" / "ttl" / "cases" / "saitama-septic-tanks.ttl").read_bytes()
@@ -191,9 +190,7 @@ def test_oversized_submission_is_413(server):
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ingest") / "project"
-    for folder in ("ontology", "shapes", "data"):
-        shutil.copytree(ROOT / folder, root / folder)
+    root = copy_project(tmp_path_factory.mktemp("ingest") / "project")
     return root
 
 
@@ -336,9 +333,7 @@ def test_concurrent_ingests_of_one_case_are_serialised(steward_server):
 
 def test_a_killed_ingest_leaves_the_old_or_the_new_case(tmp_path):
     """kill -9 the ingest at several moments: the case file is always whole, and a rebuild agrees."""
-    root = tmp_path / "project"
-    for folder in ("ontology", "shapes", "data"):
-        shutil.copytree(ROOT / folder, root / folder)
+    root = copy_project(tmp_path / "project")
     case = root / "data" / "ttl" / "cases" / "saitama-septic-tanks.ttl"
     old = case.read_bytes()
     new_file = tmp_path / "new.ttl"
@@ -367,9 +362,7 @@ def test_a_killed_ingest_leaves_the_old_or_the_new_case(tmp_path):
 
 
 def test_cli_ingest(tmp_path):
-    root = tmp_path / "project"
-    for folder in ("ontology", "shapes", "data"):
-        shutil.copytree(ROOT / folder, root / folder)
+    root = copy_project(tmp_path / "project")
     env = {**os.environ, "KOUIKI_ROOT": str(root), "KOUIKI_STORE": str(tmp_path / "var" / "store")}
     template = tmp_path / "example-case.ttl"
     template.write_bytes(TEMPLATE)
