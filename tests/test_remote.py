@@ -192,3 +192,12 @@ def test_an_unreachable_store_is_a_502_in_both_languages(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def test_a_build_the_remote_store_already_holds_is_not_pushed_again(remote_server, project, oxigraph):
+    messages: list[str] = []
+    config = Config(root=project, store_dir=project.parent / "web", sparql_endpoint=oxigraph.query_url,
+                    graph_store_endpoint=oxigraph.store_url)
+    build(config, log=messages.append)
+    assert any("holds this build already" in m for m in messages), messages
+    assert not any("graphs into" in m for m in messages)
