@@ -24,6 +24,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .namespaces import PREFIXES
+from .store import fill
 
 RESULT_TYPES = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -132,11 +133,7 @@ class RemoteStore:
         raise StoreUnavailable(f"the SPARQL store answered with {content_type or 'no content type'}")
 
     def query_with(self, sparql: str, **terms):
-        for name, term in terms.items():
-            if not isinstance(term, (ox.NamedNode, ox.Literal)):
-                raise TypeError(f"{name}: expected a NamedNode or Literal")
-            sparql = sparql.replace(f"${name}$", str(term))
-        return self.query(sparql)
+        return self.query(fill(sparql, terms))
 
     # --- patterns ------------------------------------------------------------------------------
 

@@ -54,6 +54,21 @@ def current_build(store_dir: Path) -> Path | None:
     return link.resolve()
 
 
+def fill(sparql: str, terms: dict) -> str:
+    """A page query with its `$name$` placeholders filled by RDF terms.
+
+    The terms are pyoxigraph objects (a NamedNode has validated its IRI), written in their
+    N-Triples form, so nothing a client sends can change the query's structure. A list of terms
+    fills a VALUES block (space-separated).
+    """
+    for name, value in terms.items():
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if not all(isinstance(term, (ox.NamedNode, ox.Literal)) for term in items):
+            raise TypeError(f"{name}: expected NamedNodes or Literals")
+        sparql = sparql.replace(f"${name}$", " ".join(str(term) for term in items))
+    return sparql
+
+
 class StoreView:
     """SPARQL and pattern access to an open Oxigraph store (a build being made, or a finished one)."""
 
@@ -93,16 +108,8 @@ class GraphStore(StoreView):
         return cls(build)
 
     def query_with(self, sparql: str, **terms):
-        """A query with `$name$` placeholders filled by RDF terms.
-
-        The terms are pyoxigraph objects (a NamedNode has validated its IRI), written in their
-        N-Triples form, so nothing a client sends can change the query's structure.
-        """
-        for name, term in terms.items():
-            if not isinstance(term, (ox.NamedNode, ox.Literal)):
-                raise TypeError(f"{name}: expected a NamedNode or Literal")
-            sparql = sparql.replace(f"${name}$", str(term))
-        return self._store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True)
+        """A query with `$name$` placeholders filled by RDF terms (see `fill`)."""
+        return self._store.query(fill(sparql, terms), prefixes=PREFIXES, use_default_graph_as_union=True)
 
     def quads(self):
         return self._store.quads_for_pattern(None, None, None, None)
