@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import __version__, dataset, search
+from . import __version__, dataset, listings, search
 from .config import Config
 from .project import InputFile, content_hash, input_files
 from .project_validation import validate_store
@@ -20,7 +20,7 @@ from .validation import RdfSyntaxError, Report, load_files, locate, subject_line
 
 KEEP_BUILDS = 2  # the current build and the one before it
 # The code that decides what a build contains: a change to it must rebuild the store too.
-BUILD_CODE = ("build.py", "dataset.py", "project.py", "project_validation.py", "search.py", "store.py", "validation.py")
+BUILD_CODE = ("build.py", "dataset.py", "listings.py", "project.py", "project_validation.py", "search.py", "store.py", "validation.py")
 
 
 def _builder_fingerprint() -> str:
@@ -125,14 +125,16 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
         built_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # canonical xsd:dateTime
 
         def describe(query, triples):
+            described = time.perf_counter()
             turtle = dataset.description_turtle(dataset.gather_statistics(query, triples), built_at, digest)
+            log(f"described the dataset ({time.perf_counter() - described:.1f} s)")
             (staging / dataset.DESCRIPTION_FILE).write_text(turtle, encoding="utf-8")  # served at /dataset
             return dataset.DESCRIPTION_GRAPH, turtle
 
         graph_triples = write_build(
             staging, [(f.path, f.graph) for f in files], check=check, describe=describe,
             dumps={name: spec[0] for name, spec in dataset.DUMPS.items()},
-            index=lambda query: search.build_index(query, staging / search.INDEX_FILE))
+            index=lambda query: make_lookup_files(query, staging, log))
         info = BuildInfo(content_hash=digest, triples=sum(graph_triples.values()), graphs=len(graph_triples),
                          built_at=built_at, version=__version__, graph_triples=graph_triples)
         info.write(staging)
@@ -152,6 +154,19 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
     _prune(builds, keep=build_dir)
     push_to_remote(config, files, build_dir, digest, log)
     return BuildOutcome(info=info, build_dir=build_dir, rebuilt=True)
+
+
+def make_lookup_files(query: Callable[[str], object], directory: Path, log: Callable[[str], None] = _stderr) -> None:
+    """The files pages read instead of the store: the search index and the browsing listings.
+
+    Made from SPARQL answers only, so a server in front of a remote store makes the same files.
+    """
+    started = time.perf_counter()
+    entries = search.build_index(query, directory / search.INDEX_FILE)
+    log(f"indexed {entries} resources for search ({time.perf_counter() - started:.1f} s)")
+    started = time.perf_counter()
+    filed = listings.build_listings(query, directory / listings.LISTINGS_FILE)
+    log(f"listed initiatives under concepts ({filed} rows) and the home page's figures ({time.perf_counter() - started:.1f} s)")
 
 
 def push_to_remote(config: Config, files: list[InputFile], build_dir: Path, digest: str,

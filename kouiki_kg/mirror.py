@@ -1,6 +1,6 @@
 """A server reading a remote SPARQL store: which data version it serves, and the few local
 files made from that version (the build's statistics, the dataset description, the search
-index, and on demand the dumps).
+index and browsing listings, and on demand the dumps).
 
 The version is the build's input hash, which `build` writes into the dataset description
 (`dcat:version`) as the last graph it loads. It is looked up at most every
@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import __version__, dataset, search
+from . import __version__, dataset
+from .build import make_lookup_files
 from .namespaces import DATASET, PREFIXES
 from .remote import RemoteStore
 from .store import BuildInfo, StoreMissing, write_dumps
@@ -74,7 +75,7 @@ class RemoteData:
                 f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{dataset.DESCRIPTION_GRAPH}> {{ ?s ?p ?o }} }}")
             (staging / dataset.DESCRIPTION_FILE).write_bytes(
                 ox.serialize(description, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
-            search.build_index(self.store.query, staging / search.INDEX_FILE)
+            make_lookup_files(self.store.query, staging, log=lambda _message: None)
             info = BuildInfo(content_hash=version, triples=sum(counts.values()), graphs=len(counts), built_at=modified,
                              version=__version__, graph_triples=counts)
             info.write(staging)

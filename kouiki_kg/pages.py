@@ -12,7 +12,7 @@ from collections import OrderedDict
 import pyoxigraph as ox
 
 from .namespaces import CONCEPT, GRAPH, KK, ONTOLOGY, PREFIXES
-from .resources import Node, Reader, compact, pick
+from .resources import PER_PAGE, Node, Reader, compact, pick
 
 ROLE = CONCEPT + "role/"
 
@@ -226,16 +226,8 @@ def organisation(reader: Reader, iri: str, lang: str) -> dict:
 
 # --- concepts and schemes ---------------------------------------------------------------------------
 
-def concept(reader: Reader, iri: str, lang: str) -> dict:
+def concept(reader: Reader, iri: str, lang: str, page: int = 1) -> dict:
     s = ox.NamedNode(iri)
-    initiatives = reader.select("""
-        SELECT DISTINCT ?i WHERE {
-          ?c skos:broader* $s$ . ?i a kk:Initiative .
-          { ?i (kk:hasComponent|kk:hasDirection/kk:hasItem|kk:hasFutureDirection)? ?part .
-            ?part (dct:subject|kk:activityType) ?c }
-          UNION { ?i kk:programmeCategory ?c }
-          UNION { ?i kk:hasComponent?/prov:qualifiedAssociation/prov:hadRole ?c }
-          UNION { ?i kk:hasEvaluation/kk:usefulFor ?c } } ORDER BY ?i""", lang, s=s)
     return {
         "label": texts(reader, s, P("skos:prefLabel"), lang),
         "labels": all_texts(reader, s, P("skos:prefLabel")),
@@ -243,8 +235,18 @@ def concept(reader: Reader, iri: str, lang: str) -> dict:
         "scheme": objects(reader, s, P("skos:inScheme"), lang),
         "broader": objects(reader, s, P("skos:broader"), lang),
         "narrower": objects(reader, s, P("skos:narrower"), lang),
-        "initiatives": [r["i"] for r in initiatives],
+        "initiatives": paged(page, lambda offset, limit: reader.listings.under_concept(iri, offset, limit),
+                             lambda iris: reader.nodes([ox.NamedNode(i) for i in iris], lang)),
     }
+
+
+def paged(page: int, fetch, show) -> dict:
+    """One page of a listing: `fetch(offset, limit)` gives (items, total), `show(items)` what to show."""
+    _, total = fetch(0, 0)
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(page, 1), pages)
+    items, _ = fetch((page - 1) * PER_PAGE, PER_PAGE)
+    return {"items": show(items), "total": total, "page": page, "pages": pages}
 
 
 def scheme(reader: Reader, iri: str, lang: str) -> dict:
@@ -393,35 +395,19 @@ def shapes(reader: Reader, lang: str) -> dict:
 
 # --- home ----------------------------------------------------------------------------------------------
 
-def home(reader: Reader, lang: str) -> dict:
-    counts = {r["what"].value: int(r["n"].value) for r in reader.select("""
-        SELECT ?what (COUNT(DISTINCT ?x) AS ?n) WHERE {
-          { ?x a kk:Initiative BIND ("initiatives" AS ?what) }
-          UNION { ?x kk:localGovernmentCode ?c BIND ("local_governments" AS ?what) }
-          UNION { ?x a/rdfs:subClassOf* kk:SourcePassage BIND ("passages" AS ?what) }
-          UNION { ?x a skos:Concept BIND ("concepts" AS ?what) }
-          UNION { ?x a ?org . VALUES ?org { kk:Council kk:WorkingGroup kk:BodyGrouping kk:NationalGovernmentBody }
-                  BIND ("organisations" AS ?what) }
-        } GROUP BY ?what""", lang)}
-    themes = reader.select("""
-        SELECT ?theme (COUNT(DISTINCT ?i) AS ?n) WHERE {
-          <https://w3id.org/kouiki/concept/theme> skos:hasTopConcept ?theme .
-          OPTIONAL { ?c skos:broader* ?theme . ?i a kk:Initiative ;
-                     (kk:hasComponent|kk:hasDirection/kk:hasItem|kk:hasFutureDirection)? ?part . ?part dct:subject ?c }
-        } GROUP BY ?theme ORDER BY DESC(?n) ?theme""", lang)
-    categories = reader.select("""
-        SELECT ?category (COUNT(?i) AS ?n) WHERE { ?category skos:inScheme <https://w3id.org/kouiki/concept/category>
-          OPTIONAL { ?i kk:programmeCategory ?category } } GROUP BY ?category ORDER BY ?category""", lang)
-    prefectures = reader.select("""
-        SELECT ?prefecture (COUNT(DISTINCT ?i) AS ?n) WHERE {
-          ?i a kk:Initiative ; prov:wasAssociatedWith/foaf:member? ?body .
-          { ?body kk:prefecture ?prefecture } UNION { ?body a kk:Prefecture BIND (?body AS ?prefecture) }
-        } GROUP BY ?prefecture ORDER BY ?prefecture""", lang)
-    roles = reader.select("""
-        SELECT ?role (COUNT(*) AS ?n) WHERE { ?a prov:hadRole ?role } GROUP BY ?role ORDER BY DESC(?n)""", lang)
-    initiatives = reader.select("""
-        SELECT ?i ?lead WHERE { ?i a kk:Initiative ;
-          prov:qualifiedAssociation [ prov:hadRole <https://w3id.org/kouiki/concept/role/lead> ; prov:agent ?lead ] }
-        ORDER BY ?i""", lang)
-    return {"counts": counts, "themes": themes, "categories": categories, "prefectures": prefectures,
-            "roles": roles, "initiatives": initiatives}
+def home(reader: Reader, lang: str, page: int = 1) -> dict:
+    """The home page: figures and listings the build answered once (see listings.py)."""
+    listings = reader.listings
+
+    def figure(name: str) -> list[dict]:
+        rows = listings.figures(name)
+        nodes = reader.nodes([ox.NamedNode(iri) for iri, _ in rows], lang)
+        return [{"node": node, "n": n} for node, (_, n) in zip(nodes, rows)]
+
+    def with_leads(rows: list[tuple[str, list[str]]]) -> list[dict]:
+        return [{"initiative": reader.node(ox.NamedNode(iri), lang), "leads": reader.nodes([ox.NamedNode(l) for l in leads], lang)}
+                for iri, leads in rows]
+
+    return {"counts": dict(listings.figures("counts")), "themes": figure("themes"), "categories": figure("categories"),
+            "prefectures": figure("prefectures"), "roles": figure("roles"),
+            "initiatives": paged(page, listings.initiatives, with_leads)}

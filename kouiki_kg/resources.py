@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from .listings import Listings
 from .namespaces import BASE, GRAPH, KK, ONTOLOGY, PREFIXES, SHAPES
 from .store import GraphStore
 
@@ -107,8 +108,9 @@ def pick(values: dict[str, str], lang: str) -> str | None:
 class Reader:
     """Resource-level reading of one build."""
 
-    def __init__(self, store: GraphStore):
+    def __init__(self, store: GraphStore, listings: Listings):
         self.store = store
+        self.listings = listings  # what the build answered once for browsing pages
         self._label_cache: dict[tuple[str, str], str | None] = {}
 
     # --- labels --------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ _readers_lock = threading.Lock()
 
 def reader() -> "Reader":
     """A resource reader over the build being served (opened read-only once per build)."""
+    from .listings import LISTINGS_FILE, Listings
     from .remote import RemoteStore
     from .resources import Reader
 
@@ -39,7 +40,7 @@ def reader() -> "Reader":
             _readers.clear()  # the previous build may be pruned soon: let its store go
             endpoint = current_app.config["KOUIKI"].sparql_endpoint
             store = RemoteStore(endpoint, timeout=current_app.config["KOUIKI"].query_timeout) if endpoint else GraphStore(build)
-            found = _readers[build] = Reader(store)
+            found = _readers[build] = Reader(store, Listings(build_file(build, LISTINGS_FILE)))
         return found
 
 
@@ -151,6 +152,14 @@ def preflight(methods: str = READ_METHODS) -> Response:
     response = Response(status=204)
     response.headers["Allow"] = methods
     return add_cors(response, methods)
+
+
+def page_number(name: str) -> int:
+    """A 1-based page number from the query string; anything else is the first page."""
+    try:
+        return max(1, int(request.args.get(name, "1")))
+    except ValueError:
+        return 1
 
 
 def etag_for(info: BuildInfo, *parts: str) -> str:

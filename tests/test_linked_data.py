@@ -18,6 +18,7 @@ from kouiki_kg.build import build
 from kouiki_kg.config import Config
 from kouiki_kg import pages
 from kouiki_kg.namespaces import BASE, PREFIXES
+from kouiki_kg.listings import LISTINGS_FILE, Listings
 from kouiki_kg.resources import Reader
 
 from .conftest import ROOT, quiet, copy_project
@@ -223,7 +224,7 @@ PLAIN_INITIATIVES_BY_ROLE = """
 
 
 def test_agent_pages_answer_as_the_plain_queries(store):
-    reader = Reader(store)
+    reader = Reader(store, Listings(store.build_dir / LISTINGS_FILE))
     agents = [row["x"] for row in store.query("""SELECT DISTINCT ?x WHERE {
         { [] prov:agent ?x } UNION { [] foaf:member ?x } UNION { [] kk:hasSecretariat ?x } FILTER isIRI(?x) }""")]
     assert len(agents) >= 20

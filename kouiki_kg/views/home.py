@@ -11,7 +11,7 @@ from ..errors import ApiError
 from ..formats import GRAPH_FORMATS, Format, negotiate
 from ..i18n import translate
 from ..resources import local_path
-from ..web import add_cors, build_file, choose_lang, current, etag_for, not_modified, reader
+from ..web import add_cors, build_file, choose_lang, current, etag_for, not_modified, page_number, reader
 
 bp = Blueprint("home", __name__)
 HTML = Format("html", "text/html", "html")
@@ -34,10 +34,11 @@ def index():
         return redirect(url_for("dataset.description", format=wanted.name), code=303)
     lang = choose_lang()
     _, info = current()
-    data = pages.home(reader(), lang)
+    page = page_number("page")
+    data = pages.home(reader(), lang, page)
     document = schema_org.describe("home", "", {"name": translate("site", lang), "description": translate("tagline", lang)},
                                    request.url_root)
-    return _html("home.html", etag_for(info, "home", lang), lang, d=data, info=info,
+    return _html("home.html", etag_for(info, "home", lang, str(page)), lang, d=data, info=info,
                  json_ld=schema_org.script(document))
 
 

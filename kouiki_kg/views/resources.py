@@ -20,7 +20,7 @@ from ..i18n import translate
 from ..namespaces import BASE, PREFIXES
 from ..resources import compact
 from ..cache import Cached
-from ..web import add_cors, answer_cache, choose_lang, current, etag_for, not_modified, preflight, reader
+from ..web import add_cors, answer_cache, choose_lang, current, etag_for, not_modified, page_number, preflight, reader
 
 bp = Blueprint("resources", __name__)
 
@@ -94,8 +94,8 @@ def resource(path: str):
             raise ApiError(406, "not_acceptable", "次のいずれかの形式を指定してください: " + ", ".join(offered),
                            "Ask for one of: " + ", ".join(offered), offered=offered)
     _, info = current()
-    page = request.args.get("incoming", "1")
-    etag = etag_for(info, "resource", iri, fmt.name, lang if fmt is HTML else "", page)
+    pages_asked = f"{page_number('incoming')}/{page_number('page')}" if fmt is HTML else ""
+    etag = etag_for(info, "resource", iri, fmt.name, lang if fmt is HTML else "", pages_asked)
     headers = {
         "ETag": etag, "Vary": "Accept, Accept-Language", "Cache-Control": "public, max-age=300",
         "Link": ", ".join(f'</{base_path}{SUFFIX[n]}>; rel="alternate"; type="{f.media_type}"' for n, f in VARIANTS.items()),
@@ -126,7 +126,7 @@ def render_page(read, iri: str, base_path: str, lang: str) -> str:
         "initiative": lambda: pages.initiative(read, iri, lang),
         "local_government": lambda: pages.organisation(read, iri, lang),
         "organisation": lambda: pages.organisation(read, iri, lang),
-        "concept": lambda: pages.concept(read, iri, lang),
+        "concept": lambda: pages.concept(read, iri, lang, page_number("page")),
         "scheme": lambda: pages.scheme(read, iri, lang),
         "source": lambda: pages.source(read, iri, lang),
         "ontology": lambda: pages.ontology(read, lang),
@@ -142,15 +142,11 @@ def render_page(read, iri: str, base_path: str, lang: str) -> str:
     if data.get("map_points"):
         pictures_["map"] = pictures.japan_map(pages.prefecture_points(read, lang), data["map_points"],
                                               translate("page.map", lang), data.get("highlight"))
-    try:
-        incoming_page = max(1, int(request.args.get("incoming", "1")))
-    except ValueError:
-        incoming_page = 1
     if kind in ("ontology", "shapes"):
         properties, incoming = [], None
     else:
         properties = read.properties(ox.NamedNode(iri), lang)
-        incoming = read.incoming(iri, lang, incoming_page)
+        incoming = read.incoming(iri, lang, page_number("incoming"))
     url = request.url_root.rstrip("/") + "/" + base_path
     return render_template(
         TEMPLATES.get(kind, "resource.html"), lang=lang, kind=kind, iri=iri, node=node, d=data,

@@ -1,0 +1,137 @@
+"""Listings and figures made at build time, so browsing pages never aggregate over the store.
+
+Which initiatives fall under a concept (through its narrower concepts, an initiative's parts,
+its category, the roles in it, the audiences its evaluation names) and the home page's figures
+are whole-graph questions: 50–90 ms at 1 M triples as SPARQL, minutes when Oxigraph plans the
+concept page's query badly. The store is immutable between builds, so they are answered once,
+here, into a small SQLite file beside the search index, and a page reads one indexed range.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Callable
+
+from .namespaces import CONCEPT
+
+LISTINGS_FILE = "listings.sqlite"
+
+# (concept, initiative, via): every way an initiative is filed under a concept. Each branch starts
+# from the initiatives and names its path in full: one pattern per path keeps Oxigraph's plan a
+# chain of index look-ups.
+FILED_UNDER = """
+    SELECT DISTINCT ?concept ?initiative ?via WHERE {
+      { ?initiative a kk:Initiative ; dct:subject ?concept BIND ("subject" AS ?via) }
+      UNION { ?initiative a kk:Initiative ; kk:hasComponent|kk:hasFutureDirection|kk:hasDirection/kk:hasItem ?part .
+              ?part dct:subject ?concept BIND ("subject" AS ?via) }
+      UNION { ?initiative a kk:Initiative ; kk:activityType ?concept BIND ("activity" AS ?via) }
+      UNION { ?initiative a kk:Initiative ; kk:hasComponent|kk:hasFutureDirection|kk:hasDirection/kk:hasItem ?part .
+              ?part kk:activityType ?concept BIND ("activity" AS ?via) }
+      UNION { ?initiative a kk:Initiative ; kk:programmeCategory ?concept BIND ("category" AS ?via) }
+      UNION { ?initiative a kk:Initiative ; prov:qualifiedAssociation/prov:hadRole ?concept BIND ("role" AS ?via) }
+      UNION { ?initiative a kk:Initiative ; kk:hasComponent/prov:qualifiedAssociation/prov:hadRole ?concept
+              BIND ("role" AS ?via) }
+      UNION { ?initiative a kk:Initiative ; kk:hasEvaluation/kk:usefulFor ?concept BIND ("audience" AS ?via) }
+    }"""
+
+FIGURES = {
+    "counts": """
+        SELECT ?what (COUNT(DISTINCT ?x) AS ?n) WHERE {
+          { ?x a kk:Initiative BIND ("initiatives" AS ?what) }
+          UNION { ?x kk:localGovernmentCode ?c BIND ("local_governments" AS ?what) }
+          UNION { ?x a/rdfs:subClassOf* kk:SourcePassage BIND ("passages" AS ?what) }
+          UNION { ?x a skos:Concept BIND ("concepts" AS ?what) }
+          UNION { ?x a ?org . VALUES ?org { kk:Council kk:WorkingGroup kk:BodyGrouping kk:NationalGovernmentBody }
+                  BIND ("organisations" AS ?what) }
+        } GROUP BY ?what ORDER BY ?what""",
+    "categories": f"""
+        SELECT ?what (COUNT(?i) AS ?n) WHERE {{ ?what skos:inScheme <{CONCEPT}category>
+          OPTIONAL {{ ?i kk:programmeCategory ?what }} }} GROUP BY ?what ORDER BY ?what""",
+    # bodies an initiative is associated with, or the named members of a grouping that is, and
+    # their prefecture (a prefecture is its own); branches by path, as above
+    "prefectures": """
+        SELECT ?what (COUNT(DISTINCT ?i) AS ?n) WHERE {
+          { ?i a kk:Initiative ; prov:wasAssociatedWith ?body . ?body kk:prefecture ?what }
+          UNION { ?i a kk:Initiative ; prov:wasAssociatedWith/foaf:member ?body . ?body kk:prefecture ?what }
+          UNION { ?i a kk:Initiative ; prov:wasAssociatedWith ?what . ?what a kk:Prefecture }
+          UNION { ?i a kk:Initiative ; prov:wasAssociatedWith/foaf:member ?what . ?what a kk:Prefecture }
+        } GROUP BY ?what ORDER BY ?what""",
+    "roles": "SELECT ?what (COUNT(*) AS ?n) WHERE { ?a prov:hadRole ?what } GROUP BY ?what ORDER BY DESC(?n) ?what",
+}
+LEADS = f"""
+    SELECT ?initiative (GROUP_CONCAT(DISTINCT STR(?agent); separator=" ") AS ?leads) WHERE {{ ?initiative a kk:Initiative
+      OPTIONAL {{ ?initiative prov:qualifiedAssociation ?a . ?a prov:hadRole <{CONCEPT}role/lead> ; prov:agent ?agent }}
+    }} GROUP BY ?initiative ORDER BY ?initiative"""
+
+
+def build_listings(query: Callable[[str], object], path: Path) -> int:
+    """Answer the browsing questions once into `path`; returns the number of (concept, initiative) rows."""
+    broader: dict[str, set[str]] = {}
+    for row in query("SELECT ?c ?b WHERE { ?c skos:broader ?b }"):
+        broader.setdefault(row["c"].value, set()).add(row["b"].value)
+
+    def with_ancestors(concept: str) -> set[str]:
+        found, pending = set(), [concept]
+        while pending:  # guarded against cycles: skos:broader is not declared acyclic
+            c = pending.pop()
+            if c not in found:
+                found.add(c)
+                pending.extend(broader.get(c, ()))
+        return found
+
+    filed = {(ancestor, row["initiative"].value, row["via"].value)
+             for row in query(FILED_UNDER) for ancestor in with_ancestors(row["concept"].value)}
+    figures = [(name, position, row["what"].value, int(row["n"].value))
+               for name, sparql in FIGURES.items() for position, row in enumerate(query(sparql))]
+    top_themes = sorted(row["t"].value for row in query(f"SELECT ?t WHERE {{ <{CONCEPT}theme> skos:hasTopConcept ?t }}"))
+    leads = [(position, row["initiative"].value, row["leads"].value if row["leads"] is not None else "")
+             for position, row in enumerate(query(LEADS))]
+
+    connection = sqlite3.connect(path)
+    with connection:
+        connection.executescript("""
+            CREATE TABLE filed (concept TEXT, initiative TEXT, via TEXT, PRIMARY KEY (concept, initiative, via)) WITHOUT ROWID;
+            CREATE TABLE figures (name TEXT, position INTEGER, iri TEXT, n INTEGER, PRIMARY KEY (name, position));
+            CREATE TABLE initiatives (position INTEGER PRIMARY KEY, iri TEXT, leads TEXT);
+        """)
+        connection.executemany("INSERT INTO filed VALUES (?,?,?)", sorted(filed))
+        connection.executemany("INSERT INTO figures VALUES (?,?,?,?)", figures)
+        connection.executemany("INSERT INTO initiatives VALUES (?,?,?)", leads)
+        # initiatives by top theme, through the theme's narrower concepts
+        themes = sorted(((t, connection.execute("SELECT COUNT(DISTINCT initiative) FROM filed WHERE concept = ? AND via = 'subject'",
+                                                (t,)).fetchone()[0]) for t in top_themes), key=lambda tn: (-tn[1], tn[0]))
+        connection.executemany("INSERT INTO figures VALUES ('themes', ?, ?, ?)",
+                               [(position, t, n) for position, (t, n) in enumerate(themes)])
+    connection.close()
+    return len(filed)
+
+
+class Listings:
+    """Reads one build's listings file (a connection per call: cheap, and safe across threads)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def _rows(self, sql: str, parameters: tuple) -> list[tuple]:
+        connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        try:
+            return connection.execute(sql, parameters).fetchall()
+        finally:
+            connection.close()
+
+    def under_concept(self, concept: str, offset: int, limit: int) -> tuple[list[str], int]:
+        """One page of the initiatives filed under a concept (or a narrower one), and how many there are."""
+        total = self._rows("SELECT COUNT(DISTINCT initiative) FROM filed WHERE concept = ?", (concept,))[0][0]
+        rows = self._rows("SELECT DISTINCT initiative FROM filed WHERE concept = ? ORDER BY initiative LIMIT ? OFFSET ?",
+                          (concept, limit, offset))
+        return [r[0] for r in rows], total
+
+    def initiatives(self, offset: int, limit: int) -> tuple[list[tuple[str, list[str]]], int]:
+        """One page of all initiatives with their leads, and how many there are."""
+        total = self._rows("SELECT COUNT(*) FROM initiatives", ())[0][0]
+        rows = self._rows("SELECT iri, leads FROM initiatives ORDER BY position LIMIT ? OFFSET ?", (limit, offset))
+        return [(r[0], r[1].split()) for r in rows], total
+
+    def figures(self, name: str) -> list[tuple[str, int]]:
+        return [(r[0], r[1]) for r in self._rows("SELECT iri, n FROM figures WHERE name = ? ORDER BY position", (name,))]

@@ -1,0 +1,136 @@
+"""The browsing listings and figures made at build time answer as the plain SPARQL they replace.
+
+Checked on the seed data and on a synthetic project (bench/generate.py) big enough to need
+paging: every concept's initiatives, the home page's figures and its list of initiatives.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from kouiki_kg import listings
+from kouiki_kg.app import create_app
+from kouiki_kg.build import build
+from kouiki_kg.config import Config
+from kouiki_kg.listings import LISTINGS_FILE, Listings
+from kouiki_kg.resources import PER_PAGE
+from kouiki_kg.store import GraphStore
+
+from .conftest import ROOT, quiet
+
+# What the concept and home pages asked the store before the listings existed.
+PLAIN_CONCEPT = """
+    SELECT DISTINCT ?i WHERE {
+      ?c skos:broader* $s$ . ?i a kk:Initiative .
+      { ?i (kk:hasComponent|kk:hasDirection/kk:hasItem|kk:hasFutureDirection)? ?part .
+        ?part (dct:subject|kk:activityType) ?c }
+      UNION { ?i kk:programmeCategory ?c }
+      UNION { ?i kk:hasComponent?/prov:qualifiedAssociation/prov:hadRole ?c }
+      UNION { ?i kk:hasEvaluation/kk:usefulFor ?c } } ORDER BY ?i"""
+# The same with its zero-or-one paths spelled out: with both ends open, Oxigraph evaluates `?` over
+# every term in the store (a minute at 75 k triples), so the whole-store reference is asked this way.
+PLAIN_FILED = """
+    SELECT DISTINCT ?c ?i WHERE {
+      ?i a kk:Initiative .
+      { { ?i a kk:Initiative BIND (?i AS ?part) }
+        UNION { ?i kk:hasComponent|kk:hasDirection/kk:hasItem|kk:hasFutureDirection ?part }
+        ?part dct:subject|kk:activityType ?c }
+      UNION { ?i kk:programmeCategory ?c }
+      UNION { ?i prov:qualifiedAssociation/prov:hadRole ?c }
+      UNION { ?i kk:hasComponent/prov:qualifiedAssociation/prov:hadRole ?c }
+      UNION { ?i kk:hasEvaluation/kk:usefulFor ?c } }"""
+PLAIN_FIGURES = {
+    "themes": """
+        SELECT ?what (COUNT(DISTINCT ?i) AS ?n) WHERE {
+          <https://w3id.org/kouiki/concept/theme> skos:hasTopConcept ?what .
+          OPTIONAL { ?c skos:broader* ?what . ?i a kk:Initiative ;
+                     (kk:hasComponent|kk:hasDirection/kk:hasItem|kk:hasFutureDirection)? ?part . ?part dct:subject ?c }
+        } GROUP BY ?what ORDER BY DESC(?n) ?what""",
+    "prefectures": """
+        SELECT ?what (COUNT(DISTINCT ?i) AS ?n) WHERE {
+          ?i a kk:Initiative ; prov:wasAssociatedWith/foaf:member? ?body .
+          { ?body kk:prefecture ?what } UNION { ?body a kk:Prefecture BIND (?body AS ?what) }
+        } GROUP BY ?what ORDER BY ?what""",
+}
+PLAIN_LEADS = """
+    SELECT ?i ?lead WHERE { ?i a kk:Initiative
+      OPTIONAL { ?i prov:qualifiedAssociation [ prov:hadRole <https://w3id.org/kouiki/concept/role/lead> ; prov:agent ?lead ] } }"""
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """A project with ~250 generated initiatives beside the seed cases, built."""
+    project = tmp_path_factory.mktemp("synthetic")
+    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--triples", "40000", "--out", str(project / "p")],
+                   check=True, capture_output=True)
+    config = Config(root=project / "p", store_dir=project / "store")
+    build(config, log=quiet)
+    return config
+
+
+def check_against_plain_queries(store: GraphStore) -> None:
+    found = Listings(store.build_dir / LISTINGS_FILE)
+    concepts = [row["c"] for row in store.query("SELECT ?c WHERE { ?c a skos:Concept }")]
+    assert len(concepts) > 50
+    under: dict[str, set[str]] = {}
+    ancestors = [(row["c"].value, row["a"].value) for row in store.query("SELECT ?c ?a WHERE { ?c a skos:Concept ; skos:broader* ?a }")]
+    for row in store.query(PLAIN_FILED):
+        for concept, ancestor in ancestors:
+            if concept == row["c"].value:
+                under.setdefault(ancestor, set()).add(row["i"].value)
+    for concept in concepts:
+        expected = sorted(under.get(concept.value, ()))
+        assert found.under_concept(concept.value, 0, 10**6) == (expected, len(expected)), concept
+    for name, sparql in PLAIN_FIGURES.items():
+        assert found.figures(name) == [(r["what"].value, int(r["n"].value)) for r in store.query(sparql)], name
+    for name, sparql in listings.FIGURES.items():  # these are the page's own queries, moved to the build
+        assert found.figures(name) == [(r["what"].value, int(r["n"].value)) for r in store.query(sparql)], name
+    leads: dict[str, list[str]] = {}
+    for row in store.query(PLAIN_LEADS):
+        leads.setdefault(row["i"].value, [])
+        if row["lead"] is not None:
+            leads[row["i"].value].append(row["lead"].value)
+    rows, total = found.initiatives(0, 10**6)
+    assert total == len(leads) and [(i, sorted(l)) for i, l in rows] == sorted((i, sorted(l)) for i, l in leads.items())
+
+
+def test_seed_listings_answer_as_the_plain_queries(store):
+    check_against_plain_queries(store)
+    found = Listings(store.build_dir / LISTINGS_FILE)
+    for concept in [row["c"] for row in store.query("SELECT ?c WHERE { ?c a skos:Concept }")]:  # the page's own query
+        plain = [row["i"].value for row in store.query_with(PLAIN_CONCEPT, s=concept)]
+        assert found.under_concept(concept.value, 0, 10**6) == (plain, len(plain)), concept
+
+
+def test_synthetic_listings_answer_as_the_plain_queries(synthetic):
+    store = GraphStore.open_current(synthetic.store_dir)
+    assert store.info.triples > 35_000
+    check_against_plain_queries(store)
+
+
+def test_long_listings_are_paged(synthetic):
+    client = create_app(synthetic).test_client()
+    html = {"Accept": "text/html"}
+    home = client.get("/", headers=html).data.decode()
+    total = int(re.search(r"<strong>([\d,]+)</strong> 件の取組", home).group(1).replace(",", ""))
+    pages = -(-total // PER_PAGE)
+    assert total > 200 and f"1 / {pages} ページ" in home and 'href="?lang=ja&amp;page=2" rel="next"' in home
+    first = set(re.findall(r'href="(/id/initiative/[^"]+)"', home))
+    second = client.get("/?page=2", headers=html).data.decode()
+    assert len(first) == PER_PAGE and not first & set(re.findall(r'href="(/id/initiative/[^"]+)"', second))
+    last = client.get("/?page=99999", headers=html)
+    assert last.status_code == 200 and f"{pages} / {pages} ページ" in last.data.decode()
+    assert client.get("/?page=abc", headers=html).status_code == 200
+
+    concept = client.get("/concept/theme/transport?lang=en", headers=html).data.decode()
+    count = int(re.search(r"Initiatives under this concept \(narrower ones included\) <span class=\"count\">([\d,]+)</span>", concept).group(1)
+                .replace(",", ""))
+    listed = re.findall(r'<li><a href="(/id/initiative/[^"]+)"', concept)
+    assert count > PER_PAGE and len(listed) == PER_PAGE and "page=2" in concept
+    page2 = client.get("/concept/theme/transport?lang=en&page=2", headers=html)
+    assert page2.headers["ETag"] != client.get("/concept/theme/transport?lang=en", headers=html).headers["ETag"]
+    assert not set(listed) & set(re.findall(r'<li><a href="(/id/initiative/[^"]+)"', page2.data.decode()))
