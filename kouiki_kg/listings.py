@@ -13,9 +13,10 @@ import sqlite3
 from pathlib import Path
 from typing import Callable
 
-from .namespaces import CONCEPT
+from .namespaces import BASE, CONCEPT
 
 LISTINGS_FILE = "listings.sqlite"
+SITE_PAGES = ["/", "/sparql", "/dataset", "/ontology", "/shapes"]  # listed first in the sitemap
 
 # (concept, initiative, via): every way an initiative is filed under a concept. Each branch starts
 # from the initiatives and names its path in full: one pattern per path keeps Oxigraph's plan a
@@ -85,6 +86,13 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
     figures = [(name, position, row["what"].value, int(row["n"].value))
                for name, sparql in FIGURES.items() for position, row in enumerate(query(sparql))]
     top_themes = sorted(row["t"].value for row in query(f"SELECT ?t WHERE {{ <{CONCEPT}theme> skos:hasTopConcept ?t }}"))
+    # every page we serve for a minted IRI (hash IRIs live in their document's page), read graph by
+    # graph: one DISTINCT over the whole store takes 50 s at 1 M triples, these 4 s together
+    graphs = [row["g"] for row in query("SELECT ?g WHERE { GRAPH ?g {} }")]
+    minted = {"/" + row["s"].value[len(BASE):] for graph in graphs
+              for row in query(f"SELECT DISTINCT ?s WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} FILTER (isIRI(?s)) }}")
+              if row["s"].value.startswith(BASE) and "#" not in row["s"].value}
+    paths = SITE_PAGES + sorted(minted - set(SITE_PAGES))
     leads = [(position, row["initiative"].value, row["leads"].value if row["leads"] is not None else "")
              for position, row in enumerate(query(LEADS))]
 
@@ -94,7 +102,9 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
             CREATE TABLE filed (concept TEXT, initiative TEXT, via TEXT, PRIMARY KEY (concept, initiative, via)) WITHOUT ROWID;
             CREATE TABLE figures (name TEXT, position INTEGER, iri TEXT, n INTEGER, PRIMARY KEY (name, position));
             CREATE TABLE initiatives (position INTEGER PRIMARY KEY, iri TEXT, leads TEXT);
+            CREATE TABLE pages (position INTEGER PRIMARY KEY, path TEXT);
         """)
+        connection.executemany("INSERT INTO pages VALUES (?,?)", enumerate(paths))
         connection.executemany("INSERT INTO filed VALUES (?,?,?)", sorted(filed))
         connection.executemany("INSERT INTO figures VALUES (?,?,?,?)", figures)
         connection.executemany("INSERT INTO initiatives VALUES (?,?,?)", leads)
@@ -132,6 +142,11 @@ class Listings:
         total = self._rows("SELECT COUNT(*) FROM initiatives", ())[0][0]
         rows = self._rows("SELECT iri, leads FROM initiatives ORDER BY position LIMIT ? OFFSET ?", (limit, offset))
         return [(r[0], r[1].split()) for r in rows], total
+
+    def pages(self, offset: int, limit: int) -> tuple[list[str], int]:
+        """Paths of the site's pages and of every minted resource (for the sitemap), and how many there are."""
+        total = self._rows("SELECT COUNT(*) FROM pages", ())[0][0]
+        return [r[0] for r in self._rows("SELECT path FROM pages ORDER BY position LIMIT ? OFFSET ?", (limit, offset))], total
 
     def figures(self, name: str) -> list[tuple[str, int]]:
         return [(r[0], r[1]) for r in self._rows("SELECT iri, n FROM figures WHERE name = ? ORDER BY position", (name,))]

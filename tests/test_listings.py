@@ -14,6 +14,7 @@ import pytest
 
 from kouiki_kg import listings
 from kouiki_kg.app import create_app
+from kouiki_kg.views import home as home_views
 from kouiki_kg.build import build
 from kouiki_kg.config import Config
 from kouiki_kg.listings import LISTINGS_FILE, Listings
@@ -134,3 +135,17 @@ def test_long_listings_are_paged(synthetic):
     page2 = client.get("/concept/theme/transport?lang=en&page=2", headers=html)
     assert page2.headers["ETag"] != client.get("/concept/theme/transport?lang=en", headers=html).headers["ETag"]
     assert not set(listed) & set(re.findall(r'<li><a href="(/id/initiative/[^"]+)"', page2.data.decode()))
+
+
+def test_sitemap_becomes_an_index_past_its_limit(synthetic, monkeypatch):
+    client = create_app(synthetic).test_client()
+    whole = re.findall(r"<loc>([^<]+)</loc>", client.get("/sitemap.xml").data.decode())
+    assert len(whole) == len(set(whole)) > 1000 and whole[0] == "http://localhost/"
+    monkeypatch.setattr(home_views, "SITEMAP_URLS", 400)  # as if past the protocol's 50,000
+    index = client.get("/sitemap.xml").data.decode()
+    files = re.findall(r"<sitemap><loc>http://localhost(/sitemap-\d+\.xml)</loc>", index)
+    assert "<sitemapindex" in index and len(files) == -(-len(whole) // 400)
+    parts = [re.findall(r"<loc>([^<]+)</loc>", client.get(f).data.decode()) for f in files]
+    assert all(len(part) <= 400 for part in parts) and [url for part in parts for url in part] == whole
+    missing = client.get(f"/sitemap-{len(files) + 1}.xml")
+    assert missing.status_code == 404 and "sitemap" in missing.get_json()["message"]["en"]

@@ -67,23 +67,55 @@ def robots():
                     f"Sitemap: {request.url_root}sitemap.xml\n", content_type="text/plain; charset=utf-8")
 
 
+SITEMAP_URLS = 50_000  # the sitemap protocol's limit per file; past it /sitemap.xml is an index
+
+
 @bp.get("/sitemap.xml")
 def sitemap():
-    """Every page: the home page, every IRI-named resource we mint, the dataset and the query UI."""
+    """Every page: the site's own and every IRI-named resource we mint (listed at build time, see listings.py).
+
+    Up to 50,000 URLs it is one urlset; past that a sitemap index of /sitemap-N.xml files."""
     _, info = current()
     etag = etag_for(info, "sitemap", request.url_root)
     if not_modified(etag):
         return Response(status=304, headers={"ETag": etag})
+    _, total = reader().listings.pages(0, 0)
+    if total <= SITEMAP_URLS:
+        return _sitemap_file(1, etag)
     root = request.url_root.rstrip("/")
-    paths = ["/", "/sparql", "/dataset", "/ontology", "/shapes"]
-    rows = reader().store.query("""SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER (isIRI(?s) && !CONTAINS(STR(?s), "#")
-        && STRSTARTS(STR(?s), "https://w3id.org/kouiki/") ) } ORDER BY ?s""")
-    paths += [local_path(row["s"].value) for row in rows]
-    paths = list(dict.fromkeys(paths))[:50_000]  # one sitemap file holds at most 50,000 URLs
+    lastmod = info.built_at[:10]
+    files = -(-total // SITEMAP_URLS)
+    body = ['<?xml version="1.0" encoding="UTF-8"?>', '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    body += [f"<sitemap><loc>{escape(root)}/sitemap-{n}.xml</loc><lastmod>{lastmod}</lastmod></sitemap>"
+             for n in range(1, files + 1)]
+    body.append("</sitemapindex>")
+    return _xml("\n".join(body), etag)
+
+
+@bp.get("/sitemap-<int:number>.xml")
+def sitemap_part(number: int):
+    _, info = current()
+    etag = etag_for(info, "sitemap", request.url_root, str(number))
+    if not_modified(etag):
+        return Response(status=304, headers={"ETag": etag})
+    return _sitemap_file(number, etag)
+
+
+def _sitemap_file(number: int, etag: str) -> Response:
+    """The number-th 50,000 URLs: the site's pages first, then the resources in path order."""
+    _, info = current()
+    paths, _ = reader().listings.pages((number - 1) * SITEMAP_URLS, SITEMAP_URLS) if number >= 1 else ([], 0)
+    if not paths:
+        raise ApiError(404, "not_found", "このサイトマップはありません。", "There is no such sitemap file.")
+    root = request.url_root.rstrip("/")
     lastmod = info.built_at[:10]
     body = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     body += [f"<url><loc>{escape(root + p)}</loc><lastmod>{lastmod}</lastmod></url>" for p in paths]
     body.append("</urlset>")
-    response = Response("\n".join(body), content_type="application/xml; charset=utf-8")
-    response.headers["ETag"] = etag
+    return _xml("\n".join(body), etag)
+
+
+def _xml(text: str, etag: str) -> Response:
+    response = Response(text, content_type="application/xml; charset=utf-8")
+    response.headers.update({"ETag": etag, "Cache-Control": "public, max-age=300"})
     return response

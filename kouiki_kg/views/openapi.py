@@ -172,7 +172,9 @@ def document() -> dict:
                 "503": _error("Store not built.")}}},
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {
                 "description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
-            "/": {"get": {"summary": "Home page (HTML)", "parameters": [LANG], "responses": {
+            "/": {"get": {"summary": "Home page (HTML)", "parameters": [
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1},
+                 "description": "Page of the list of initiatives."}, LANG], "responses": {
                 "200": {"description": "The home page.", "content": {"text/html": {"schema": {"type": "string"}}}},
                 "304": {"description": "Not modified."}, "503": _error("Store not built.")}}},
             "/search": {"get": {"summary": "Search titles, names and source passages (substring, Japanese-aware)",
@@ -185,9 +187,18 @@ def document() -> dict:
                                     "503": _error("Store not built.")}}},
             "/robots.txt": {"get": {"summary": "Robots rules", "responses": {"200": {
                 "description": "robots.txt", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
-            "/sitemap.xml": {"get": {"summary": "Every page, for crawlers", "responses": {
-                "200": {"description": "Sitemap", "content": {"application/xml": {"schema": {"type": "string"}}}},
+            "/sitemap.xml": {"get": {"summary": "Every page, for crawlers",
+                                     "description": "One urlset up to 50,000 URLs; past that a sitemap index of /sitemap-N.xml.",
+                                     "responses": {
+                "200": {"description": "Sitemap or sitemap index", "content": {"application/xml": {"schema": {"type": "string"}}}},
                 "304": {"description": "Not modified."}, "503": _error("Store not built.")}}},
+            "/sitemap-{number}.xml": {"get": {"summary": "One file of a sitemap index (50,000 URLs at most)",
+                                              "parameters": [{"name": "number", "in": "path", "required": True,
+                                                              "schema": {"type": "integer", "minimum": 1}}],
+                                              "responses": {
+                "200": {"description": "Sitemap", "content": {"application/xml": {"schema": {"type": "string"}}}},
+                "304": {"description": "Not modified."}, "404": _error("No such sitemap file."),
+                "503": _error("Store not built.")}}},
             "/{path}": {
                 "get": {"summary": "Dereference an IRI we mint (id/…, concept/…, source/…, graph/…, ontology, shapes)",
                         "description": "HTML by default; Turtle, N-Triples, JSON-LD or RDF/XML by Accept, by a .ttl, .nt, "
@@ -196,7 +207,9 @@ def document() -> dict:
                             {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}},
                             {"name": "format", "in": "query", "schema": {"enum": ["html", "ttl", "nt", "jsonld", "rdfxml"]}},
                             {"name": "incoming", "in": "query", "schema": {"type": "integer", "minimum": 1},
-                             "description": "Page of incoming links."}, LANG],
+                             "description": "Page of incoming links."},
+                            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1},
+                             "description": "Page of a concept's initiatives."}, LANG],
                         "responses": {"200": {"description": "The resource.", "content": {
                             "text/html": {"schema": {"type": "string"}}, **rdf_content}},
                             "304": {"description": "Not modified."}, "400": _error("Unknown format."),
