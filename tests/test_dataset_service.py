@@ -99,7 +99,7 @@ def test_openapi_describes_every_route():
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
-        path = rule.rule.replace("<string:", "{").replace("<path:", "{").replace("<", "{").replace(">", "}")
+        path = rule.rule.replace("<string:", "{").replace("<path:", "{").replace("<int:", "{").replace("<", "{").replace(">", "}")
         routes.setdefault(path, set()).update(m.lower() for m in rule.methods - {"HEAD"})
     documented = {path: {m for m in ops} for path, ops in document["paths"].items()}
     assert set(routes) == set(documented)
