@@ -27,7 +27,9 @@ DOCUMENT_GRAPHS = {
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 LABEL_PROPERTIES = [ox.NamedNode(PREFIXES[p] + n) for p, n in (
     ("skos", "prefLabel"), ("dct", "title"), ("rdfs", "label"), ("foaf", "name"))]
-INCOMING_CAP = 10_000  # incoming links counted at most; more shows as "10,000+"
+# Incoming links counted at most (more shows as "1,000+" with a SPARQL query for all of them):
+# walking 10,000 of them took 80 ms of a page at 1 M triples.
+INCOMING_CAP = 1_000
 PER_PAGE = 50
 
 
@@ -233,16 +235,18 @@ class Reader:
 
     def incoming(self, iri: str, lang: str, page: int = 1, per_page: int = PER_PAGE) -> dict:
         """Incoming links grouped by property with counts (capped), and one page of them."""
-        counts: dict[ox.NamedNode, int] = {}
-        links: list[tuple[ox.NamedNode, object]] = []
-        total = 0
+        by_predicate: dict[ox.NamedNode, list] = {}
+        total, capped = 0, False
         for quad in self.store.iter_quads(None, None, ox.NamedNode(iri)):
-            if total >= INCOMING_CAP:
+            if total == INCOMING_CAP:
+                capped = True
                 break
-            counts[quad.predicate] = counts.get(quad.predicate, 0) + 1
-            links.append((quad.predicate, quad.subject))
+            by_predicate.setdefault(quad.predicate, []).append(quad.subject)
             total += 1
-        links = sorted(dict.fromkeys(links), key=lambda link: (compact(link[0].value), _sort_key(link[1])))
+        counts = {p: len(subjects) for p, subjects in by_predicate.items()}
+        # sorted by property, then subject: the property names are compacted once each, not per link
+        links = [(p, s) for p in sorted(by_predicate, key=lambda p: compact(p.value))
+                 for s in sorted(dict.fromkeys(by_predicate[p]), key=_sort_key)]
         pages = max(1, -(-len(links) // per_page))
         page = min(max(page, 1), pages)
         shown = links[(page - 1) * per_page: page * per_page]
@@ -250,7 +254,8 @@ class Reader:
         return {
             "groups": [(Node(p, labels.get(p.value)), n) for p, n in sorted(counts.items(), key=lambda c: (-c[1], compact(c[0].value)))],
             "links": [(Node(p, labels.get(p.value)), Node(s, labels.get(getattr(s, "value", "")))) for p, s in shown],
-            "total": len(links), "capped": total >= INCOMING_CAP, "page": page, "pages": pages,
+            "total": len(links), "capped": capped, "page": page, "pages": pages,
+            "query": f"SELECT ?subject ?property WHERE {{\n  ?subject ?property <{iri}>\n}} ORDER BY ?property ?subject",
         }
 
     def select(self, sparql: str, lang: str, **terms) -> list[dict[str, Node]]:

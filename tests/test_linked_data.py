@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import unquote
 
 import pyoxigraph as ox
 import pytest
@@ -16,7 +17,7 @@ import rdflib
 from kouiki_kg.app import create_app
 from kouiki_kg.build import build
 from kouiki_kg.config import Config
-from kouiki_kg import pages
+from kouiki_kg import pages, resources
 from kouiki_kg.namespaces import BASE, PREFIXES
 from kouiki_kg.listings import LISTINGS_FILE, Listings
 from kouiki_kg.resources import Reader
@@ -262,6 +263,18 @@ def test_incoming_links_are_grouped_and_paged(client):
     second = client.get("/id/lg/130001?incoming=2", headers={"Accept": "text/html"}).data.decode()
     assert "2 / 2" in second
     assert client.get("/id/lg/130001?incoming=abc", headers={"Accept": "text/html"}).status_code == 200
+
+
+def test_incoming_links_past_the_cap_point_to_sparql(store_dir, monkeypatch):
+    monkeypatch.setattr(resources, "INCOMING_CAP", 30)  # Tokyo has 62: as a concept with 60,000 at 1 M triples
+    client = create_app(Config.from_env(root=ROOT, store_dir=store_dir)).test_client()
+    html = client.get("/id/lg/130001?lang=en", headers={"Accept": "text/html"}).data.decode()
+    assert '<span class="count">30+</span>' in html and "Only the first 30 are counted" in html
+    query = re.search(r'href="/sparql\?lang=en#query=([^"]+)"', html).group(1)
+    answer = client.get("/sparql", query_string={"query": unquote(query)}, headers={"Accept": "application/sparql-results+json"})
+    assert len(answer.get_json()["results"]["bindings"]) == 62
+    uncapped = client.get("/id/lg/022039?lang=en", headers={"Accept": "text/html"}).data.decode()
+    assert "Only the first" not in uncapped
 
 
 def test_schema_org_json_ld_in_pages(client):
