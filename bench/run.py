@@ -139,9 +139,60 @@ def run_load(url: str, requests_pool: list[str], concurrency: int, seconds: floa
 
 
 def page_latency(base: str, paths: list[str], accept: str, concurrency: int, seconds: float) -> dict:
-    latencies = drive(concurrency, seconds, lambda rng, session: session.get(
+    """Cold: every page once (its first render, nothing cached), shared out among `concurrency`
+    clients; warm: random draws from the same pages for `seconds`, as repeat visits and crawlers
+    coming back make them."""
+    pending = list(paths)
+    lock = threading.Lock()
+
+    def next_cold(rng, session) -> bool:
+        with lock:
+            if not pending:
+                time.sleep(0.01)  # this client is done; the others finish their last page
+                return False
+            path = pending.pop()
+        return session.get(base + path, headers={"Accept": accept}, timeout=60).status_code == 200
+
+    cold = drive_until(concurrency, lambda: not pending, next_cold)
+    warm = drive(concurrency, seconds, lambda rng, session: session.get(
         base + rng.choice(paths), headers={"Accept": accept}, timeout=60).status_code == 200)
-    return {"p50_ms": percentile(latencies, 0.5), "p99_ms": percentile(latencies, 0.99), "requests": len(latencies)}
+    return {"cold": {"p50_ms": percentile(cold, 0.5), "p99_ms": percentile(cold, 0.99), "requests": len(cold)},
+            "warm": {"p50_ms": percentile(warm, 0.5), "p99_ms": percentile(warm, 0.99), "requests": len(warm)}}
+
+
+def drive_until(concurrency: int, done, request) -> list[float]:
+    """Like drive(), until done() is true (bounded by the caller's finite work)."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def client(index: int) -> None:
+        rng, session = random.Random(index), requests.Session()
+        while not done():
+            started = time.monotonic()
+            ok = request(rng, session)
+            if ok:
+                with lock:
+                    latencies.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(latencies)
+
+
+def page_paths(project: Path, rng: random.Random) -> list[str]:
+    """Pages of every kind that grows with the data: local governments, initiatives, themes, sources."""
+    codes = re.findall(r"^lg:(\d{6}) a", (project / "data/ttl/authority/local-governments.ttl").read_text(), re.M)
+    parts = sorted((project / "data/ttl/synthetic").glob("*.ttl"))
+    initiatives = 1 + max(int(n) for n in re.findall(r"initiative/synthetic-(\d{7})", parts[-1].read_text()))
+    sources = sorted(set(re.findall(r"/source/synthetic-(\d{7})/", parts[0].read_text())))
+    themes = re.findall(r"^theme:([\w-]+) a skos:Concept", (project / "ontology/schemes/themes.ttl").read_text(), re.M)
+    return ([f"/id/lg/{c}" for c in rng.sample(codes, 100)]
+            + [f"/id/initiative/synthetic-{n:07d}" for n in rng.sample(range(initiatives), 100)]
+            + [f"/concept/theme/{t}" for t in themes] + ["/", "/?page=2", "/concept/role/lead", "/id/lg/130001"]
+            + [f"/source/synthetic-{n}" for n in rng.sample(sources, 20)])
 
 
 def main() -> None:
@@ -211,7 +262,7 @@ def main() -> None:
                 requests.post(url, data={"query": query}, timeout=60)
         results = {"triples": triples, "build_s": round(build_seconds, 1), "oxigraph_load_s": round(oxigraph_load_seconds, 1),
                    "ready": ready, "runs": []}
-        for concurrency in [int(c) for c in args.concurrency.split(",")]:
+        for concurrency in [int(c) for c in args.concurrency.split(",") if c]:  # --concurrency "": pages only
             for mix, unique, queries in (("repeated", False, repeated), ("unique", True, pool)):
                 row = {"concurrency": concurrency, "mix": mix}
                 for name, url in targets:
@@ -224,12 +275,21 @@ def main() -> None:
                       f"p99 {row['ours']['p99_ms']:>8} ms | oxigraph {row['oxigraph']['throughput']:>7} q/s p50 "
                       f"{row['oxigraph']['p50_ms']:>7} ms p99 {row['oxigraph']['p99_ms']:>8} ms | ratio {row['ratio']}{remote}",
                       flush=True)
-        codes = re.findall(r"^lg:(\d{6}) a", (args.project / "data/ttl/authority/local-governments.ttl").read_text(), re.M)
-        paths = [f"/id/lg/{c}" for c in rng.sample(codes, 30)] + [f"/id/initiative/synthetic-{n:07d}" for n in range(30)]
-        base = f"http://127.0.0.1:{ours_port}"
-        results["pages"] = {"html": page_latency(base, paths, "text/html", 8, args.seconds),
-                            "turtle": page_latency(base, paths, "text/turtle", 8, args.seconds)}
-        print("pages at c=8:", results["pages"], flush=True)
+        time.sleep(args.timeout + 2)  # let queries still running from the mixes end before pages are timed
+        paths = page_paths(args.project, rng)
+        results["pages"] = {}
+        for name, base in [("ours", f"http://127.0.0.1:{ours_port}")] + (
+                [("remote", targets[2][1].removesuffix("/sparql"))] if args.remote else []):
+            results["pages"][name] = {kind: page_latency(base, paths, accept, 8, args.seconds)
+                                      for kind, accept in (("html", "text/html"), ("turtle", "text/turtle"))}
+            print(f"pages at c=8 ({name}, {len(paths)} pages):", results["pages"][name], flush=True)
+        # the floor of this machine and client: the engine's own server answering a query that does nothing
+        floor = drive(8, args.seconds, lambda rng, session: session.get(
+            f"http://127.0.0.1:{ox_port}/query", params={"query": "ASK {}"},
+            headers={"Accept": "application/sparql-results+json"}, timeout=60).status_code == 200)
+        results["pages"]["floor"] = {"p50_ms": percentile(floor, 0.5), "p99_ms": percentile(floor, 0.99),
+                                     "throughput": round(len(floor) / args.seconds, 1)}
+        print("floor at c=8 (oxigraph serve, ASK {}):", results["pages"]["floor"], flush=True)
         results["peak_rss_mb"] = {"ours": round(peak_rss_mb(ours.pid), 0), "oxigraph": round(peak_rss_mb(oxigraph.pid), 0)}
         print("peak RSS (MB):", results["peak_rss_mb"], "ready:", ready, "build s:", results["build_s"],
               "oxigraph load s:", results["oxigraph_load_s"], flush=True)
