@@ -209,7 +209,8 @@ def main() -> None:
     args = parser.parse_args()
     store = args.store or args.project / "var" / "store"
     env = {**os.environ, "KOUIKI_ROOT": str(args.project), "KOUIKI_STORE": str(store),
-           "KOUIKI_QUERY_TIMEOUT": str(args.timeout)}
+           "KOUIKI_QUERY_TIMEOUT": str(args.timeout),
+           "KOUIKI_WEB_WORKERS": str(os.cpu_count() or 1)}  # the documented production setting
 
     started = time.monotonic()
     build = subprocess.run([str(BIN / "kouiki-kg"), "build"], env=env, capture_output=True, text=True)

@@ -68,15 +68,17 @@ def build_command(ctx: click.Context, force: bool, lang: str) -> None:
 @click.option("--row-limit", type=click.IntRange(min=1), default=None,
               help="Most rows one query returns [env KOUIKI_ROW_LIMIT; default 10000].")
 @click.option("--query-workers", type=click.IntRange(min=1), default=None,
-              help="Query worker processes [env KOUIKI_QUERY_WORKERS; default: CPUs, at least 2].")
+              help="Query worker processes in all [env KOUIKI_QUERY_WORKERS; default: four per CPU].")
+@click.option("--workers", "web_workers", type=click.IntRange(min=1), default=None,
+              help="Web processes; one per CPU for page-heavy traffic [env KOUIKI_WEB_WORKERS; default 1].")
 @click.pass_context
-def serve_command(ctx, host, port, threads, query_timeout, row_limit, query_workers) -> None:
+def serve_command(ctx, host, port, threads, query_timeout, row_limit, query_workers, web_workers) -> None:
     """Build the store if needed, then serve the SPARQL endpoint and pages (gunicorn)."""
     from .serving import serve
 
     base = _config(ctx)
     config = Config.from_env(root=base.root, store_dir=base.store_dir, query_timeout=query_timeout,
-                             row_limit=row_limit, query_workers=query_workers)
+                             row_limit=row_limit, query_workers=query_workers, web_workers=web_workers)
     # Build in a child process: RocksDB's background threads do not survive gunicorn's fork, so
     # the process that forks the server must never have opened a store (an ingest's build in
     # the forked worker would hang).

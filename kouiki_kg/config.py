@@ -58,6 +58,7 @@ class Config:
     query_timeout: float = 10.0
     row_limit: int = 10_000
     query_workers: int = 2
+    web_workers: int = 1
     max_upload: int = 2_000_000
     cache_bytes: int = 64_000_000
     validation_timeout: float = 30.0
@@ -77,6 +78,8 @@ class Config:
             # more workers than cores: a long query (demoted to the lowest CPU priority) must not
             # leave short ones waiting for a free worker
             "query_workers": _number("KOUIKI_QUERY_WORKERS", 4 * (os.cpu_count() or 2), int),
+            # web processes: one renders pages on one core (the GIL); production sets one per CPU
+            "web_workers": _number("KOUIKI_WEB_WORKERS", 1, int),
             "max_upload": _number("KOUIKI_MAX_UPLOAD", 2_000_000, int),
             "cache_bytes": _cache_bytes(),
             "validation_timeout": _number("KOUIKI_VALIDATION_TIMEOUT", 30.0),

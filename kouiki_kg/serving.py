@@ -1,8 +1,10 @@
 """Run the app under gunicorn, in the same configuration the README documents for production.
 
-One gunicorn process with many threads: requests mostly wait on the query worker pool (which
-gives the CPU parallelism and the hard time limits), so threads are cheap and one process
-keeps one pool.
+Gunicorn processes with many threads each: SPARQL requests mostly wait on the query worker
+pool (which gives the CPU parallelism and the hard time limits), so threads are cheap; pages
+are rendered in the web process itself, under its GIL, so page-heavy sites run one web
+process per CPU (KOUIKI_WEB_WORKERS). The query workers are shared out among the web
+processes, each of which keeps its own pool and answer cache.
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ class _Gunicorn(BaseApplication):
         return self.application
 
 
-def gunicorn_options(host: str, port: int, threads: int) -> dict:
+def gunicorn_options(host: str, port: int, threads: int, workers: int = 1) -> dict:
     return {
         "bind": f"{host}:{port}",
-        "workers": 1,
+        "workers": workers,
         "worker_class": "gthread",
         "threads": threads,
         "timeout": 60,  # the worker's heartbeat; query limits are enforced by the pool
@@ -40,4 +42,4 @@ def gunicorn_options(host: str, port: int, threads: int) -> dict:
 
 
 def serve(config: Config, host: str, port: int, threads: int = 16) -> None:
-    _Gunicorn(create_app(config), gunicorn_options(host, port, threads)).run()
+    _Gunicorn(create_app(config), gunicorn_options(host, port, threads, config.web_workers)).run()

@@ -98,7 +98,8 @@ def pool() -> "QueryPool":
     with _cache_lock:
         existing = current_app.extensions.get("kouiki.pool")
         if existing is None:
-            existing = current_app.extensions["kouiki.pool"] = QueryPool(current_app.config["KOUIKI"].query_workers)
+            config = current_app.config["KOUIKI"]  # each web process has its share of the query workers
+            existing = current_app.extensions["kouiki.pool"] = QueryPool(max(2, config.query_workers // config.web_workers))
         return existing
 
 

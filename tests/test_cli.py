@@ -8,13 +8,15 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 import rdflib
+import requests
 
-from .conftest import ROOT
+from .conftest import ROOT, RunningServer
 
 CLI = Path(sys.executable).with_name("kouiki-kg")
 CASE = ROOT / "data" / "ttl" / "cases" / "saitama-septic-tanks.ttl"
@@ -147,3 +149,26 @@ def test_authority_command(tmp_path):
     result = run("authority", "-o", str(out))
     assert result.returncode == 0 and "1963" in result.stdout
     assert out.read_bytes() == (ROOT / "data" / "ttl" / "authority" / "local-governments.ttl").read_bytes()
+
+
+def test_serve_with_one_web_process_per_cpu_shares_out_the_query_workers(store_dir):
+    running = RunningServer(store_dir, KOUIKI_WEB_WORKERS="2", KOUIKI_QUERY_WORKERS="4")
+    try:
+        query = "SELECT (COUNT(*) AS ?n) WHERE { ?s a kk:Initiative }"
+        with ThreadPoolExecutor(8) as threads:
+            answers = list(threads.map(lambda _: requests.get(running.url + "/sparql", params={"query": query},
+                                                              headers={"Accept": "application/sparql-results+json"},
+                                                              timeout=30), range(24)))
+            pages = list(threads.map(lambda _: requests.get(running.url + "/id/lg/022039", timeout=30), range(24)))
+        assert {a.json()["results"]["bindings"][0]["n"]["value"] for a in answers} == {"8"}
+        assert {p.status_code for p in pages} == {200} and len({p.content for p in pages}) == 1
+        sizes = {requests.get(running.url + "/health", timeout=10).json().get("query_workers", {}).get("size")
+                 for _ in range(10)}
+        assert sizes <= {2, None} and 2 in sizes  # each process's pool is its share: 4 // 2
+        children = set()
+        for task in os.listdir(f"/proc/{running.process.pid}/task"):
+            children |= set(open(f"/proc/{running.process.pid}/task/{task}/children").read().split())
+        web = [c for c in children if "kouiki-kg" in open(f"/proc/{c}/cmdline").read()]  # not multiprocessing's helper
+        assert len(web) == 2  # gunicorn's master and two web processes
+    finally:
+        running.stop()
