@@ -48,7 +48,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=10)
     args = parser.parse_args()
     store = args.store or args.project / "var" / "store"
-    env = {**os.environ, "KOUIKI_ROOT": str(args.project), "KOUIKI_STORE": str(store)}
+    env = {**os.environ, "KOUIKI_ROOT": str(args.project), "KOUIKI_STORE": str(store),
+           "KOUIKI_WEB_WORKERS": str(os.cpu_count() or 1)}  # the documented production setting
     port = free_port()
     server = subprocess.Popen([str(BIN / "kouiki-kg"), "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
