@@ -61,7 +61,8 @@ def main() -> None:
         text = (args.project / "data/ttl/authority/local-governments.ttl").read_text(encoding="utf-8")
         codes = re.findall(r"^lg:(\d{6}) a", text, re.M)
         synthetic = sorted(args.project.glob("data/ttl/synthetic/*.ttl"))
-        initiatives = [f"/id/initiative/synthetic-{n:07d}" for n in range(min(2000, 500 * len(synthetic)))]
+        count = 1 + max(int(n) for n in re.findall(r"initiative/synthetic-(\d{7})", synthetic[-1].read_text()))
+        initiatives = [f"/id/initiative/synthetic-{n:07d}" for n in range(min(2000, count))]  # ones that exist
         paths = [f"/id/lg/{c}" for c in codes] + initiatives
         counter = itertools.count()
         errors: dict[str, int] = {}

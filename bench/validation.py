@@ -1,0 +1,41 @@
+"""Steward validation time of a one-case submission against a project of any size.
+
+The first check in a worker reads the project (then kept); later checks reuse it. Prints both,
+and the process's peak RSS.
+
+    python bench/validation.py /tmp/kg1m
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kouiki_kg import submission  # noqa: E402  (after the path is set)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("project", type=Path, help="a project folder (e.g. made by bench/generate.py)")
+    parser.add_argument("--case", type=Path, default=ROOT / "data" / "templates" / "case-template.ttl")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    data = args.case.read_bytes()
+    timings = []
+    for _ in range(1 + args.repeat):
+        started = time.perf_counter()
+        report = submission.check(data, args.project.resolve())
+        timings.append(time.perf_counter() - started)
+    later = sorted(timings[1:])
+    print(f"{args.project}: first check {timings[0]:.2f} s, later checks median {later[len(later) // 2]:.2f} s, "
+          f"conforms={report.conforms}, peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
