@@ -85,26 +85,8 @@ def workload(project: Path, rng: random.Random) -> list[str]:
 def drive(concurrency: int, seconds: float, request) -> list[float]:
     """`concurrency` threads call request(rng, session) until the time is up; returns the latencies
     of the calls that returned True (the others count as errors, reported by `request`)."""
-    latencies: list[float] = []
-    lock = threading.Lock()
     deadline = time.monotonic() + seconds
-
-    def client(index: int) -> None:
-        rng, session = random.Random(index), requests.Session()
-        while time.monotonic() < deadline:
-            started = time.monotonic()
-            ok = request(rng, session)
-            elapsed = time.monotonic() - started
-            if ok:
-                with lock:
-                    latencies.append(elapsed)
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sorted(latencies)
+    return drive_until(concurrency, lambda: time.monotonic() >= deadline, request)
 
 
 def percentile(latencies: list[float], p: float) -> float:
@@ -161,7 +143,8 @@ def page_latency(base: str, paths: list[str], accept: str, concurrency: int, sec
 
 
 def drive_until(concurrency: int, done, request) -> list[float]:
-    """Like drive(), until done() is true (bounded by the caller's finite work)."""
+    """`concurrency` threads call request(rng, session) until done() is true; the latencies of the
+    calls that returned True, sorted."""
     latencies: list[float] = []
     lock = threading.Lock()
 
