@@ -1,8 +1,8 @@
 """Listings and figures made at build time, so browsing pages never aggregate over the store.
 
 Which initiatives fall under a concept (through its narrower concepts, an initiative's parts,
-its category, the roles in it, the audiences its evaluation names) and the home page's figures
-are whole-graph questions: 50–90 ms at 1 M triples as SPARQL, minutes when Oxigraph plans the
+its category, the roles in it, the audiences its evaluation names), which initiatives an agent
+takes part in and with whom, and the home page's figures are whole-graph questions: 50–90 ms at 1 M triples as SPARQL, minutes when Oxigraph plans the
 concept page's query badly. The store is immutable between builds, so they are answered once,
 here, into a small SQLite file beside the search index, and a page reads one indexed range.
 """
@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 from typing import Callable
+
+import pyoxigraph as ox
 
 from .namespaces import BASE, CONCEPT
 
@@ -35,6 +37,28 @@ FILED_UNDER = """
               BIND ("role" AS ?via) }
       UNION { ?initiative a kk:Initiative ; kk:hasEvaluation/kk:usefulFor ?concept BIND ("audience" AS ?via) }
     }"""
+
+# (agent, role, initiative, via): every way an agent takes part in an initiative — directly, in one
+# of its activities, as a named member of a grouping that takes part, or as secretariat of a council
+# it set up. Asked per agent at page time this was the most expensive part of a local government's
+# page (14 ms at 1 M triples); whole-graph here, it is one pass over the associations.
+TAKING_PART = f"""
+    SELECT DISTINCT ?agent ?role ?initiative ?via WHERE {{
+      {{ ?initiative a kk:Initiative ; prov:qualifiedAssociation ?a . ?a prov:agent ?agent ; prov:hadRole ?role }}
+      UNION {{ ?initiative a kk:Initiative ; kk:hasComponent ?via . ?via prov:qualifiedAssociation ?a .
+              ?a prov:agent ?agent ; prov:hadRole ?role }}
+      UNION {{ ?initiative a kk:Initiative ; prov:qualifiedAssociation ?a . ?a prov:agent ?via ; prov:hadRole ?r .
+              ?via foaf:member ?agent BIND (<{CONCEPT}role/member> AS ?role) }}
+      UNION {{ ?initiative a kk:Initiative ; kk:setUp ?via . ?via kk:hasSecretariat ?agent
+              BIND (<{CONCEPT}role/secretariat> AS ?role) }}
+      FILTER (isIRI(?agent))
+    }}"""
+# Where a body is on the map: its own coordinates, or, for a grouping, its named members'.
+PLACES = """
+    SELECT ?body ?place ?lat ?long WHERE {
+      { ?body foaf:member ?place } UNION { ?body geo:lat [] FILTER NOT EXISTS { ?body foaf:member [] } BIND (?body AS ?place) }
+      ?place geo:lat ?lat ; geo:long ?long }"""
+ASSOCIATED = "SELECT DISTINCT ?initiative ?agent WHERE { ?initiative a kk:Initiative ; prov:wasAssociatedWith ?agent }"
 
 FIGURES = {
     "counts": """
@@ -95,6 +119,12 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
     paths = SITE_PAGES + sorted(minted - set(SITE_PAGES))
     leads = [(position, row["initiative"].value, row["leads"].value if row["leads"] is not None else "")
              for position, row in enumerate(query(LEADS))]
+    # `via` as an N-Triples term: a grouping or activity may be a blank node
+    taking_part = {(row["agent"].value, row["role"].value, row["initiative"].value,
+                    str(row["via"]) if row["via"] is not None else "") for row in query(TAKING_PART)}
+    associated = {(row["initiative"].value, str(row["agent"])) for row in query(ASSOCIATED)}
+    places = sorted((str(row["body"]), str(row["place"]), float(row["lat"].value), float(row["long"].value))
+                    for row in query(PLACES))
 
     connection = sqlite3.connect(path)
     with connection:
@@ -103,7 +133,14 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
             CREATE TABLE figures (name TEXT, position INTEGER, iri TEXT, n INTEGER, PRIMARY KEY (name, position));
             CREATE TABLE initiatives (position INTEGER PRIMARY KEY, iri TEXT, leads TEXT);
             CREATE TABLE pages (position INTEGER PRIMARY KEY, path TEXT);
+            CREATE TABLE taking_part (agent TEXT, role TEXT, initiative TEXT, via TEXT,
+                                      PRIMARY KEY (agent, role, initiative, via)) WITHOUT ROWID;
+            CREATE TABLE associated (initiative TEXT, agent TEXT, PRIMARY KEY (initiative, agent)) WITHOUT ROWID;
+            CREATE TABLE places (body TEXT, place TEXT, lat REAL, long REAL, PRIMARY KEY (body, place)) WITHOUT ROWID;
         """)
+        connection.executemany("INSERT OR IGNORE INTO places VALUES (?,?,?,?)", places)  # first coordinates of a place win
+        connection.executemany("INSERT INTO taking_part VALUES (?,?,?,?)", sorted(taking_part))
+        connection.executemany("INSERT INTO associated VALUES (?,?)", sorted(associated))
         connection.executemany("INSERT INTO pages VALUES (?,?)", enumerate(paths))
         connection.executemany("INSERT INTO filed VALUES (?,?,?)", sorted(filed))
         connection.executemany("INSERT INTO figures VALUES (?,?,?,?)", figures)
@@ -115,6 +152,11 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
                                [(position, t, n) for position, (t, n) in enumerate(themes)])
     connection.close()
     return len(filed)
+
+
+def _term(text: str) -> ox.NamedNode | ox.BlankNode:
+    """An IRI or blank node written as N-Triples (the listings store `via` and agents so)."""
+    return ox.NamedNode(text[1:-1]) if text.startswith("<") else ox.BlankNode(text[2:])
 
 
 class Listings:
@@ -147,6 +189,30 @@ class Listings:
         """Paths of the site's pages and of every minted resource (for the sitemap), and how many there are."""
         total = self._rows("SELECT COUNT(*) FROM pages", ())[0][0]
         return [r[0] for r in self._rows("SELECT path FROM pages ORDER BY position LIMIT ? OFFSET ?", (limit, offset))], total
+
+    def taking_part(self, agent: str) -> list[tuple[ox.NamedNode, ox.NamedNode, ox.NamedNode | ox.BlankNode | None]]:
+        """(role, initiative, via) for every way an agent takes part in an initiative."""
+        rows = self._rows("SELECT role, initiative, via FROM taking_part WHERE agent = ? ORDER BY role, initiative, via",
+                          (agent,))
+        return [(ox.NamedNode(role), ox.NamedNode(initiative), _term(via) if via else None) for role, initiative, via in rows]
+
+    def partners(self, agent: str) -> list[ox.NamedNode | ox.BlankNode]:
+        """Every body associated with an initiative the agent takes part in."""
+        return [_term(r[0]) for r in self._rows("""
+            SELECT DISTINCT associated.agent FROM taking_part JOIN associated USING (initiative)
+            WHERE taking_part.agent = ? ORDER BY associated.agent""", (agent,))]
+
+    def places(self, bodies: list) -> dict[str, list[tuple[ox.NamedNode | ox.BlankNode, float, float]]]:
+        """Where each body is on the map (itself, or a grouping's named members), by N-Triples term."""
+        found: dict[str, list] = {}
+        keys = list(dict.fromkeys(str(b) for b in bodies))
+        for start in range(0, len(keys), 500):  # below SQLite's limit on parameters
+            chunk = keys[start:start + 500]
+            for body, place, lat, long in self._rows(
+                    f"SELECT body, place, lat, long FROM places WHERE body IN ({','.join('?' * len(chunk))}) ORDER BY body, place",
+                    tuple(chunk)):
+                found.setdefault(body, []).append((_term(place), lat, long))
+        return found
 
     def figures(self, name: str) -> list[tuple[str, int]]:
         return [(r[0], r[1]) for r in self._rows("SELECT iri, n FROM figures WHERE name = ? ORDER BY position", (name,))]

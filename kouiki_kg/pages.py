@@ -48,54 +48,28 @@ def P(name: str) -> str:
 
 # --- shared pieces ---------------------------------------------------------------------------------
 
-# The initiatives an agent takes part in: directly, in an activity, as a named member of a grouping
-# that takes part, or as secretariat of a council an initiative set up. Each branch starts from the
-# agent and checks the type inside: with the type check outside the UNION, Oxigraph's planner
-# walks every initiative (15–20 s per page at 1 M triples instead of 3 ms).
-INITIATIVES_OF_AGENT = """
-          { ?a prov:agent $agent$ ; prov:hadRole ?role . ?initiative prov:qualifiedAssociation ?a ; a kk:Initiative }
-          UNION { ?a prov:agent $agent$ ; prov:hadRole ?role . ?via prov:qualifiedAssociation ?a .
-                  ?initiative kk:hasComponent ?via ; a kk:Initiative }
-          UNION { ?via foaf:member $agent$ . ?a prov:agent ?via ; prov:hadRole ?r .
-                  ?initiative prov:qualifiedAssociation ?a ; a kk:Initiative .
-                  BIND (<https://w3id.org/kouiki/concept/role/member> AS ?role) }
-          UNION { ?via kk:hasSecretariat $agent$ . ?initiative kk:setUp ?via ; a kk:Initiative .
-                  BIND (<https://w3id.org/kouiki/concept/role/secretariat> AS ?role) }"""
-
-
 def initiatives_by_role(reader: Reader, agent: ox.NamedNode, lang: str) -> list[dict]:
-    """Initiatives an agent takes part in, grouped by role."""
-    rows = reader.select(f"""
-        SELECT DISTINCT ?role ?initiative ?via WHERE {{ {INITIATIVES_OF_AGENT} }}
-        ORDER BY ?role ?initiative""", lang, agent=agent)
+    """Initiatives an agent takes part in, grouped by role (listed at build time, see listings.py)."""
+    rows = reader.listings.taking_part(agent.value)
+    labels = reader.labels({t for row in rows for t in row if isinstance(t, ox.NamedNode)}, lang)
     groups: OrderedDict[str, dict] = OrderedDict()
-    for row in rows:
-        group = groups.setdefault(row["role"].value, {"role": row["role"], "initiatives": []})
-        group["initiatives"].append({"initiative": row["initiative"], "via": row.get("via")})
+    for role, initiative, via in rows:
+        group = groups.setdefault(role.value, {"role": Node(role, labels.get(role.value)), "initiatives": []})
+        group["initiatives"].append({"initiative": Node(initiative, labels.get(initiative.value)),
+                                     "via": Node(via, labels.get(via.value) if isinstance(via, ox.NamedNode) else None)
+                                     if via is not None else None})
     return list(groups.values())
 
 
-def map_points(reader: Reader, bodies: list[ox.NamedNode], lang: str) -> list[dict]:
-    """Coordinates of local governments (a grouping contributes its named members).
-
-    Two VALUES queries whatever the number of bodies: a local government's page maps every
-    partner of every initiative it is in (a hundred or more at 1 M triples)."""
-    bodies = list(dict.fromkeys(bodies))
-    if not bodies:
-        return []
-    members: dict[ox.NamedNode, list] = {}
-    for row in reader.store.query_with("SELECT ?body ?member WHERE { VALUES ?body { $bodies$ } ?body foaf:member ?member }",
-                                       bodies=bodies):
-        members.setdefault(row["body"], []).append(row["member"])
-    places = [m for body in bodies for m in members.get(body, [body])]
-    where = {}
-    for row in reader.store.query_with("SELECT ?x ?lat ?long WHERE { VALUES ?x { $places$ } ?x geo:lat ?lat ; geo:long ?long }",
-                                       places=list(dict.fromkeys(places))):
-        where.setdefault(row["x"], (float(row["lat"].value), float(row["long"].value)))
-    located = [place for place in places if place in where]
-    nodes = {n.iri: n for n in reader.nodes(located, lang)}
-    points = [{"node": nodes[place.value], "lat": where[place][0], "long": where[place][1]} for place in located]
-    return list({p["node"].iri: p for p in points}.values())
+def map_points(reader: Reader, bodies: list, lang: str) -> list[dict]:
+    """Coordinates of local governments (a grouping contributes its named members), from the
+    build's listings: a local government's page maps every partner of every initiative it is in
+    (a hundred or more at 1 M triples)."""
+    places = reader.listings.places(bodies)
+    located = list({place: (lat, long) for body in bodies for place, lat, long in places.get(str(body), [])}.items())
+    labels = reader.labels([place for place, _ in located], lang)
+    return [{"node": Node(place, labels.get(place.value) if isinstance(place, ox.NamedNode) else None),
+             "lat": lat, "long": long} for place, (lat, long) in located]
 
 
 def prefecture_points(reader: Reader, lang: str) -> list[dict]:
@@ -197,12 +171,7 @@ def initiative(reader: Reader, iri: str, lang: str) -> dict:
 def organisation(reader: Reader, iri: str, lang: str) -> dict:
     s = ox.NamedNode(iri)
     roles = initiatives_by_role(reader, s, lang)
-    initiatives = list(dict.fromkeys(i["initiative"].term for g in roles for i in g["initiatives"]))
-    # VALUES, not a join with the pattern above: Oxigraph plans that join as a scan (40 ms at 1 M).
-    partners = reader.store.query_with("""
-        SELECT DISTINCT ?partner WHERE { VALUES ?initiative { $initiatives$ } ?initiative prov:wasAssociatedWith ?partner }
-        ORDER BY ?partner""", initiatives=initiatives) if initiatives else []
-    bodies = [s] + [row["partner"] for row in partners]
+    bodies = [s] + reader.listings.partners(iri)
     return {
         "name": texts(reader, s, P("skos:prefLabel"), lang),
         "names": all_texts(reader, s, P("skos:prefLabel")),

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 
+import pyoxigraph as ox
 import pytest
 
 from kouiki_kg import listings
@@ -22,6 +23,7 @@ from kouiki_kg.resources import PER_PAGE
 from kouiki_kg.store import GraphStore
 
 from .conftest import ROOT, quiet
+from .test_linked_data import PLAIN_INITIATIVES_BY_ROLE
 
 # What the concept and home pages asked the store before the listings existed.
 PLAIN_CONCEPT = """
@@ -97,6 +99,21 @@ def check_against_plain_queries(store: GraphStore) -> None:
             leads[row["i"].value].append(row["lead"].value)
     rows, total = found.initiatives(0, 10**6)
     assert total == len(leads) and [(i, sorted(l)) for i, l in rows] == sorted((i, sorted(l)) for i, l in leads.items())
+    # what each agent takes part in, and its partners (the agent's page and map)
+    taking_part: dict[str, list] = {}
+    whole_graph = PLAIN_INITIATIVES_BY_ROLE.replace("$agent$", "?agent").replace("DISTINCT ?role", "DISTINCT ?agent ?role")
+    for row in store.query(whole_graph):
+        if isinstance(row["agent"], ox.NamedNode):
+            taking_part.setdefault(row["agent"].value, []).append((row["role"], row["initiative"], row["via"]))
+    associated: dict[str, set] = {}
+    for row in store.query("SELECT ?i ?p WHERE { ?i a kk:Initiative ; prov:wasAssociatedWith ?p }"):
+        associated.setdefault(row["i"].value, set()).add(row["p"])
+    assert len(taking_part) >= 20
+    for agent, expected in taking_part.items():
+        assert found.taking_part(agent) == sorted(expected, key=lambda r: (r[0].value, r[1].value, str(r[2] or ""))), agent
+        partners = set().union(*(associated.get(initiative.value, set()) for _, initiative, _ in expected))
+        assert found.partners(agent) == sorted(partners, key=str), agent
+    assert found.taking_part("https://w3id.org/kouiki/id/lg/999999") == [] and found.partners("x") == []
 
 
 def test_seed_listings_answer_as_the_plain_queries(store):
