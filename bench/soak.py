@@ -46,10 +46,15 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--samples", type=int, default=10)
+    parser.add_argument("--cache-mb", type=int, default=None,
+                        help="KOUIKI_CACHE_BYTES in MB (default: the server's 64): a small cache fills early, so "
+                             "what follows shows whether anything else grows")
     args = parser.parse_args()
     store = args.store or args.project / "var" / "store"
     env = {**os.environ, "KOUIKI_ROOT": str(args.project), "KOUIKI_STORE": str(store),
            "KOUIKI_WEB_WORKERS": str(os.cpu_count() or 1)}  # the documented production setting
+    if args.cache_mb is not None:
+        env["KOUIKI_CACHE_BYTES"] = str(args.cache_mb * 1024 * 1024)
     port = free_port()
     server = subprocess.Popen([str(BIN / "kouiki-kg"), "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

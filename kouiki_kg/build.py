@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import sys
 import time
+import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -132,7 +133,8 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
             return dataset.DESCRIPTION_GRAPH, turtle
 
         graph_triples = write_build(
-            staging, [(f.path, f.graph) for f in files], check=check, describe=describe,
+            staging, [(f.path, f.graph) for f in files if f.kind != "shapes"], check=check, describe=describe,
+            after_check=[(f.path, f.graph) for f in files if f.kind == "shapes"],
             dumps={name: spec[0] for name, spec in dataset.DUMPS.items()},
             index=lambda query: make_lookup_files(query, staging, log))
         info = BuildInfo(content_hash=digest, triples=sum(graph_triples.values()), graphs=len(graph_triples),
@@ -141,14 +143,17 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
         staging.rename(build_dir)
         swap_current(config.store_dir, build_dir)
     except LoadSyntaxError as err:
-        shutil.rmtree(staging, ignore_errors=True)
+        _abandon(staging, err)
         syntax = _syntax_error(err, config.root)
         raise BuildError(f"cannot parse {syntax}", syntax=syntax) from None
-    except BuildError:
-        shutil.rmtree(staging, ignore_errors=True)
+    except RdfSyntaxError as err:  # the shapes, parsed for the check before they are loaded
+        _abandon(staging, err)
+        raise BuildError(f"cannot parse {err}", syntax=err) from None
+    except BuildError as err:
+        _abandon(staging, err)
         raise
     except OSError as err:
-        shutil.rmtree(staging, ignore_errors=True)
+        _abandon(staging, err)
         raise BuildError(f"cannot write the store under {config.store_dir}: {err.strerror or err}") from None
     log(f"built {info.triples} triples in {info.graphs} named graphs ({time.perf_counter() - started:.1f} s in all)")
     _prune(builds, keep=build_dir)
@@ -202,6 +207,13 @@ def push_to_remote(config: Config, files: list[InputFile], build_dir: Path, dige
     except (StoreUnavailable, OSError) as err:
         raise BuildError(f"cannot load the build into the remote store: {err}") from None
     log(f"loaded {len(files)} graphs into {config.graph_store_endpoint} ({time.perf_counter() - started:.1f} s)")
+
+
+def _abandon(staging: Path, err: BaseException) -> None:
+    """Remove a failed build's staging folder. The error's traceback holds the frames that opened
+    its store: clear them first, so the store is closed and does not write into the folder again."""
+    traceback.clear_frames(err.__traceback__)
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def _prune(builds: Path, keep: Path) -> None:

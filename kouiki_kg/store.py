@@ -84,9 +84,16 @@ class StoreView:
 
         With `default_graphs`, it is the union of those named graphs only.
         """
-        if default_graphs is not None:
+        if default_graphs is not None and not self._covers_store(default_graphs):
             return self._store.query(sparql, prefixes=PREFIXES, default_graph=[ox.NamedNode(g) for g in default_graphs])
         return self._store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=union_default_graph)
+
+    def _covers_store(self, graphs: list[str]) -> bool:
+        """Whether these named graphs are everything the store holds. Then their union is the
+        union default graph, which Oxigraph answers far faster than a list of graphs (an
+        unbound pattern is looked up graph by graph: 32 s instead of 2 s over 46 graphs at 1 M)."""
+        return (set(graphs) >= {g.value for g in self._store.named_graphs()}
+                and next(iter(self._store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is None)
 
     def iter_quads(self, subject=None, predicate=None, obj=None, graph=None):
         return self._store.quads_for_pattern(subject, predicate, obj, graph)
@@ -146,25 +153,33 @@ def write_build(build_dir: Path, graphs: list[tuple[Path, str]],
                 check: Callable[[StoreView, Path], None] | None = None,
                 describe: Callable[[Callable[[str], object], int], tuple[str, str]] | None = None,
                 dumps: dict[str, str] | None = None,
-                index: Callable[[Callable[[str], object]], None] | None = None) -> dict[str, int]:
+                index: Callable[[Callable[[str], object]], None] | None = None,
+                after_check: list[tuple[Path, str]] = ()) -> dict[str, int]:
     """Load each (Turtle file, graph IRI) into a new store under build_dir.
 
     `check(view, store_path)` sees the loaded inputs (flushed, so other processes may open
-    the store read-only) and raises to abandon the build. `describe(query, triples)` returns (graph IRI, Turtle) of the dataset description, made
+    the store read-only) and raises to abandon the build; `after_check` graphs (the shapes the
+    data is checked against, not part of it) are loaded after it, so the checked store holds
+    the data alone. `describe(query, triples)` returns (graph IRI, Turtle) of the dataset description, made
     from the loaded store's statistics and loaded beside it. `dumps` maps a format short name
     to a file name under build_dir/dumps/. `index(query)` makes whatever lookup files the
     site needs from the finished store. Returns triples per named graph.
     """
     store = ox.Store(str(build_dir / "oxigraph"))
-    for path, graph in graphs:
-        try:
-            store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph))
-        except SyntaxError as err:
-            raise LoadSyntaxError(path, err.lineno, err.offset, err.msg if hasattr(err, "msg") else str(err)) from None
+
+    def load(files: list[tuple[Path, str]]) -> None:
+        for path, graph in files:
+            try:
+                store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph))
+            except SyntaxError as err:
+                raise LoadSyntaxError(path, err.lineno, err.offset, err.msg if hasattr(err, "msg") else str(err)) from None
+
+    load(graphs)
     view = StoreView(store)  # SPARQL over the union of the graphs, with our prefixes
     if check is not None:
         store.flush()
         check(view, build_dir / "oxigraph")
+    load(list(after_check))
     if describe is not None:
         graph, turtle = describe(view.query, len(store))
         store.load(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-
+import pyoxigraph as ox
 import pytest
 
 from kouiki_kg.build import KEEP_BUILDS, BuildError, build
@@ -10,7 +10,7 @@ from kouiki_kg.config import Config
 from kouiki_kg.dataset import DESCRIPTION_GRAPH
 from kouiki_kg.namespaces import GRAPH
 from kouiki_kg.project import input_files
-from kouiki_kg.store import GraphStore, current_build
+from kouiki_kg.store import GraphStore, StoreView, current_build
 
 from .conftest import ROOT, quiet, copy_project
 
@@ -58,18 +58,21 @@ def test_a_change_rebuilds_and_force_rebuilds(project):
     assert len(builds) == KEEP_BUILDS
 
 
-def test_syntax_error_fails_with_file_line_column_and_keeps_the_old_store(project):
+# data, and the shapes it is checked against (a line holding a statement in each)
+@pytest.mark.parametrize("broken, line", [(CASE, 41), ("shapes/kouiki-shapes.ttl", 44)])
+def test_syntax_error_fails_with_file_line_column_and_keeps_the_old_store(project, broken, line):
     before, triples = current_build(project.store_dir), count(project)
-    case = project.root / CASE
-    lines = case.read_text(encoding="utf-8").splitlines()
-    lines[40] = lines[40] + ' "unterminated'
-    case.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = project.root / broken
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[line - 1] = lines[line - 1] + ' "unterminated'
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(BuildError) as err:
         build(project, log=quiet)
     assert err.value.syntax is not None
-    assert (err.value.syntax.source, err.value.syntax.line) == (CASE, 41)
-    assert str(err.value).startswith(f"cannot parse {CASE}:41:")
+    assert (err.value.syntax.source, err.value.syntax.line) == (broken, line)
+    assert str(err.value).startswith(f"cannot parse {broken}:{line}:")
     assert current_build(project.store_dir) == before and count(project) == triples
+    assert not [d for d in (project.store_dir / "builds").iterdir() if d.name.startswith(".staging")]
 
 
 def test_violation_fails_with_a_report_and_keeps_the_old_store(project):
@@ -86,6 +89,7 @@ def test_violation_fails_with_a_report_and_keeps_the_old_store(project):
     assert result.file == CASE and text.splitlines()[result.line - 1].startswith("actor:hachinohe-area a")
     assert "9" in result.message("ja") and "9" in result.message("en")
     assert current_build(project.store_dir) == before and count(project) == triples
+    assert not [d for d in (project.store_dir / "builds").iterdir() if d.name.startswith(".staging")]
 
 
 def test_unwritable_store_fails_clearly_and_keeps_the_old_store(project):
@@ -109,3 +113,21 @@ def test_input_files_cover_every_turtle_file():
     names = {f.relative for f in input_files(ROOT)}
     assert names == {p.relative_to(ROOT).as_posix() for folder in ("ontology", "shapes", "data/ttl")
                      for p in (ROOT / folder).rglob("*.ttl")}
+
+
+def test_a_list_of_default_graphs_is_that_union_whether_or_not_it_is_the_whole_store():
+    # a list covering every graph is answered as the union default graph (fast); others as the list
+    store = ox.Store()
+    g1, g2 = ox.NamedNode("https://example.org/g1"), ox.NamedNode("https://example.org/g2")
+    for n, g in enumerate((g1, g2)):
+        store.add(ox.Quad(ox.NamedNode(f"https://example.org/s{n}"), ox.NamedNode("https://example.org/p"), ox.Literal(str(n)), g))
+    view = StoreView(store)
+
+    def subjects(graphs):
+        return sorted(r["s"].value for r in view.query("SELECT ?s WHERE { ?s ?p ?o }", default_graphs=graphs))
+
+    assert subjects([g1.value]) == ["https://example.org/s0"]
+    assert subjects([g1.value, g2.value]) == ["https://example.org/s0", "https://example.org/s1"]
+    assert subjects([]) == []
+    store.add(ox.Quad(ox.NamedNode("https://example.org/s9"), ox.NamedNode("https://example.org/p"), ox.Literal("9")))
+    assert subjects([g1.value, g2.value]) == ["https://example.org/s0", "https://example.org/s1"]  # not the default graph
