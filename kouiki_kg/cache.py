@@ -1,15 +1,18 @@
-"""A bounded in-memory cache of answers, keyed by ETag.
+"""Bounded caches of answers, keyed by ETag: in memory per web process, and on disk shared by them.
 
 The store is immutable between builds and an ETag covers the build's content hash and
 everything that shapes an answer, so an answer cached under its ETag never goes stale: a new
-build gives new ETags and old entries simply age out of the LRU.
+build gives new ETags and old entries simply age out.
 """
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -19,25 +22,94 @@ class Cached:
     headers: tuple[tuple[str, str], ...]
 
 
+class SharedAnswers:
+    """Answers in a SQLite file that every web process of a server reads and writes, so a page
+    rendered by one is served by the others (and after a restart). Oldest entries go first once
+    the file holds more than `max_bytes`. Best effort: any SQLite error is a miss, never a
+    failed request."""
+
+    TRIM_EVERY = 64  # writes between size checks
+
+    def __init__(self, path: Path, max_bytes: int):
+        self.path, self.max_bytes = path, max_bytes
+        self._local = threading.local()  # a connection per thread
+        self._writes = 0
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=0.5, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
+            db.execute("PRAGMA synchronous=OFF")  # a cache: losing the last writes in a crash is harmless
+            db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, size INTEGER, "
+                       "content_type TEXT, headers TEXT, body BLOB)")
+            self._local.db = db
+        return db
+
+    def get(self, key: str) -> Cached | None:
+        try:
+            row = self._db().execute("SELECT content_type, headers, body FROM answers WHERE key = ?", (key,)).fetchone()
+        except (sqlite3.Error, OSError):
+            return None
+        if row is None:
+            return None
+        return Cached(row[2], row[0], tuple(tuple(h) for h in json.loads(row[1])))
+
+    def put(self, key: str, value: Cached) -> None:
+        if len(value.body) > self.max_bytes // 16:
+            return
+        try:
+            db = self._db()
+            db.execute("INSERT OR IGNORE INTO answers VALUES (?, ?, ?, ?, ?)",
+                       (key, len(value.body), value.content_type, json.dumps(value.headers), value.body))
+            self._writes += 1
+            if self._writes % self.TRIM_EVERY == 0:
+                self.trim(db)
+        except (sqlite3.Error, OSError):
+            pass
+
+    def trim(self, db: sqlite3.Connection) -> None:
+        """Drop the oldest entries until the file holds at most max_bytes of answers."""
+        total = db.execute("SELECT COALESCE(SUM(size), 0) FROM answers").fetchone()[0]
+        if total > self.max_bytes:
+            db.execute("""DELETE FROM answers WHERE rowid IN (SELECT rowid FROM (
+                            SELECT rowid, SUM(size) OVER (ORDER BY rowid DESC) AS newer FROM answers)
+                          WHERE newer > ?)""", (self.max_bytes,))
+
+
 class AnswerCache:
-    def __init__(self, max_bytes: int, max_entry: int):
-        self.max_bytes, self.max_entry = max_bytes, max_entry
+    """An LRU in memory, in front of the shared answers if there are any."""
+
+    def __init__(self, max_bytes: int, max_entry: int, shared: SharedAnswers | None = None):
+        self.max_bytes, self.max_entry, self.shared = max_bytes, max_entry, shared
         self._entries: OrderedDict[str, Cached] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
+        self.hits = self.misses = self.shared_hits = 0
 
     def get(self, key: str) -> Cached | None:
         with self._lock:
             found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return found
+        found = self.shared.get(key) if self.shared is not None else None
+        with self._lock:
             if found is None:
                 self.misses += 1
                 return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return found
+            self.shared_hits += 1
+        self._remember(key, found)
+        return found
 
     def put(self, key: str, value: Cached) -> None:
+        if self.shared is not None:
+            self.shared.put(key, value)
+        self._remember(key, value)
+
+    def _remember(self, key: str, value: Cached) -> None:
         if len(value.body) > self.max_entry or self.max_bytes <= 0:
             return
         with self._lock:
@@ -51,4 +123,5 @@ class AnswerCache:
 
     def stats(self) -> dict:
         with self._lock:
-            return {"entries": len(self._entries), "bytes": self._size, "hits": self.hits, "misses": self.misses}
+            return {"entries": len(self._entries), "bytes": self._size, "hits": self.hits, "misses": self.misses,
+                    "shared_hits": self.shared_hits, "shared": self.shared is not None}

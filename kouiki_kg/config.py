@@ -7,7 +7,10 @@ KOUIKI_QUERY_TIMEOUT   seconds a SPARQL query may run before it is cancelled (de
 KOUIKI_ROW_LIMIT       most result rows (or triples) one query returns (default 10000)
 KOUIKI_QUERY_WORKERS   query worker processes (default: four per CPU)
 KOUIKI_MAX_UPLOAD      largest submission or query body, in bytes (default 2000000)
-KOUIKI_CACHE_BYTES     memory for cached SPARQL answers, in bytes (default 64000000; 0 turns it off)
+KOUIKI_CACHE_BYTES     memory for cached answers (SPARQL results, pages) per web process, in bytes
+                       (default 64000000; 0 turns it off)
+KOUIKI_SHARED_CACHE_BYTES  disk for answers shared by the web processes, under the store folder
+                       (default 256000000; 0 turns it off)
 KOUIKI_VALIDATION_TIMEOUT  seconds a validation may run (default 30)
 KOUIKI_BUILD_WORKERS   processes that validate a large build in parallel (default: one per CPU)
 KOUIKI_SPARQL_ENDPOINT  a SPARQL 1.1 query URL to serve from instead of the embedded store
@@ -44,11 +47,11 @@ def _number(name: str, default, kind=float):
     return value
 
 
-def _cache_bytes() -> int:
-    raw = os.environ.get("KOUIKI_CACHE_BYTES", "")
+def _cache_bytes(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
     if raw.strip() == "0":
-        return 0  # the one setting where 0 means something: no cache
-    return _number("KOUIKI_CACHE_BYTES", 64_000_000, int)
+        return 0  # the settings where 0 means something: no cache
+    return _number(name, default, int)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Config:
     web_workers: int = 1
     max_upload: int = 2_000_000
     cache_bytes: int = 64_000_000
+    shared_cache_bytes: int = 256_000_000
     validation_timeout: float = 30.0
     build_workers: int | None = None  # None: one per CPU
     sparql_endpoint: str | None = None  # None: the embedded store
@@ -81,7 +85,8 @@ class Config:
             # web processes: one renders pages on one core (the GIL); production sets one per CPU
             "web_workers": _number("KOUIKI_WEB_WORKERS", 1, int),
             "max_upload": _number("KOUIKI_MAX_UPLOAD", 2_000_000, int),
-            "cache_bytes": _cache_bytes(),
+            "cache_bytes": _cache_bytes("KOUIKI_CACHE_BYTES", 64_000_000),
+            "shared_cache_bytes": _cache_bytes("KOUIKI_SHARED_CACHE_BYTES", 256_000_000),
             "validation_timeout": _number("KOUIKI_VALIDATION_TIMEOUT", 30.0),
             "build_workers": _number("KOUIKI_BUILD_WORKERS", None, int),
             "sparql_endpoint": os.environ.get("KOUIKI_SPARQL_ENDPOINT") or None,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Response, current_app, request
 
-from .cache import AnswerCache
+from .cache import AnswerCache, SharedAnswers
 from .errors import ApiError
 from .store import BuildInfo, GraphStore, StoreMissing, current_build
 
@@ -86,8 +86,11 @@ def answer_cache() -> AnswerCache:
     with _cache_lock:
         existing = current_app.extensions.get("kouiki.cache")
         if existing is None:
-            size = current_app.config["KOUIKI"].cache_bytes
-            existing = current_app.extensions["kouiki.cache"] = AnswerCache(size, max_entry=max(size // 16, 1))
+            config = current_app.config["KOUIKI"]
+            shared = (SharedAnswers(config.store_dir / "cache" / "answers.sqlite", config.shared_cache_bytes)
+                      if config.shared_cache_bytes > 0 else None)
+            existing = current_app.extensions["kouiki.cache"] = AnswerCache(
+                config.cache_bytes, max(config.cache_bytes // 16, 1), shared)
         return existing
 
 

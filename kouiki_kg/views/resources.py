@@ -94,8 +94,9 @@ def resource(path: str):
             raise ApiError(406, "not_acceptable", "次のいずれかの形式を指定してください: " + ", ".join(offered),
                            "Ask for one of: " + ", ".join(offered), offered=offered)
     _, info = current()
-    pages_asked = f"{page_number('incoming')}/{page_number('page')}" if fmt is HTML else ""
-    etag = etag_for(info, "resource", iri, fmt.name, lang if fmt is HTML else "", pages_asked)
+    # an HTML page names its own URL (schema.org), so it is one answer per host it is asked on
+    page_parts = (lang, f"{page_number('incoming')}/{page_number('page')}", request.url_root) if fmt is HTML else ()
+    etag = etag_for(info, "resource", iri, fmt.name, *page_parts)
     headers = {
         "ETag": etag, "Vary": "Accept, Accept-Language", "Cache-Control": "public, max-age=300",
         "Link": ", ".join(f'</{base_path}{SUFFIX[n]}>; rel="alternate"; type="{f.media_type}"' for n, f in VARIANTS.items()),

@@ -1,0 +1,81 @@
+"""Answers cached in memory per web process and on disk shared by the processes of a server."""
+
+from __future__ import annotations
+
+import requests
+
+from kouiki_kg.app import create_app
+from kouiki_kg.cache import AnswerCache, Cached, SharedAnswers
+from kouiki_kg.config import Config
+
+from .conftest import ROOT
+from .test_health import serve
+
+
+def answer(n: int, size: int = 10) -> Cached:
+    return Cached(bytes([n % 256]) * size, "text/plain", (("X-Kouiki-Rows", str(n)),))
+
+
+def test_what_one_process_cached_the_other_reads(tmp_path):
+    path = tmp_path / "cache" / "answers.sqlite"
+    first = AnswerCache(1_000_000, 100_000, SharedAnswers(path, 1_000_000))
+    second = AnswerCache(1_000_000, 100_000, SharedAnswers(path, 1_000_000))
+    assert second.get("k") is None
+    first.put("k", answer(1))
+    assert second.get("k") == answer(1)  # body, type and headers as they were
+    assert second.stats()["shared_hits"] == 1
+    assert second.get("k") == answer(1) and second.stats()["hits"] == 1  # now from its own memory
+    assert AnswerCache(0, 1, SharedAnswers(path, 1_000_000)).get("k") == answer(1)  # also with no memory cache
+
+
+def test_the_shared_file_keeps_the_newest_answers_within_its_size(tmp_path):
+    shared = SharedAnswers(tmp_path / "answers.sqlite", 16 * 1000)  # entries up to 1,000 bytes
+    for n in range(SharedAnswers.TRIM_EVERY * 2):
+        shared.put(f"k{n}", answer(n, 1000))
+    kept = [n for n in range(SharedAnswers.TRIM_EVERY * 2) if shared.get(f"k{n}") is not None]
+    assert len(kept) <= 16 + SharedAnswers.TRIM_EVERY  # trimmed every TRIM_EVERY writes
+    assert kept == list(range(kept[0], SharedAnswers.TRIM_EVERY * 2))  # the oldest went first
+    shared.put("big", answer(0, 1001))
+    assert shared.get("big") is None  # an answer bigger than a sixteenth of the file is not kept
+
+
+def test_a_cache_that_cannot_be_written_is_a_miss_not_an_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    cache = AnswerCache(1_000_000, 100_000, SharedAnswers(blocker / "cache" / "answers.sqlite", 1_000_000))
+    cache.put("k", answer(1))  # the shared part fails quietly; memory still works
+    assert cache.get("k") == answer(1) and cache.get("other") is None
+    corrupt = tmp_path / "corrupt.sqlite"
+    corrupt.write_bytes(b"this is not a database" * 100)
+    broken = SharedAnswers(corrupt, 1_000_000)
+    broken.put("k", answer(1))
+    assert broken.get("k") is None
+
+
+def test_two_servers_on_one_store_share_their_answers(store, store_dir):
+    # two app instances = two web processes of one server: each has its own memory cache
+    servers = [serve(Config(root=ROOT, store_dir=store_dir)) for _ in range(2)]
+    try:
+        urls = [f"http://127.0.0.1:{s.server_port}/sparql" for s in servers]
+        query = {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s kk:localGovernmentCode ?c } # test_cache"}
+        accept = {"Accept": "text/csv"}
+        first = requests.get(urls[0], params=query, headers=accept, timeout=30)
+        other = requests.get(urls[1], params=query, headers=accept, timeout=30)
+        assert first.headers["X-Kouiki-Cache"] == "miss" and other.headers["X-Kouiki-Cache"] == "hit"
+        assert other.content == first.content and other.headers["ETag"] == first.headers["ETag"]
+        assert (store_dir / "cache" / "answers.sqlite").is_file()
+        stats = requests.get(urls[1].replace("/sparql", "/health"), timeout=30).json()["answer_cache"]
+        assert stats["shared"] and stats["shared_hits"] >= 1
+    finally:
+        for s in servers:
+            s.shutdown()
+
+
+def test_a_page_cached_for_one_host_is_not_served_to_another(store, store_dir):
+    # a page names its own URL (schema.org): behind a proxy and on 127.0.0.1 it is two answers
+    client = create_app(Config(root=ROOT, store_dir=store_dir)).test_client()
+    pages = {host: client.get("/id/lg/022039", base_url=f"http://{host}", headers={"Accept": "text/html"}).data.decode()
+             for host in ("one.example", "two.example", "one.example:8080")}
+    for host, html in pages.items():
+        assert f'"http://{host}/id/lg/022039"' in html, host
+        assert all(f"http://{other}/" not in html for other in pages if other != host and not other.startswith(host)), host
