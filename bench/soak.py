@@ -24,19 +24,31 @@ from pathlib import Path
 
 import requests
 
-from run import BIN, ROOT, free_port, wait_for, workload
+from run import BIN, ROOT, descendants, free_port, wait_for, workload
 
 
-def rss_mb(pid: int) -> float:
-    """Current resident memory of a process and its children, MB."""
-    total = 0
-    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    for p in [pid, *map(int, children)]:
+def memory_mb(pid: int) -> dict[str, float]:
+    """Resident memory of a process tree, MB: all of it, and its anonymous part (heaps: what a
+    leak grows) apart from file pages (the store's files as read, which the kernel may reclaim)."""
+    total = {"rss_mb": 0, "anon_mb": 0, "file_mb": 0}
+    for p in descendants(pid):
         try:
-            total += int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{p}/status").read_text()).group(1))
-        except (FileNotFoundError, AttributeError):
-            pass
-    return round(total / 1024, 1)
+            status = Path(f"/proc/{p}/status").read_text()
+        except FileNotFoundError:
+            continue
+        for key, field in (("rss_mb", "VmRSS"), ("anon_mb", "RssAnon"), ("file_mb", "RssFile")):
+            found = re.search(rf"{field}:\s+(\d+)", status)
+            total[key] += int(found.group(1)) if found else 0
+    return {key: round(kb / 1024, 1) for key, kb in total.items()}
+
+
+def slope_per_1000(points: list[tuple[int, float]]) -> float:
+    """Least-squares trend of memory over requests, MB per 1,000 requests: samples jump up and
+    down by tens of MB as workers allocate and free, a leak shows as a steady slope."""
+    n = len(points)
+    mean_x, mean_y = sum(x for x, _ in points) / n, sum(y for _, y in points) / n
+    var = sum((x - mean_x) ** 2 for x, _ in points)
+    return round(1000 * sum((x - mean_x) * (y - mean_y) for x, y in points) / var, 2) if var else 0.0
 
 
 def main() -> None:
@@ -90,7 +102,7 @@ def main() -> None:
                 with lock:
                     errors[str(r.status_code)] = errors.get(str(r.status_code), 0) + 1
 
-        samples = [{"requests": 0, "rss_mb": rss_mb(server.pid)}]
+        samples = [{"requests": 0, **memory_mb(server.pid)}]
         per_sample = args.requests // args.samples
         for sample in range(args.samples):
             remaining = iter(range(per_sample))
@@ -105,12 +117,14 @@ def main() -> None:
                 t.start()
             for t in threads:
                 t.join()
-            samples.append({"requests": (sample + 1) * per_sample, "rss_mb": rss_mb(server.pid)})
-            print(f"{samples[-1]['requests']:>6} requests: RSS {samples[-1]['rss_mb']} MB", flush=True)
+            samples.append({"requests": (sample + 1) * per_sample, **memory_mb(server.pid)})
+            print(f"{samples[-1]['requests']:>6} requests: RSS {samples[-1]['rss_mb']} MB "
+                  f"(anonymous {samples[-1]['anon_mb']} MB, file pages {samples[-1]['file_mb']} MB)", flush=True)
         settled = samples[len(samples) // 5:]  # after the first fifth: caches filled, workers started
-        growth = settled[-1]["rss_mb"] - settled[0]["rss_mb"]
-        result = {"samples": samples, "errors": errors, "growth_after_warmup_mb": round(growth, 1)}
-        print(json.dumps({"errors": errors, "growth_after_warmup_mb": round(growth, 1)}))
+        growth = {key: round(settled[-1][key] - settled[0][key], 1) for key in ("rss_mb", "anon_mb", "file_mb")}
+        trend = {key: slope_per_1000([(x["requests"], x[key]) for x in settled]) for key in ("rss_mb", "anon_mb")}
+        result = {"samples": samples, "errors": errors, "growth_after_warmup": growth, "trend_mb_per_1000": trend}
+        print(json.dumps({"errors": errors, "growth_after_warmup": growth, "trend_mb_per_1000": trend}))
         out = ROOT / "bench" / "results"
         out.mkdir(parents=True, exist_ok=True)
         (out / "soak.json").write_text(json.dumps(result, indent=2))
