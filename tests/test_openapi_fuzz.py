@@ -16,9 +16,12 @@ ST = Path(sys.executable).with_name("st")
 
 
 def test_api_conforms_to_its_description(server, tmp_path):
+    # one worker: with two threads, hypothesis' lambda descriptions (ast.parse) now and then hit
+    # CPython 3.11's thread-unsafe AST depth check ("AST constructor recursion depth mismatch",
+    # python/cpython#106905) and schemathesis reports its own crash as an error
     result = subprocess.run(
         [str(ST), "run", server.url + "/openapi.json", "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,"
          "response_headers_conformance,response_schema_conformance",
-         "--max-examples", "20", "--workers", "2", "--no-color", "--seed", "1"],
+         "--max-examples", "20", "--workers", "1", "--no-color", "--seed", "1"],
         capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
