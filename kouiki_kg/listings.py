@@ -2,8 +2,8 @@
 
 Which initiatives fall under a concept (through its narrower concepts, an initiative's parts,
 its category, the roles in it, the audiences its evaluation names), which initiatives an agent
-takes part in and with whom, and the home page's figures are whole-graph questions: 50–90 ms at 1 M triples as SPARQL, minutes when Oxigraph plans the
-concept page's query badly. The store is immutable between builds, so they are answered once,
+takes part in and with whom, and the home page's figures are whole-graph questions: 50–90 ms
+at 1 M triples as SPARQL, minutes when Oxigraph plans the concept page's query badly. The store is immutable between builds, so they are answered once,
 here, into a small SQLite file beside the search index, and a page reads one indexed range.
 """
 
