@@ -83,6 +83,29 @@ def build_index(query: Callable[[str], object], path: Path) -> int:
     return len(entries)
 
 
+def search(path: Path, text: str, limit: int = 50) -> list[dict]:
+    """Entries whose labels or texts contain `text` (case-insensitive), best kinds first."""
+    text = " ".join(text.split())[:MAX_QUERY]
+    if not text:
+        return []
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        if len(text) >= 3:
+            phrase = '"' + text.replace('"', '""') + '"'
+            rows = connection.execute("""
+                SELECT e.iri, e.kind, e.label_ja, e.label_en, e.text FROM search JOIN entries e ON e.id = search.rowid
+                WHERE search MATCH ? ORDER BY e.kind_order, rank LIMIT ?""", (phrase, limit)).fetchall()
+        else:
+            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            rows = connection.execute("""
+                SELECT iri, kind, label_ja, label_en, text FROM entries
+                WHERE label_ja LIKE ?1 ESCAPE '\\' OR label_en LIKE ?1 ESCAPE '\\' OR text LIKE ?1 ESCAPE '\\'
+                ORDER BY kind_order, length(label_ja) LIMIT ?2""", (pattern, limit)).fetchall()
+    finally:
+        connection.close()
+    return [{"iri": r[0], "kind": r[1], "label_ja": r[2], "label_en": r[3], "text": r[4]} for r in rows]
+
+
 def _superclasses(query: Callable[[str], object]) -> dict[str, set[str]]:
     """Each class (IRI) → itself and every class above it through rdfs:subClassOf."""
     above: dict[str, set[str]] = {}
