@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import pickle
 import shutil
+import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
+
+import pyoxigraph as ox
+import rdflib
 
 from . import __version__, dataset, listings, search
 from .config import Config
@@ -20,6 +27,9 @@ from .store import BuildInfo, LoadSyntaxError, StoreView, current_build, swap_cu
 from .validation import RdfSyntaxError, Report, load_files, locate, subject_lines, validate_graph
 
 KEEP_BUILDS = 2  # the current build and the one before it
+# Up to this much data the check runs in one process of its own, started before the store is
+# loaded (CheckBeside); past it, in units of the loaded store on every CPU (project_validation).
+CHECK_BESIDE_BYTES = 4_000_000
 # The code that decides what a build contains: a change to it must rebuild the store too.
 BUILD_CODE = ("build.py", "dataset.py", "listings.py", "project.py", "project_validation.py", "search.py", "store.py", "validation.py")
 
@@ -83,6 +93,76 @@ def validate_loaded(view: StoreView, store_path: Path | None, files: list[InputF
     return report
 
 
+class CheckBeside:
+    """The project's check, run in a process of its own while this one loads, describes, indexes
+    and dumps the store: for a small project the check (a few seconds of pyshacl) is the longest
+    step, and the rest fits beside it on a second CPU. The build is kept only if it conforms.
+
+    The other process parses the files into an in-memory store of its own (hundredths of a second
+    for the seed data), so the store written here is never shared. It is a fresh interpreter
+    (not multiprocessing), so building works from any caller: a script without a __main__
+    guard, a web worker, a REPL.
+    """
+
+    def __init__(self, files: list[InputFile]):
+        package_parent = str(Path(__file__).resolve().parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
+        self._errors = tempfile.TemporaryFile()  # a file, not a pipe: however much it writes there, it never blocks
+        self._process = subprocess.Popen([sys.executable, "-c", "from kouiki_kg.build import _check_apart; _check_apart()"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._errors, env=env)
+        self._process.stdin.write(pickle.dumps(files))  # a few kilobytes: it reads them at once
+        self._process.stdin.close()
+
+    def report(self, log: Callable[[str], None]) -> Report:
+        """Wait for the check; its Report, or BuildError when it could not run."""
+        try:
+            answer = self._process.stdout.read()
+            self._process.wait()
+            self._errors.seek(0)
+            errors = self._errors.read()
+        finally:
+            self.stop()
+        try:
+            outcome = pickle.loads(answer) if self._process.returncode == 0 else None
+        except (pickle.UnpicklingError, EOFError, ValueError):
+            outcome = None
+        if outcome is None:  # killed, out of memory, or it could not even start: say how it ended
+            last = errors.decode("utf-8", errors="replace").strip().splitlines()[-1:]
+            raise BuildError(" ".join([f"the check stopped without an answer (exit code {self._process.returncode})", *last]))
+        if outcome[0] == "failed":
+            raise BuildError(f"the check could not run: {outcome[1]}")
+        _, conforms, results, report_nt, messages = outcome
+        for message in messages:
+            log(message + " (beside the build)")
+        graph = rdflib.Graph().parse(data=report_nt.decode("utf-8"), format="nt")
+        return Report(conforms=conforms, results=results, graph=graph)
+
+    def stop(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        self._process.stdout.close()
+        self._errors.close()
+
+
+def _check_apart() -> None:
+    """The checking process: files (pickled, on stdin) → an in-memory store → validate_loaded →
+    the outcome (pickled, on stdout)."""
+    files: list[InputFile] = pickle.load(sys.stdin.buffer)
+    messages: list[str] = []
+    try:
+        store = ox.Store()
+        for f in files:
+            if f.kind != "shapes":
+                store.load(path=str(f.path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(f.graph))
+        report = validate_loaded(StoreView(store), None, files, workers=1, log=messages.append)
+        outcome = ("done", report.conforms, report.results, report.graph.serialize(format="nt", encoding="utf-8"), messages)
+    except Exception as err:  # noqa: BLE001 — whatever it is, the build must hear of it
+        outcome = ("failed", f"{type(err).__name__}: {err}")
+    sys.stdout.buffer.write(pickle.dumps(outcome))
+    sys.stdout.flush()
+
+
 def _syntax_error(err: LoadSyntaxError, root: Path) -> RdfSyntaxError:
     relative = err.path.relative_to(root).as_posix() if err.path.is_relative_to(root) else str(err.path)
     snippet = ""
@@ -117,10 +197,15 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
 
     def check(view: StoreView, store_path: Path) -> None:
         log(f"loaded {len(files)} files ({time.perf_counter() - started:.1f} s)")
-        report = validate_loaded(view, store_path, files, workers=config.build_workers, log=log)
+        if beside is None:
+            conform(validate_loaded(view, store_path, files, workers=config.build_workers, log=log))
+
+    def conform(report: Report) -> None:
         if not report.conforms:
             raise BuildError("the data does not conform to the shapes; nothing was built", report=report)
 
+    small = sum(f.path.stat().st_size for f in files if f.kind != "shapes") <= CHECK_BESIDE_BYTES
+    beside = CheckBeside(files) if small and config.build_workers != 1 else None
     try:
         staging.mkdir(parents=True)
         built_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # canonical xsd:dateTime
@@ -132,11 +217,21 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
             (staging / dataset.DESCRIPTION_FILE).write_text(turtle, encoding="utf-8")  # served at /dataset
             return dataset.DESCRIPTION_GRAPH, turtle
 
-        graph_triples = write_build(
-            staging, [(f.path, f.graph) for f in files if f.kind != "shapes"], check=check, describe=describe,
-            after_check=[(f.path, f.graph) for f in files if f.kind == "shapes"],
-            dumps={name: spec[0] for name, spec in dataset.DUMPS.items()},
-            index=lambda query: make_lookup_files(query, staging, log))
+        try:
+            graph_triples = write_build(
+                staging, [(f.path, f.graph) for f in files if f.kind != "shapes"], check=check, describe=describe,
+                after_check=[(f.path, f.graph) for f in files if f.kind == "shapes"],
+                dumps={name: spec[0] for name, spec in dataset.DUMPS.items()},
+                index=lambda query: make_lookup_files(query, staging, log))
+        except (LoadSyntaxError, RdfSyntaxError, OSError):
+            raise
+        except Exception:
+            # Data the shapes reject may break the steps after the check: the report is the answer
+            if beside is not None:
+                conform(beside.report(log))
+            raise
+        if beside is not None:
+            conform(beside.report(log))
         info = BuildInfo(content_hash=digest, triples=sum(graph_triples.values()), graphs=len(graph_triples),
                          built_at=built_at, version=__version__, graph_triples=graph_triples)
         info.write(staging)
@@ -155,6 +250,9 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
     except OSError as err:
         _abandon(staging, err)
         raise BuildError(f"cannot write the store under {config.store_dir}: {err.strerror or err}") from None
+    finally:
+        if beside is not None:
+            beside.stop()
     log(f"built {info.triples} triples in {info.graphs} named graphs ({time.perf_counter() - started:.1f} s in all)")
     _prune(builds, keep=build_dir)
     push_to_remote(config, files, build_dir, digest, log)

@@ -12,7 +12,8 @@ KOUIKI_CACHE_BYTES     memory for cached answers (SPARQL results, pages) per web
 KOUIKI_SHARED_CACHE_BYTES  disk for answers shared by the web processes, under the store folder
                        (default 256000000; 0 turns it off)
 KOUIKI_VALIDATION_TIMEOUT  seconds a validation may run (default 30)
-KOUIKI_BUILD_WORKERS   processes that validate a large build in parallel (default: one per CPU)
+KOUIKI_BUILD_WORKERS   processes that validate a large build in parallel (default: one per CPU;
+                       1: a small build's check, too, runs in the building process)
 KOUIKI_SPARQL_ENDPOINT  a SPARQL 1.1 query URL to serve from instead of the embedded store
                        (its default graph must be the union of the named graphs)
 KOUIKI_GRAPH_STORE_ENDPOINT  its SPARQL 1.1 Graph Store Protocol URL, which `build` and ingest load

@@ -166,20 +166,12 @@ def write_build(build_dir: Path, graphs: list[tuple[Path, str]],
     site needs from the finished store. Returns triples per named graph.
     """
     store = ox.Store(str(build_dir / "oxigraph"))
-
-    def load(files: list[tuple[Path, str]]) -> None:
-        for path, graph in files:
-            try:
-                store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph))
-            except SyntaxError as err:
-                raise LoadSyntaxError(path, err.lineno, err.offset, err.msg if hasattr(err, "msg") else str(err)) from None
-
-    load(graphs)
+    _load(store, graphs)
     view = StoreView(store)  # SPARQL over the union of the graphs, with our prefixes
     if check is not None:
         store.flush()
         check(view, build_dir / "oxigraph")
-    load(list(after_check))
+    _load(store, list(after_check))
     if describe is not None:
         graph, turtle = describe(view.query, len(store))
         store.load(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph))
@@ -194,6 +186,16 @@ def write_build(build_dir: Path, graphs: list[tuple[Path, str]],
             _write_dump(store, build_dir / "dumps" / file_name, DUMP_FORMATS[name])
     del view, store  # release the store's lock before readers open it
     return counts
+
+
+def _load(store: ox.Store, files: list[tuple[Path, str]]) -> None:
+    # A function of its own, not a closure: a failed build clears its traceback's frames to close
+    # the store, and a closure's cell would keep the store open past that.
+    for path, graph in files:
+        try:
+            store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph))
+        except SyntaxError as err:
+            raise LoadSyntaxError(path, err.lineno, err.offset, err.msg if hasattr(err, "msg") else str(err)) from None
 
 
 def write_dumps(build_dir: Path, graphs, dumps: dict[str, str]) -> None:

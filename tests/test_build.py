@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pyoxigraph as ox
 import pytest
 
@@ -75,13 +77,23 @@ def test_syntax_error_fails_with_file_line_column_and_keeps_the_old_store(projec
     assert not [d for d in (project.store_dir / "builds").iterdir() if d.name.startswith(".staging")]
 
 
-def test_violation_fails_with_a_report_and_keeps_the_old_store(project):
-    before, triples = current_build(project.store_dir), count(project)
-    case = project.root / CASE
+def break_member_count(config: Config) -> str:
+    """Make the seed's 八戸圏域 grouping count 9 members where its passage says 8; returns the old text."""
+    case = config.root / CASE
     text = case.read_text(encoding="utf-8")
     case.write_text(text.replace("kk:memberCount 8 ;", "kk:memberCount 9 ;"), encoding="utf-8")
+    return text
+
+
+# the check beside the build (in a process of its own) and, with one build worker, in this process
+@pytest.mark.parametrize("workers", [None, 1])
+def test_violation_fails_with_a_report_and_keeps_the_old_store(project, workers):
+    before, triples = current_build(project.store_dir), count(project)
+    text = break_member_count(project)
+    logged = []
     with pytest.raises(BuildError) as err:
-        build(project, log=quiet)
+        build(replace(project, build_workers=workers), log=logged.append)
+    assert any(m.endswith("(beside the build)") for m in logged) == (workers is None)
     report = err.value.report
     assert report is not None and not report.conforms
     [result] = report.results
@@ -89,6 +101,28 @@ def test_violation_fails_with_a_report_and_keeps_the_old_store(project):
     assert result.file == CASE and text.splitlines()[result.line - 1].startswith("actor:hachinohe-area a")
     assert "9" in result.message("ja") and "9" in result.message("en")
     assert current_build(project.store_dir) == before and count(project) == triples
+    assert not [d for d in (project.store_dir / "builds").iterdir() if d.name.startswith(".staging")]
+
+
+def test_a_check_that_dies_fails_the_build_clearly(project, monkeypatch):
+    before = current_build(project.store_dir)
+    monkeypatch.setattr("kouiki_kg.build.sys.executable", "/bin/false")  # exits 1 and says nothing
+    with pytest.raises(BuildError, match=r"the check stopped without an answer \(exit code 1\)"):
+        build(project, force=True, log=quiet)
+    assert current_build(project.store_dir) == before
+    assert not [d for d in (project.store_dir / "builds").iterdir() if d.name.startswith(".staging")]
+
+
+def test_data_the_shapes_reject_gets_its_report_even_when_a_later_step_breaks_on_it(project, monkeypatch):
+    """With the check beside the build, the steps after loading run before its answer is in."""
+    break_member_count(project)
+
+    def broken(*_args):
+        raise ValueError("a step that trusted the data")
+    monkeypatch.setattr("kouiki_kg.build.listings.build_listings", broken)
+    with pytest.raises(BuildError) as err:
+        build(project, log=quiet)
+    assert err.value.report is not None and not err.value.report.conforms
     assert not [d for d in (project.store_dir / "builds").iterdir() if d.name.startswith(".staging")]
 
 
