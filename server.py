@@ -1,7 +1,7 @@
-"""WSGI entry point: `app` for a production server.
+"""WSGI entry point: `app` for any WSGI server, configured from the KOUIKI_* environment.
 
-The HTTP surfaces (SPARQL endpoint, linked-data pages, validation) arrive with the next
-issues; until then the app answers /health from the built store.
+`kouiki-kg serve` runs the same app under gunicorn in the documented production setting; to
+run gunicorn yourself, see the README (`gunicorn -c python:kouiki_kg.serving … server:app`).
 """
 
 from kouiki_kg.app import create_app

@@ -1,7 +1,8 @@
 """Steward validation time of a one-case submission against a project of any size.
 
-The first check in a worker reads the project (then kept); later checks reuse it. Prints both,
-and the process's peak RSS.
+The first check in a process reads the project (then kept); later checks reuse it. Prints both,
+and the process's peak RSS. The server's steward-check worker reads the project as its web
+process starts, so stewards see the later figure.
 
     python bench/validation.py /tmp/kg1m
 """

@@ -265,6 +265,16 @@ def check(data: bytes, root: Path, *, fmt: str = "ttl", source: str = "submissio
 
 
 @dataclass(frozen=True)
+class PrepareChecks:
+    """Parse the project in the steward-check worker ahead of the first check (views.validate)."""
+
+    root: str
+
+    def execute(self, cache: dict) -> int:
+        return len(_reference(Path(self.root)).store)
+
+
+@dataclass(frozen=True)
 class ValidationRequest:
     """A submission to check in a worker process (see querypool), so it can be stopped at a limit."""
 

@@ -94,15 +94,22 @@ def answer_cache() -> AnswerCache:
         return existing
 
 
-def pool() -> "QueryPool":
-    """The app's pool of killable worker processes, started on first use (not at import)."""
+def pool(what: str = "query") -> "QueryPool":
+    """The app's pools of killable worker processes, each started on first use (not at import).
+
+    Queries share the web process's part of the query workers. Steward checks ("validation")
+    have one worker of their own: it keeps the parsed project between checks (400 MB at 1 M
+    triples: one copy per web process instead of one per query worker that happened to run a
+    check), and checks do not queue behind a burst of SPARQL queries.
+    """
     from .querypool import QueryPool
 
     with _cache_lock:
-        existing = current_app.extensions.get("kouiki.pool")
+        existing = current_app.extensions.get(f"kouiki.pool.{what}")
         if existing is None:
             config = current_app.config["KOUIKI"]  # each web process has its share of the query workers
-            existing = current_app.extensions["kouiki.pool"] = QueryPool(max(2, config.query_workers // config.web_workers))
+            size = 1 if what == "validation" else max(2, config.query_workers // config.web_workers)
+            existing = current_app.extensions[f"kouiki.pool.{what}"] = QueryPool(size)
         return existing
 
 
@@ -121,7 +128,7 @@ def run_pooled(request_, timeout: float, what: str):
 
     code, timeout_ja, timeout_en, retry, lost_ja, lost_en = POOL_MESSAGES[what]
     try:
-        return pool().run(request_, timeout)
+        return pool(what).run(request_, timeout)
     except QueryTimeout:
         raise ApiError(503, code, timeout_ja.format(t=timeout), timeout_en.format(t=timeout), {"Retry-After": retry},
                        limit_seconds=timeout) from None

@@ -186,6 +186,50 @@ def test_oversized_submission_is_413(server):
     assert response.status_code == 413 and response.json()["error"] == "payload_too_large"
 
 
+def health_when_checks_are_prepared(server) -> dict:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        health = requests.get(server.url + "/health", timeout=30).json()
+        if health.get("validation_workers", {}).get("project_loaded"):
+            return health
+        time.sleep(0.2)
+    raise AssertionError(f"the steward-check worker never had the project: {health}")
+
+
+def test_checks_have_a_worker_of_their_own_prepared_at_start(server):
+    before = health_when_checks_are_prepared(server)["validation_workers"]
+    assert before["size"] == 1 and len(before["pids"]) == 1
+    assert post(server, TEMPLATE).json()["conforms"] is True
+    requests.get(server.url + "/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
+    after = requests.get(server.url + "/health", timeout=30).json()
+    assert after["validation_workers"]["pids"] == before["pids"]  # the same process, which keeps the project
+    assert not set(after["query_workers"]["pids"]) & set(before["pids"])
+
+
+def test_a_check_is_answered_while_queries_hold_every_query_worker(server):
+    """The session server has two query workers and a 3 s limit: two endless queries hold both
+    until they are stopped; a steward's check does not wait for them."""
+    health_when_checks_are_prepared(server)
+    endless = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    finished: list[int] = []
+
+    def run_query() -> None:  # a comment of its own: no cached or shared answer
+        response = requests.get(server.url + "/sparql", params={"query": f"# {time.time_ns()}\n{endless}"},
+                                headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        finished.append(response.status_code)
+
+    queries = [threading.Thread(target=run_query) for _ in range(2)]
+    for thread in queries:
+        thread.start()
+    time.sleep(0.5)  # both queries are with the workers
+    check = post(server, TEMPLATE)
+    assert check.status_code == 200 and check.json()["conforms"] is True
+    assert finished == []  # answered while the queries still held the query workers
+    for thread in queries:
+        thread.join()
+    assert finished == [503, 503]
+
+
 # --- ingest --------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""GET /health — is there a store, which build is it, how big, and the query workers."""
+"""GET /health — is there a store, which build is it, how big, and the worker processes."""
 
 from __future__ import annotations
 
@@ -18,9 +18,12 @@ def health():
         return jsonify(ok=False, error=err.code, message={"ja": err.ja, "en": err.en}), 503
     body = {"ok": True, "store": {"hash": info.content_hash, "version": info.version, "built_at": info.built_at,
                                   "triples": info.triples, "graphs": info.graphs, "build": build.name}}
-    pool = current_app.extensions.get("kouiki.pool")
-    if pool is not None:  # started with the first query
-        body["query_workers"] = {"size": pool.size, "pids": pool.pids(), "killed_for_timeout": pool.killed}
+    for what, name in (("query", "query_workers"), ("validation", "validation_workers")):
+        pool = current_app.extensions.get(f"kouiki.pool.{what}")
+        if pool is not None:  # started with the first query, or check
+            body[name] = {"size": pool.size, "pids": pool.pids(), "killed_for_timeout": pool.killed}
+    if "kouiki.checks_ready" in current_app.extensions:
+        body["validation_workers"]["project_loaded"] = current_app.extensions["kouiki.checks_ready"]
     cache = current_app.extensions.get("kouiki.cache")
     if cache is not None:
         body["answer_cache"] = cache.stats()
