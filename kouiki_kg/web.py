@@ -6,10 +6,11 @@ import hashlib
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 from flask import Response, current_app, request
 
-from .cache import AnswerCache, SharedAnswers
+from .cache import AnswerCache, Cached, SharedAnswers
 from .errors import ApiError
 from .store import BuildInfo, GraphStore, StoreMissing, current_build
 
@@ -92,6 +93,17 @@ def answer_cache() -> AnswerCache:
             existing = current_app.extensions["kouiki.cache"] = AnswerCache(
                 config.cache_bytes, max(config.cache_bytes // 16, 1), shared)
         return existing
+
+
+def remembered(etag: str, make: Callable[[], Cached]) -> Cached:
+    """The answer with this ETag from the caches, or made now and kept: the store does not
+    change between builds, so a page made once is the page."""
+    cache = answer_cache()
+    found = cache.get(etag)
+    if found is None:
+        found = make()
+        cache.put(etag, found)
+    return found
 
 
 def pool(what: str = "query") -> "QueryPool":

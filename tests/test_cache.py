@@ -79,3 +79,22 @@ def test_a_page_cached_for_one_host_is_not_served_to_another(store, store_dir):
     for host, html in pages.items():
         assert f'"http://{host}/id/lg/022039"' in html, host
         assert all(f"http://{other}/" not in html for other in pages if other != host and not other.startswith(host)), host
+
+
+def test_the_home_page_and_the_dataset_description_are_made_once_per_build(store, store_dir):
+    app = create_app(Config(root=ROOT, store_dir=store_dir, shared_cache_bytes=0))
+    client = app.test_client()
+    for path, headers in (("/", {"Accept": "text/html"}), ("/?page=2", {"Accept": "text/html"}),
+                          ("/dataset", {"Accept": "text/turtle"}), ("/dataset?format=html", {})):
+        first = client.get(path, headers=headers)
+        made = app.extensions["kouiki.cache"].stats()
+        again = client.get(path, headers=headers)
+        after = app.extensions["kouiki.cache"].stats()
+        assert first.status_code == again.status_code == 200, path
+        assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"], path
+        assert (after["hits"], after["entries"]) == (made["hits"] + 1, made["entries"]), path
+    # the home page names its own URL: one answer per host
+    pages = {host: client.get("/", base_url=f"http://{host}", headers={"Accept": "text/html"}).data.decode()
+             for host in ("one.example", "two.example")}
+    assert '"http://one.example/"' in pages["one.example"] and "two.example" not in pages["one.example"]
+    assert '"http://two.example/"' in pages["two.example"] and "one.example" not in pages["two.example"]

@@ -6,9 +6,10 @@ import rdflib
 from flask import Blueprint, Response, render_template, request, send_file
 
 from .. import dataset
+from ..cache import Cached
 from ..errors import ApiError
 from ..formats import GRAPH_FORMATS, Format, by_name, convert_turtle, negotiate
-from ..web import add_cors, build_file, choose_lang, current, etag_for, not_modified, preflight, remote_data
+from ..web import add_cors, build_file, choose_lang, current, etag_for, not_modified, preflight, remembered, remote_data
 
 bp = Blueprint("dataset", __name__)
 
@@ -40,13 +41,18 @@ def description():
     etag = etag_for(info, "dataset", fmt.name, lang)
     if not_modified(etag):
         return add_cors(Response(status=304, headers={"ETag": etag, "Vary": "Accept, Accept-Language"}))
-    turtle = build_file(build, dataset.DESCRIPTION_FILE).read_text(encoding="utf-8")
+
+    def make() -> Cached:  # harvesters ask again and again: parsed and written once per build
+        turtle = build_file(build, dataset.DESCRIPTION_FILE).read_text(encoding="utf-8")
+        if fmt is HTML:
+            page = render_template("dataset.html", lang=lang, d=_summary(turtle, lang), info=info)
+            return Cached(page.encode("utf-8"), HTML.content_type, ())
+        return Cached(convert_turtle(turtle, fmt), fmt.content_type, ())
+
+    answer = remembered(etag, make)
+    response = Response(answer.body, content_type=answer.content_type)
     if fmt is HTML:
-        body = render_template("dataset.html", lang=lang, d=_summary(turtle, lang), info=info)
-        response = Response(body, content_type=HTML.content_type)
         response.headers["Content-Language"] = lang
-    else:
-        response = Response(convert_turtle(turtle, fmt), content_type=fmt.content_type)
     response.headers.update({"ETag": etag, "Vary": "Accept, Accept-Language", "Cache-Control": "public, max-age=300",
                              "Link": f'<{dataset.DATASET}>; rel="describedby"'})
     return add_cors(response)

@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Callable
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
 from .. import pages, schema_org, search
+from ..cache import Cached
 from ..errors import ApiError
 from ..formats import GRAPH_FORMATS, Format, negotiate
 from ..i18n import translate
 from ..resources import local_path
-from ..web import add_cors, build_file, choose_lang, current, etag_for, not_modified, page_number, reader
+from ..web import add_cors, build_file, choose_lang, current, etag_for, not_modified, page_number, reader, remembered
 
 bp = Blueprint("home", __name__)
 HTML = Format("html", "text/html", "html")
 
 
-def _html(template: str, etag: str, lang: str, **context) -> Response:
+HTML_TYPE = "text/html; charset=utf-8"
+
+
+def _html(etag: str, lang: str, render: Callable[[], str], *, remember: bool = False) -> Response:
+    """An HTML page with its ETag; `remember`: made once per build (and key), then from the caches."""
     if not_modified(etag):
         return Response(status=304, headers={"ETag": etag})
-    response = Response(render_template(template, lang=lang, **context), content_type="text/html; charset=utf-8")
+    body = (remembered(etag, lambda: Cached(render().encode("utf-8"), HTML_TYPE, ())).body if remember
+            else render().encode("utf-8"))
+    response = Response(body, content_type=HTML_TYPE)
     response.headers.update({"ETag": etag, "Vary": "Accept-Language", "Content-Language": lang,
                              "Cache-Control": "public, max-age=300"})
     return response
@@ -35,11 +43,15 @@ def index():
     lang = choose_lang()
     _, info = current()
     page = page_number("page")
-    data = pages.home(reader(), lang, page)
-    document = schema_org.describe("home", "", {"name": translate("site", lang), "description": translate("tagline", lang)},
-                                   request.url_root)
-    return _html("home.html", etag_for(info, "home", lang, str(page)), lang, d=data, info=info,
-                 json_ld=schema_org.script(document))
+
+    def render() -> str:
+        data = pages.home(reader(), lang, page)
+        document = schema_org.describe("home", "", {"name": translate("site", lang), "description": translate("tagline", lang)},
+                                       request.url_root)
+        return render_template("home.html", lang=lang, d=data, info=info, json_ld=schema_org.script(document))
+
+    # the page names its own URL (schema.org): one answer per host it is asked on
+    return _html(etag_for(info, "home", lang, str(page), request.url_root), lang, render, remember=True)
 
 
 @bp.get("/search")
@@ -58,7 +70,8 @@ def search_page():
     if best == "application/json" or request.args.get("format") == "json":
         return add_cors(jsonify(query=text, results=[{k: r[k] for k in ("iri", "kind", "label_ja", "label_en")}
                                                      for r in results]))
-    return _html("search.html", etag_for(info, "search", lang, text), lang, q=text, results=results)
+    return _html(etag_for(info, "search", lang, text), lang,
+                 lambda: render_template("search.html", lang=lang, q=text, results=results))
 
 
 @bp.get("/robots.txt")

@@ -20,7 +20,7 @@ from ..i18n import translate
 from ..namespaces import BASE, PREFIXES
 from ..resources import compact
 from ..cache import Cached
-from ..web import add_cors, answer_cache, choose_lang, current, etag_for, not_modified, page_number, preflight, reader
+from ..web import add_cors, choose_lang, current, etag_for, not_modified, page_number, preflight, reader, remembered
 
 bp = Blueprint("resources", __name__)
 
@@ -104,16 +104,14 @@ def resource(path: str):
     }
     if not_modified(etag):
         return add_cors(Response(status=304, headers=headers))
-    cache = answer_cache()
-    cached = cache.get(etag)  # the store is immutable between builds: a page made once is the page
-    if cached is None:
+
+    def make() -> Cached:
         if fmt is HTML:
-            body = render_page(read, iri, base_path, lang).encode("utf-8")
-        else:
-            triples = read.describe(iri)
-            body = ox.serialize(triples, format=fmt.rdf, prefixes=PREFIXES if fmt.name in ("ttl", "rdfxml") else None)
-        cached = Cached(body, fmt.content_type, ())
-        cache.put(etag, cached)
+            return Cached(render_page(read, iri, base_path, lang).encode("utf-8"), fmt.content_type, ())
+        body = ox.serialize(read.describe(iri), format=fmt.rdf, prefixes=PREFIXES if fmt.name in ("ttl", "rdfxml") else None)
+        return Cached(body, fmt.content_type, ())
+
+    cached = remembered(etag, make)
     response = Response(cached.body, content_type=cached.content_type)
     if fmt is HTML:
         response.headers["Content-Language"] = lang
