@@ -152,6 +152,32 @@ def page_latency(base: str, paths: list[str], accept: str, concurrency: int, sec
             "warm": {"p50_ms": percentile(warm, 0.5), "p99_ms": percentile(warm, 0.99), "requests": len(warm)}}
 
 
+def checks_under_load(base: str, queries: list[str], concurrency: int, seconds: float) -> dict:
+    """Steward checks of the case template, one every half second, while `concurrency` clients
+    send the unique query mix: what a steward waits for while the endpoint is busy."""
+    template = (ROOT / "data" / "templates" / "case-template.ttl").read_bytes()
+    stop, latencies, failures = threading.Event(), [], []
+
+    def steward() -> None:
+        session = requests.Session()
+        while not stop.is_set():
+            started = time.monotonic()
+            r = session.post(base + "/validate", data=template, timeout=60,
+                             headers={"Content-Type": "text/turtle", "Accept": "application/json"})
+            (latencies if r.status_code == 200 and r.json()["conforms"] else failures).append(time.monotonic() - started)
+            stop.wait(0.5)
+
+    thread = threading.Thread(target=steward)
+    thread.start()
+    load = run_load(base + "/sparql", queries, concurrency, seconds, unique=True, seed=concurrency)
+    stop.set()
+    thread.join()
+    latencies.sort()
+    return {"checks": len(latencies), "failed": len(failures), "p50_ms": percentile(latencies, 0.5),
+            "p99_ms": percentile(latencies, 0.99), "max_ms": round(1000 * latencies[-1], 1) if latencies else None,
+            "queries_per_s": load["throughput"]}
+
+
 def drive_until(concurrency: int, done, request) -> list[float]:
     """`concurrency` threads call request(rng, session) until done() is true; the latencies of the
     calls that returned True, sorted."""
@@ -285,6 +311,8 @@ def main() -> None:
             results["pages"][name] = {kind: page_latency(base, paths, accept, 8, args.seconds)
                                       for kind, accept in (("html", "text/html"), ("turtle", "text/turtle"))}
             print(f"pages at c=8 ({name}, {len(paths)} pages):", results["pages"][name], flush=True)
+        results["checks_under_load"] = checks_under_load(f"http://127.0.0.1:{ours_port}", pool, 8, args.seconds)
+        print("steward checks during the unique mix at c=8:", results["checks_under_load"], flush=True)
         # the floor of this machine and client: the engine's own server answering a query that does nothing
         floor = drive(8, args.seconds, lambda rng, session: session.get(
             f"http://127.0.0.1:{ox_port}/query", params={"query": "ASK {}"},
