@@ -41,6 +41,11 @@ def _builder_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def inputs_digest(files: list[InputFile]) -> str:
+    """What a build of these files is keyed by: their names and bytes, and the builder's code."""
+    return content_hash(files, salt=_builder_fingerprint())
+
+
 class BuildError(Exception):
     """The inputs cannot be built; the served store is left as it was."""
 
@@ -177,7 +182,7 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
     files = input_files(config.root)
     if not any(f.kind == "data" for f in files):
         raise BuildError(f"no Turtle files under {config.root / 'data' / 'ttl'}")
-    digest = content_hash(files, salt=_builder_fingerprint())
+    digest = inputs_digest(files)
     existing = current_build(config.store_dir)
     if existing is not None and not force:
         try:

@@ -122,7 +122,8 @@ def validate_command(ctx: click.Context, files: tuple[Path, ...], lang: str, out
 
     Exit status: 0 conforms, 1 violations, 2 unreadable input.
     """
-    root = _config(ctx).root
+    config = _config(ctx)
+    root = config.root
     status = EXIT_OK
     for path in files:
         replacing = case
@@ -131,7 +132,7 @@ def validate_command(ctx: click.Context, files: tuple[Path, ...], lang: str, out
         try:
             data = path.read_bytes()
             report = submission.check(data, root, fmt=submission.format_for(input_format, None, path.name),
-                                      source=str(path), replacing=replacing)
+                                      source=str(path), replacing=replacing, store_dir=config.store_dir)
         except OSError as err:
             click.echo(f"{path}: cannot read: {err.strerror}", err=True)
             status = EXIT_UNREADABLE

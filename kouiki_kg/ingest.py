@@ -209,7 +209,8 @@ def publish(config: Config, slug: str, data: bytes, fmt: str, who: str, *, if_ma
     """Validate and publish a case. `validate(data, fmt, slug)` returns the Report (the server runs
     it in the worker pool, with a time limit); by default it runs here."""
     path = case_path(config, slug)
-    validate = validate or (lambda d, f, s: submission.check(d, config.root, fmt=f, source=f"{s}.ttl", replacing=s))
+    validate = validate or (lambda d, f, s: submission.check(d, config.root, fmt=f, source=f"{s}.ttl", replacing=s,
+                                                             store_dir=config.store_dir))
     digest = sha256(data)
     with ingest_lock(config):
         existing = path.read_bytes() if path.is_file() else None

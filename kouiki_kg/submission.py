@@ -21,7 +21,9 @@ import rdflib
 from rdflib.namespace import OWL, RDF
 
 from .namespaces import BASE, KK, PREFIXES
+from .build import inputs_digest
 from .project import input_files
+from .store import BuildInfo, current_build
 from .validation import (RdfSyntaxError, Report, Result, add_results_to_report_graph, compact, core_shapes, parse_rdf,
                          subject_lines, to_rdflib, validate_graph)
 
@@ -73,60 +75,83 @@ def parse_submission(data: bytes, source: str, fmt: str) -> list[ox.Triple]:
 
 @dataclass
 class _Reference:
-    """The project as a check needs it, kept by each worker between checks.
+    """The project as a check needs it, kept by the steward-check worker between checks.
 
-    Every file is one named graph of an in-memory Oxigraph store (parsed in Rust: 6 s for 1 M
-    triples where rdflib took 90 s and 1.7 GB, more than a check's time limit); the small files
-    every check includes whole are also kept as an rdflib graph, ready for pyshacl.
+    The quads come from the served build's store, opened read-only, when it was built from the
+    files as they are now (nothing to parse, no copy in memory: at 1 M triples a copy was 400 MB
+    per worker and 5.6 s to make); otherwise (files edited since the build, a remote store) the
+    files are parsed into an in-memory Oxigraph store, in Rust (rdflib took 90 s and 1.7 GB for
+    1 M triples). Either way one named graph per file, named as the build names it. The small
+    files every check includes whole are also kept as an rdflib graph, ready for pyshacl.
     """
 
     key: tuple
-    store: ox.Store  # one named graph per file: <file:///{relative path}>
+    store: ox.Store
+    files: dict  # named graph (NamedNode) → relative path, for the project's data files only
     always: rdflib.Graph  # ontology, schemes, sources, actors
     shapes: rdflib.Graph
     core: rdflib.Graph  # the shapes without sh:sparql
     kk_terms: set[str]
+    built: bool  # read from the build's store (not parsed from the files)
 
     def quads(self, subject, predicate=None, obj=None, excluded: str | None = None):
-        """Quads about a subject in every file but `excluded` (a case being replaced)."""
-        skip = _graph(excluded) if excluded else None
-        return [q for q in self.store.quads_for_pattern(subject, predicate, obj, None) if q.graph_name != skip]
-
-
-def _graph(relative: str) -> ox.NamedNode:
-    return ox.NamedNode("file:///" + relative)
+        """Quads about a subject in every project file but `excluded` (a case being replaced)."""
+        found = []
+        for quad in self.store.quads_for_pattern(subject, predicate, obj, None):
+            relative = self.files.get(quad.graph_name)  # None: not a data file's graph (shapes, description)
+            if relative is not None and relative != excluded:
+                found.append(quad)
+        return found
 
 
 _cache: dict[Path, _Reference] = {}
 _cache_lock = threading.Lock()
 
 
-def _reference(root: Path) -> _Reference:
+def _reference(root: Path, store_dir: Path | None = None) -> _Reference:
     files = input_files(root)
-    key = tuple((f.relative, f.path.stat().st_mtime_ns, f.path.stat().st_size) for f in files)
+    build = current_build(store_dir) if store_dir is not None else None
+    key = (build.name if build is not None else None,
+           tuple((f.relative, f.path.stat().st_mtime_ns, f.path.stat().st_size) for f in files))
     with _cache_lock:
         cached = _cache.get(root)
         if cached is not None and cached.key == key:
             return cached
-    store, always, shapes = ox.Store(), rdflib.Graph(), rdflib.Graph()
+    always, shapes = rdflib.Graph(), rdflib.Graph()
     for f in files:
         if f.kind == "shapes":
             to_rdflib(parse_rdf(f.path.read_bytes(), f.relative), shapes)
         elif f.relative.startswith(ALWAYS):
-            triples = parse_rdf(f.path.read_bytes(), f.relative)
-            store.extend(ox.Quad(t.subject, t.predicate, t.object, _graph(f.relative)) for t in triples)
-            to_rdflib(triples, always)
-        else:
+            to_rdflib(parse_rdf(f.path.read_bytes(), f.relative), always)
+    data_files = [f for f in files if f.kind != "shapes"]
+    store = _built_store(build, files)
+    built = store is not None
+    if store is None:
+        store = ox.Store()
+        for f in data_files:
             try:
-                store.load(path=str(f.path), format=ox.RdfFormat.TURTLE, to_graph=_graph(f.relative))
+                store.load(path=str(f.path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(f.graph))
             except SyntaxError:
                 parse_rdf(f.path.read_bytes(), f.relative)  # raises with file, line and column
                 raise
     kk_terms = {str(s) for s in always.subjects(RDF.type, None) if str(s).startswith(KK)}
-    reference = _Reference(key, store, always, shapes, core_shapes(shapes), kk_terms)
+    reference = _Reference(key, store, {ox.NamedNode(f.graph): f.relative for f in data_files}, always, shapes,
+                           core_shapes(shapes), kk_terms, built)
     with _cache_lock:
         _cache[root] = reference
     return reference
+
+
+def _built_store(build: Path | None, files: list) -> ox.Store | None:
+    """The build's store, read-only, if it was built from exactly these files (else None)."""
+    if build is None:
+        return None
+    try:
+        if BuildInfo.read(build).content_hash != inputs_digest(files):
+            return None
+        return ox.Store.read_only(str(build / "oxigraph"))
+    except (OSError, ValueError, TypeError):  # no such store (a remote one), unreadable build.json
+        return None
 
 
 ALWAYS = ("ontology/", "data/ttl/sources/", "data/ttl/actors/")  # small files every check includes whole
@@ -210,7 +235,7 @@ def _project_checks(submitted: rdflib.Graph, reference: _Reference, replacing: s
                                        f"{term} is not a term of the ontology."))
     kk_initiative = ox.NamedNode(KK + "Initiative")
     for initiative in submitted.subjects(RDF.type, rdflib.URIRef(KK + "Initiative")):
-        owners = sorted(q.graph_name.value.removeprefix("file:///") for q in reference.quads(
+        owners = sorted(reference.files[q.graph_name] for q in reference.quads(
             ox.NamedNode(str(initiative)), ox.NamedNode(str(RDF.type)), kk_initiative, excluded=replaced_file))
         owner = owners[0] if owners else None
         if owner is not None:
@@ -230,10 +255,14 @@ def _line_of(iri: str, text: str, lines_by_subject: dict[str, int]) -> int | Non
     return None
 
 
-def check(data: bytes, root: Path, *, fmt: str = "ttl", source: str = "submission", replacing: str | None = None) -> Report:
-    """Validate one submitted document; raises RdfSyntaxError (with line and column) if unreadable."""
+def check(data: bytes, root: Path, *, fmt: str = "ttl", source: str = "submission", replacing: str | None = None,
+          store_dir: Path | None = None) -> Report:
+    """Validate one submitted document; raises RdfSyntaxError (with line and column) if unreadable.
+
+    `store_dir`: where the project is built; its store is read instead of parsing the files
+    when it was built from them as they are."""
     submitted = to_rdflib(parse_submission(data, source, fmt))
-    reference = _reference(root)
+    reference = _reference(root, store_dir)
     context = _context(reference, submitted, replacing)
     report = validate_graph(context + submitted, reference.shapes, core=reference.core)
     extra = _project_checks(submitted, reference, replacing)
@@ -269,9 +298,10 @@ class PrepareChecks:
     """Parse the project in the steward-check worker ahead of the first check (views.validate)."""
 
     root: str
+    store_dir: str | None = None
 
-    def execute(self, cache: dict) -> int:
-        return len(_reference(Path(self.root)).store)
+    def execute(self, cache: dict) -> bool:
+        return _reference(Path(self.root), Path(self.store_dir) if self.store_dir else None).built
 
 
 @dataclass(frozen=True)
@@ -283,7 +313,9 @@ class ValidationRequest:
     fmt: str
     source: str
     replacing: str | None = None
+    store_dir: str | None = None
 
     def execute(self, cache: dict) -> Report:
-        report = check(self.data, Path(self.root), fmt=self.fmt, source=self.source, replacing=self.replacing)
+        report = check(self.data, Path(self.root), fmt=self.fmt, source=self.source, replacing=self.replacing,
+                       store_dir=Path(self.store_dir) if self.store_dir else None)
         return report  # Report pickles: its results and its sh:ValidationReport graph

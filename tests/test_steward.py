@@ -95,6 +95,61 @@ def test_an_existing_initiative_unless_replacing(server):
     assert post(server, SAITAMA, case="saitama-septic-tanks").json()["conforms"] is True
 
 
+SUBMISSIONS = {  # (data, replacing) covering each check: conforming, shapes, the four project checks
+    "template": (TEMPLATE, None),
+    "shape": (TEMPLATE.replace(b"prov:hadRole role:lead", b"prov:hadRole role:partner"), None),
+    "namespace": (TEMPLATE.replace(b"case:activity-1 a kk:ComponentActivity ;",
+                                   b"<https://example.org/activity> a kk:ComponentActivity ;"), None),
+    "reference": (TEMPLATE.replace(b"prov:agent lg:022039", b"prov:agent lg:999999"), None),
+    "term": (TEMPLATE.replace(b"kk:ordinal 1 ;", b"kk:ordinal 1 ; kk:madeUpProperty 2 ;"), None),
+    "existing": (SAITAMA, None),
+    "replacing": (SAITAMA, "saitama-septic-tanks"),
+}
+
+
+def summary_of(report) -> list:
+    """Results without blank node labels (a fresh parse names them afresh)."""
+    return sorted(("_:" if r.focus.startswith("_:") else r.focus, r.path or "", r.value or "", r.component, r.line or 0,
+                   r.messages["en"]) for r in report.results)
+
+
+def test_checks_read_the_build_store_when_it_matches_the_files_and_agree_with_parsing_them(store_dir):
+    from kouiki_kg import submission
+
+    submission._cache.clear()
+    assert submission._reference(ROOT, store_dir).built
+    from_store = {name: summary_of(submission.check(data, ROOT, replacing=case, store_dir=store_dir))
+                  for name, (data, case) in SUBMISSIONS.items()}
+    submission._cache.clear()
+    assert not submission._reference(ROOT).built  # no store: the files, parsed
+    from_files = {name: summary_of(submission.check(data, ROOT, replacing=case)) for name, (data, case) in SUBMISSIONS.items()}
+    assert from_store == from_files
+    assert from_store["template"] == [] and from_store["replacing"] == []
+    assert all(from_store[name] for name in SUBMISSIONS if name not in ("template", "replacing"))
+    submission._cache.clear()
+
+
+def test_checks_see_files_edited_since_the_build(tmp_path):
+    from kouiki_kg import submission
+    from kouiki_kg.build import build
+    from kouiki_kg.config import Config
+
+    root = copy_project(tmp_path / "project")
+    build(Config(root=root, store_dir=tmp_path / "store"), log=lambda _m: None)
+    wanted = TEMPLATE.replace(b"prov:agent lg:022039", b"prov:agent <https://w3id.org/kouiki/id/org/new-council>")
+    submission._cache.clear()
+    assert "ks:ReferenceCheck" in {r.component for r in submission.check(wanted, root, store_dir=tmp_path / "store").results}
+    actors = root / "data" / "ttl" / "actors" / "national-government.ttl"  # edited, not rebuilt
+    actors.write_text(actors.read_text(encoding="utf-8") + """
+<https://w3id.org/kouiki/id/org/new-council> a <https://w3id.org/kouiki/ontology#Council> ;
+    <http://www.w3.org/2004/02/skos/core#prefLabel> "新しい協議会"@ja .
+""", encoding="utf-8")
+    report = submission.check(wanted, root, store_dir=tmp_path / "store")
+    assert not submission._reference(root, tmp_path / "store").built
+    assert "ks:ReferenceCheck" not in {r.component for r in report.results}
+    submission._cache.clear()
+
+
 def test_syntax_error_is_400_with_line_column_and_snippet(server):
     broken = TEMPLATE.replace(b'kk:ordinal 1 ;', b'kk:ordinal "1 ;')
     response = post(server, broken)

@@ -52,7 +52,7 @@ def run_check(data: bytes, fmt: str, name: str, case: str | None) -> Report:
     if case is not None and not submission.is_slug(case):
         raise ApiError(400, "bad_slug", "事例のスラッグは英小文字・数字・ハイフンで書いてください。",
                        "A case slug is lower-case letters, digits and hyphens.")
-    request_ = submission.ValidationRequest(str(config.root), data, fmt, name, case)
+    request_ = submission.ValidationRequest(str(config.root), data, fmt, name, case, str(config.store_dir))
     return run_pooled(request_, config.validation_timeout, "validation")
 
 
@@ -66,7 +66,8 @@ def prepare_checks(app: Flask) -> None:
     with app.app_context():
         app.extensions["kouiki.checks_ready"] = False
         try:
-            run_pooled(submission.PrepareChecks(str(app.config["KOUIKI"].root)), PREPARE_TIMEOUT, "validation")
+            config = app.config["KOUIKI"]
+            run_pooled(submission.PrepareChecks(str(config.root), str(config.store_dir)), PREPARE_TIMEOUT, "validation")
         except (ApiError, QueryFailed, RdfSyntaxError) as err:
             app.logger.warning("steward checks not prepared ahead (the first check will parse the project): %s", err)
             return
