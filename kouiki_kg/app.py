@@ -20,6 +20,9 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
                            "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
+PAGE_ARGS = ("query", "default-graph-uri", "named-graph-uri", "q", "page", "incoming", "format", "case", "input", "report")
+
+
 def create_app(config: Config | None = None) -> Flask:
     app = Flask(__name__)
     app.config["KOUIKI"] = config or Config.from_env()
@@ -51,7 +54,10 @@ def create_app(config: Config | None = None) -> Flask:
     def ui_helpers():
         lang = choose_lang()
         other = "en" if lang == "ja" else "ja"
-        args = request.args.to_dict()
+        # the other language of the same page: only what selects the page's content is kept, as
+        # cached pages are shared by every request for them (a tracking parameter of the first
+        # visitor must not end up in everyone's link)
+        args = {k: v for k, v in request.args.items() if k in PAGE_ARGS}
         args["lang"] = other
         return {"t": lambda key, **values: translate(key, lang, **values), "other_lang": other,
                 "lang_query": urlencode(args), "config": app.config["KOUIKI"]}

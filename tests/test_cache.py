@@ -98,3 +98,14 @@ def test_the_home_page_and_the_dataset_description_are_made_once_per_build(store
              for host in ("one.example", "two.example")}
     assert '"http://one.example/"' in pages["one.example"] and "two.example" not in pages["one.example"]
     assert '"http://two.example/"' in pages["two.example"] and "one.example" not in pages["two.example"]
+
+
+def test_a_tracking_parameter_of_one_visit_is_not_in_the_page_everyone_gets(store, store_dir):
+    client = create_app(Config(root=ROOT, store_dir=store_dir, shared_cache_bytes=0)).test_client()
+    for path in ("/id/lg/022039", "/"):
+        first = client.get(path + "?utm_source=newsletter&page=1", headers={"Accept": "text/html"}).data.decode()
+        later = client.get(path, headers={"Accept": "text/html"}).data.decode()
+        assert "utm_source" not in first and "utm_source" not in later, path
+        assert 'href="?page=1&amp;lang=en"' in first, path  # what selects the content is kept
+    query_page = client.get("/sparql?query=ASK+%7B%7D&utm_source=x", headers={"Accept": "text/html"}).data.decode()
+    assert 'href="?query=ASK+%7B%7D&amp;lang=en"' in query_page
