@@ -115,8 +115,11 @@ class CheckBeside:
         self._errors = tempfile.TemporaryFile()  # a file, not a pipe: however much it writes there, it never blocks
         self._process = subprocess.Popen([sys.executable, "-c", "from kouiki_kg.build import _check_apart; _check_apart()"],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._errors, env=env)
-        self._process.stdin.write(pickle.dumps(files))  # a few kilobytes: it reads them at once
-        self._process.stdin.close()
+        try:
+            self._process.stdin.write(pickle.dumps(files))  # a few kilobytes: it reads them at once
+            self._process.stdin.close()
+        except BrokenPipeError:  # it ended before reading them: report() says how
+            pass
 
     def report(self, log: Callable[[str], None]) -> Report:
         """Wait for the check; its Report, or BuildError when it could not run."""
@@ -210,7 +213,10 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
             raise BuildError("the data does not conform to the shapes; nothing was built", report=report)
 
     small = sum(f.path.stat().st_size for f in files if f.kind != "shapes") <= CHECK_BESIDE_BYTES
-    beside = CheckBeside(files) if small and config.build_workers != 1 else None
+    try:
+        beside = CheckBeside(files) if small and config.build_workers != 1 else None
+    except OSError as err:  # no process to be had (out of memory, process limit)
+        raise BuildError(f"cannot start the check: {err.strerror or err}") from None
     try:
         staging.mkdir(parents=True)
         built_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # canonical xsd:dateTime

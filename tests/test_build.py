@@ -113,6 +113,15 @@ def test_a_check_that_dies_fails_the_build_clearly(project, monkeypatch):
     assert not [d for d in (project.store_dir / "builds").iterdir() if d.name.startswith(".staging")]
 
 
+def test_a_check_that_cannot_start_fails_the_build_clearly(project, monkeypatch):
+    before = current_build(project.store_dir)
+    monkeypatch.setattr("kouiki_kg.build.sys.executable", str(project.root / "no-such-python"))
+    with pytest.raises(BuildError, match="cannot start the check"):
+        build(project, force=True, log=quiet)
+    assert current_build(project.store_dir) == before
+    assert not [d for d in (project.store_dir / "builds").iterdir() if d.name.startswith(".staging")]
+
+
 def test_data_the_shapes_reject_gets_its_report_even_when_a_later_step_breaks_on_it(project, monkeypatch):
     """With the check beside the build, the steps after loading run before its answer is in."""
     break_member_count(project)
