@@ -49,3 +49,12 @@ def test_health_without_a_store_is_503_in_both_languages(tmp_path, server_for):
     body = response.json()
     assert body["ok"] is False and "kouiki-kg build" in body["message"]["en"]
     assert "ストア" in body["message"]["ja"]
+
+
+def test_health_while_steward_checks_are_being_prepared(store, store_dir):
+    """Preparing marks itself before its worker pool exists: /health must answer in between."""
+    app = create_app(Config(root=ROOT, store_dir=store_dir))
+    app.extensions["kouiki.checks_ready"] = False  # what prepare_checks sets first
+    response = app.test_client().get("/health")
+    assert response.status_code == 200
+    assert response.get_json()["validation_workers"] == {"project_loaded": False}

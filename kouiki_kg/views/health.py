@@ -22,8 +22,8 @@ def health():
         pool = current_app.extensions.get(f"kouiki.pool.{what}")
         if pool is not None:  # started with the first query, or check
             body[name] = {"size": pool.size, "pids": pool.pids(), "killed_for_timeout": pool.killed}
-    if "kouiki.checks_ready" in current_app.extensions:
-        body["validation_workers"]["project_loaded"] = current_app.extensions["kouiki.checks_ready"]
+    if "kouiki.checks_ready" in current_app.extensions:  # set as preparing starts, maybe before its pool exists
+        body.setdefault("validation_workers", {})["project_loaded"] = current_app.extensions["kouiki.checks_ready"]
     cache = current_app.extensions.get("kouiki.cache")
     if cache is not None:
         body["answer_cache"] = cache.stats()
