@@ -309,9 +309,13 @@ CONSTRAINTS = ("minCount", "maxCount", "datatype", "class", "node", "in", "hasVa
 def shapes(reader: Reader, lang: str) -> dict:
     graph = ox.NamedNode(GRAPH + "shapes/kouiki-shapes")
     sh = PREFIXES["sh"]
+    # the whole document in one answer, walked here: its RDF lists run deeper into blank nodes than
+    # a remote store's look-ups follow, and a blank node cannot be named in a later query
+    document = ox.Store()
+    document.extend(reader.store.iter_quads(graph=graph))
 
     def values(subject, name):
-        return [q.object for q in reader.store.iter_quads(subject, ox.NamedNode(sh + name), None, graph)]
+        return [q.object for q in document.quads_for_pattern(subject, ox.NamedNode(sh + name), None, graph)]
 
     def show(term) -> str:
         if isinstance(term, ox.Literal):
@@ -319,7 +323,7 @@ def shapes(reader: Reader, lang: str) -> dict:
         if isinstance(term, ox.BlankNode):  # an RDF list (sh:in, sh:or …) or a path
             items, node = [], term
             while node is not None and not (isinstance(node, ox.NamedNode) and node.value.endswith("#nil")):
-                first = [q.object for q in reader.store.iter_quads(node, ox.NamedNode(P("rdf:first")), None, graph)]
+                first = [q.object for q in document.quads_for_pattern(node, ox.NamedNode(P("rdf:first")), None, graph)]
                 if not first:
                     inner = {n: values(node, n) for n in ("inversePath", "alternativePath", "class", "datatype",
                                                            "languageIn", "path", "minCount", "hasValue")}
@@ -327,7 +331,7 @@ def shapes(reader: Reader, lang: str) -> dict:
                              f"{' '.join(show(v) for v in vs)}" for n, vs in inner.items() if vs]
                     return "[ " + " ; ".join(parts) + " ]"
                 items.append(show(first[0]))
-                rest = [q.object for q in reader.store.iter_quads(node, ox.NamedNode(P("rdf:rest")), None, graph)]
+                rest = [q.object for q in document.quads_for_pattern(node, ox.NamedNode(P("rdf:rest")), None, graph)]
                 node = rest[0] if rest else None
             return "( " + " ".join(items) + " )"
         return compact(term.value)
@@ -336,11 +340,11 @@ def shapes(reader: Reader, lang: str) -> dict:
         return pick({m.language or "": m.value for m in values(subject, "message")}, lang) or ""
 
     result = []
-    node_shapes = sorted({q.subject for q in reader.store.iter_quads(None, ox.NamedNode(P("rdf:type")),
+    node_shapes = sorted({q.subject for q in document.quads_for_pattern(None, ox.NamedNode(P("rdf:type")),
                                                                      ox.NamedNode(sh + "NodeShape"), graph)},
                          key=lambda t: t.value)
     for shape in node_shapes:
-        labels = {o.language or "": o.value for o in reader.store.iter_quads(shape, ox.NamedNode(P("rdfs:label")), None, graph)
+        labels = {o.language or "": o.value for o in document.quads_for_pattern(shape, ox.NamedNode(P("rdfs:label")), None, graph)
                   for o in [o.object]}
         properties = []
         for prop in values(shape, "property"):
@@ -349,8 +353,11 @@ def shapes(reader: Reader, lang: str) -> dict:
                 constraints.append(("qualifiedValueShape", show(values(prop, "qualifiedValueShape")[0])))
             properties.append({"path": show(values(prop, "path")[0]) if values(prop, "path") else "",
                                "constraints": constraints, "message": message(prop)})
-        sparql = [{"message": message(c), "select": values(c, "select")[0].value.strip() if values(c, "select") else ""}
-                  for c in values(shape, "sparql")]
+        # property shapes and SPARQL constraints are blank nodes, which the store orders by their
+        # labels, new at every build: ordered by what they say, the page reads the same from build to build
+        properties.sort(key=lambda p: (p["path"], p["constraints"], p["message"]))
+        sparql = sorted(({"message": message(c), "select": values(c, "select")[0].value.strip() if values(c, "select") else ""}
+                         for c in values(shape, "sparql")), key=lambda c: (c["select"], c["message"]))
         node_constraints = [(name, ", ".join(show(v) for v in values(shape, name))) for name in ("pattern", "nodeKind", "or")
                             if values(shape, name)]
         result.append({

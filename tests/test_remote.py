@@ -117,7 +117,7 @@ def test_resource_descriptions_and_pages_are_the_same(server, remote_server):
         { ?s a kk:Initiative } UNION { ?s a kk:ComponentActivity } UNION { ?s a kk:SourceDocument }
         UNION { VALUES ?s { <https://w3id.org/kouiki/id/lg/022039> <https://w3id.org/kouiki/id/lg/010006>
                             <https://w3id.org/kouiki/concept/theme> <https://w3id.org/kouiki/concept/role/lead>
-                            <https://w3id.org/kouiki/ontology> } } }""").json()["results"]["bindings"]]
+                            <https://w3id.org/kouiki/ontology> <https://w3id.org/kouiki/shapes> } } }""").json()["results"]["bindings"]]
     assert len(resources) > 25
     for iri in resources:
         path = iri.removeprefix("https://w3id.org/kouiki")
