@@ -10,14 +10,18 @@ here, into a small SQLite file beside the search index, and a page reads one ind
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Callable
 
 import pyoxigraph as ox
 
-from .namespaces import BASE, CONCEPT
+from .namespaces import BASE, CONCEPT, PREFIXES
 
 LISTINGS_FILE = "listings.sqlite"
+# What names a resource on a page, in order of preference: the first of these a resource has wins.
+LABEL_PROPERTIES = [PREFIXES[p] + n for p, n in (("skos", "prefLabel"), ("dct", "title"), ("rdfs", "label"),
+                                                  ("foaf", "name"))]
 SITE_PAGES = ["/", "/sparql", "/dataset", "/ontology", "/shapes"]  # listed first in the sitemap
 
 # (concept, initiative, via): every way an initiative is filed under a concept. Each branch starts
@@ -127,6 +131,7 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
     associated = {(row["initiative"].value, str(row["agent"])) for row in query(ASSOCIATED)}
     places = sorted((str(row["body"]), str(row["place"]), float(row["lat"].value), float(row["long"].value))
                     for row in query(PLACES))
+    labels = _labels(query)
 
     connection = sqlite3.connect(path)
     with connection:
@@ -139,7 +144,9 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
                                       PRIMARY KEY (agent, role, initiative, via)) WITHOUT ROWID;
             CREATE TABLE associated (initiative TEXT, agent TEXT, PRIMARY KEY (initiative, agent)) WITHOUT ROWID;
             CREATE TABLE places (body TEXT, place TEXT, lat REAL, long REAL, PRIMARY KEY (body, place)) WITHOUT ROWID;
+            CREATE TABLE labels (iri TEXT, lang TEXT, label TEXT, PRIMARY KEY (iri, lang)) WITHOUT ROWID;
         """)
+        connection.executemany("INSERT INTO labels VALUES (?,?,?)", labels)
         connection.executemany("INSERT OR IGNORE INTO places VALUES (?,?,?,?)", places)  # first coordinates of a place win
         connection.executemany("INSERT INTO taking_part VALUES (?,?,?,?)", sorted(taking_part))
         connection.executemany("INSERT INTO associated VALUES (?,?)", sorted(associated))
@@ -156,23 +163,42 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
     return len(filed)
 
 
+def _labels(query: Callable[[str], object]) -> list[tuple[str, str, str]]:
+    """(iri, language tag or "", label) for every IRI with a label: the values of the first label
+    property it has, the least value where one language has several. A page names a hundred
+    resources or more (a local government's initiatives); looked up in the store one by one they
+    were a third of its first render (two index look-ups each, HTTP requests on a remote store).
+    One query per property: each is one range of the predicate's index."""
+    found: dict[str, tuple[int, dict[str, str]]] = {}
+    for rank, prop in enumerate(LABEL_PROPERTIES):
+        for row in query(f"SELECT ?s ?l WHERE {{ ?s <{prop}> ?l FILTER (isIRI(?s) && isLiteral(?l)) }}"):
+            iri, literal = row["s"].value, row["l"]
+            best, values = found.setdefault(iri, (rank, {}))
+            if best == rank:
+                lang = literal.language or ""
+                values[lang] = min(values.get(lang, literal.value), literal.value)
+    return sorted((iri, lang, label) for iri, (_, values) in found.items() for lang, label in values.items())
+
+
 def _term(text: str) -> ox.NamedNode | ox.BlankNode:
     """An IRI or blank node written as N-Triples (the listings store `via` and agents so)."""
     return ox.NamedNode(text[1:-1]) if text.startswith("<") else ox.BlankNode(text[2:])
 
 
 class Listings:
-    """Reads one build's listings file (a connection per call: cheap, and safe across threads)."""
+    """Reads one build's listings file, read-only, through a connection per thread (a page asks
+    several times; opening one each time was a tenth of its reading). They close as the Listings
+    of a build no longer served is let go."""
 
     def __init__(self, path: Path):
         self.path = path
+        self._local = threading.local()
 
     def _rows(self, sql: str, parameters: tuple) -> list[tuple]:
-        connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-        try:
-            return connection.execute(sql, parameters).fetchall()
-        finally:
-            connection.close()
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        return connection.execute(sql, parameters).fetchall()
 
     def under_concept(self, concept: str, offset: int, limit: int) -> tuple[list[str], int]:
         """One page of the initiatives filed under a concept (or a narrower one), and how many there are."""
@@ -214,6 +240,17 @@ class Listings:
                     f"SELECT body, place, lat, long FROM places WHERE body IN ({','.join('?' * len(chunk))}) ORDER BY body, place",
                     tuple(chunk)):
                 found.setdefault(body, []).append((_term(place), lat, long))
+        return found
+
+    def labels(self, iris: list[str]) -> dict[str, dict[str, str]]:
+        """IRI → {language tag or "": label} for those of `iris` that have a label."""
+        found: dict[str, dict[str, str]] = {}
+        for start in range(0, len(iris), 500):  # below SQLite's limit on parameters
+            chunk = iris[start:start + 500]
+            for iri, lang, label in self._rows(
+                    f"SELECT iri, lang, label FROM labels WHERE iri IN ({','.join('?' * len(chunk))}) ORDER BY iri, lang",
+                    tuple(chunk)):
+                found.setdefault(iri, {})[lang] = label
         return found
 
     def figures(self, name: str) -> list[tuple[str, int]]:

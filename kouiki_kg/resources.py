@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .listings import Listings
+from .listings import LABEL_PROPERTIES as LABEL_IRIS, Listings
 from .namespaces import BASE, GRAPH, KK, ONTOLOGY, PREFIXES, SHAPES
 from .store import GraphStore
 
@@ -25,8 +25,7 @@ DOCUMENT_GRAPHS = {
 }
 
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
-LABEL_PROPERTIES = [ox.NamedNode(PREFIXES[p] + n) for p, n in (
-    ("skos", "prefLabel"), ("dct", "title"), ("rdfs", "label"), ("foaf", "name"))]
+LABEL_PROPERTIES = [ox.NamedNode(iri) for iri in LABEL_IRIS]
 # Incoming links counted at most (more shows as "1,000+" with a SPARQL query for all of them):
 # walking 10,000 of them took 80 ms of a page at 1 M triples.
 INCOMING_CAP = 1_000
@@ -99,6 +98,9 @@ class Node:
         return None if self.is_literal or self.is_blank else self.term.value
 
 
+_UNKNOWN = object()  # not looked up yet (None: looked up, no label)
+
+
 def pick(values: dict[str, str], lang: str) -> str | None:
     """The best text for a language: asked, then ja, then en, then untagged, then any."""
     for candidate in (lang, "ja", "en", ""):
@@ -118,26 +120,22 @@ class Reader:
     # --- labels --------------------------------------------------------------------------------
 
     def labels(self, terms, lang: str) -> dict[str, str]:
-        """Labels for IRIs, in the best language available (one store look-up per IRI, cached)."""
-        out = {}
-        for term in terms:
-            if not isinstance(term, ox.NamedNode):
-                continue
-            key = (term.value, lang)
-            if key not in self._label_cache:
-                found: dict[str, dict[str, str]] = {}
-                for prop in LABEL_PROPERTIES:
-                    for quad in self.store.iter_quads(term, prop, None):
-                        found.setdefault(prop.value, {})[quad.object.language or ""] = quad.object.value
-                    if prop.value in found:
-                        break  # the first label property present wins
-                label = pick(next(iter(found.values())), lang) if found else None
-                if len(self._label_cache) > 100_000:
-                    self._label_cache.clear()
-                self._label_cache[key] = label
-            if self._label_cache[key] is not None:
-                out[term.value] = self._label_cache[key]
-        return out
+        """Labels for IRIs in the best language available (from the build's listings, cached)."""
+        known: dict[str, str | None] = {}
+        missing = []
+        for iri in dict.fromkeys(t.value for t in terms if isinstance(t, ox.NamedNode)):
+            label = self._label_cache.get((iri, lang), _UNKNOWN)
+            if label is _UNKNOWN:
+                missing.append(iri)
+            else:
+                known[iri] = label
+        if missing:
+            found = self.listings.labels(missing)
+            if len(self._label_cache) > 100_000:
+                self._label_cache.clear()
+            for iri in missing:
+                known[iri] = self._label_cache[(iri, lang)] = pick(found[iri], lang) if iri in found else None
+        return {iri: label for iri, label in known.items() if label is not None}
 
     def node(self, term, lang: str) -> Node:
         return Node(term, self.labels([term], lang).get(getattr(term, "value", None)))

@@ -114,6 +114,26 @@ def check_against_plain_queries(store: GraphStore) -> None:
         partners = set().union(*(associated.get(initiative.value, set()) for _, initiative, _ in expected))
         assert found.partners(agent) == sorted(partners, key=str), agent
     assert found.taking_part("https://w3id.org/kouiki/id/lg/999999") == [] and found.partners("x") == []
+    check_labels(store, found)
+
+
+def check_labels(store: GraphStore, found: Listings) -> None:
+    """Every IRI's label values are those the page code read from the store term by term: the
+    first label property it has wins, then (a page's choice) the least value of a language."""
+    iris = sorted({t.value for q in store.iter_quads() for t in (q.subject, q.predicate, q.object)
+                   if isinstance(t, ox.NamedNode)})
+    expected, several = {}, 0
+    for iri in iris:
+        present = [p for p in listings.LABEL_PROPERTIES if next(store.iter_quads(ox.NamedNode(iri), ox.NamedNode(p), None), None)]
+        several += len(present) > 1
+        if present:
+            values: dict[str, str] = {}
+            for quad in store.iter_quads(ox.NamedNode(iri), ox.NamedNode(present[0]), None):
+                values[quad.object.language or ""] = min(values.get(quad.object.language or "", quad.object.value), quad.object.value)
+            expected[iri] = values
+    assert len(expected) > 500 and several > 0  # some IRIs have two label properties: the order is tested
+    assert found.labels(iris) == expected
+    assert found.labels(["https://w3id.org/kouiki/id/lg/999999"]) == {}
 
 
 def test_seed_listings_answer_as_the_plain_queries(store):
