@@ -10,6 +10,7 @@ from . import errors
 from .config import Config
 from .i18n import translate
 from .namespaces import BASE
+from .resources import link
 from .web import READ_BLUEPRINTS, add_cors, choose_lang
 
 
@@ -61,6 +62,8 @@ def create_app(config: Config | None = None) -> Flask:
         args["lang"] = other
         return {"t": lambda key, **values: translate(key, lang, **values), "other_lang": other,
                 "lang_query": urlencode(args), "config": app.config["KOUIKI"]}
+
+    app.add_template_global(link, "link")  # a node as HTML (resources.py): the templates' most used piece
 
     @app.template_filter("local_path")
     def local_path(iri: str) -> str:

@@ -73,8 +73,11 @@ def map_points(reader: Reader, bodies: list, lang: str) -> list[dict]:
 
 
 def prefecture_points(reader: Reader, lang: str) -> list[dict]:
-    rows = reader.select("SELECT ?p ?lat ?long WHERE { ?p a kk:Prefecture ; geo:lat ?lat ; geo:long ?long }", lang)
-    return [{"node": r["p"], "lat": float(r["lat"].value), "long": float(r["long"].value)} for r in rows]
+    """The 47 prefectures every map shows (asked once per build and language)."""
+    def ask() -> list[dict]:
+        rows = reader.select("SELECT ?p ?lat ?long WHERE { ?p a kk:Prefecture ; geo:lat ?lat ; geo:long ?long }", lang)
+        return [{"node": r["p"], "lat": float(r["lat"].value), "long": float(r["long"].value)} for r in rows]
+    return reader.once(("prefecture_points", lang), ask)
 
 
 def passages(reader: Reader, subject: ox.NamedNode, lang: str, parts: bool = True) -> list[dict]:

@@ -6,6 +6,7 @@ Every text that comes from data is XML-escaped here; the result is marked safe f
 
 from __future__ import annotations
 
+import functools
 import math
 from xml.sax.saxutils import escape, quoteattr
 
@@ -80,15 +81,23 @@ def _project(lat: float, long: float, width: float, height: float) -> tuple[floa
     return (long - _WEST) * _SCALE_X * scale + 8, (_NORTH - lat) * scale + 8
 
 
+@functools.lru_cache(maxsize=8)
+def _prefecture_layer(prefectures: tuple, width: int, height: int) -> str:
+    """The grey dots and names under every map: the same 47 on every page of a language."""
+    parts = []
+    for lat, long, name in prefectures:
+        x, y = _project(lat, long, width, height)
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" class="prefecture"/>'
+                     f'<text x="{x + 4:.1f}" y="{y + 3:.1f}" class="prefecture-name">{escape(name)}</text>')
+    return "".join(parts)
+
+
 def japan_map(prefectures: list[dict], points: list[dict], aria_label: str, highlight: str | None = None) -> Markup:
     """Prefectures as grey dots with names, the given bodies as coloured dots with names."""
     width, height = 520, 560
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width + 16} {height + 16}" role="img" '
              f'aria-label={quoteattr(aria_label)} class="map"><rect width="{width + 16}" height="{height + 16}" class="sea"/>']
-    for p in prefectures:
-        x, y = _project(p["lat"], p["long"], width, height)
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" class="prefecture"/>'
-                     f'<text x="{x + 4:.1f}" y="{y + 3:.1f}" class="prefecture-name">{escape(p["node"].text)}</text>')
+    parts.append(_prefecture_layer(tuple((p["lat"], p["long"], p["node"].text) for p in prefectures), width, height))
     for p in points:
         x, y = _project(p["lat"], p["long"], width, height)
         css = "body highlight" if highlight and p["node"].iri == highlight else "body"

@@ -9,8 +9,10 @@ counted up to a cap and paged, so a page never walks the whole store.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pyoxigraph as ox
+from markupsafe import Markup, escape
 
 from .listings import LABEL_PROPERTIES as LABEL_IRIS, Listings
 from .namespaces import BASE, GRAPH, KK, ONTOLOGY, PREFIXES, SHAPES
@@ -75,7 +77,7 @@ class Node:
             return None if dt == PREFIXES["xsd"] + "string" else compact(dt)
         return None
 
-    @property
+    @cached_property  # asked several times a link, hundreds of links a page
     def href(self) -> str | None:
         """Our IRIs link to this server (a hash IRI to its document and anchor); others as they are."""
         if self.is_literal or self.is_blank:
@@ -98,6 +100,24 @@ class Node:
         return None if self.is_literal or self.is_blank else self.term.value
 
 
+def link(node: Node) -> Markup:
+    """A node as HTML: a link for IRIs, the text with its language or datatype for literals.
+    Called by templates 100–200 times on a page; as a Jinja macro it cost a tenth of the render."""
+    if node.href:
+        title = f' title="{escape(node.iri)}"' if node.iri else ""
+        return Markup(f'<a href="{escape(node.href)}"{title}>{escape(node.text)}</a>')
+    if node.is_literal:
+        lang, datatype = node.lang, node.datatype
+        opening = f'<span class="literal" lang="{escape(lang)}">' if lang else '<span class="literal">'
+        html = f"{opening}{escape(node.text)}</span>"
+        if lang:
+            html += f'<span class="tag">@{escape(lang)}</span>'
+        if datatype:
+            html += f'<span class="tag">{escape(datatype)}</span>'
+        return Markup(html)
+    return Markup(f"<span>{escape(node.text)}</span>")
+
+
 _UNKNOWN = object()  # not looked up yet (None: looked up, no label)
 
 
@@ -116,6 +136,13 @@ class Reader:
         self.store = store
         self.listings = listings  # what the build answered once for browsing pages
         self._label_cache: dict[tuple[str, str], str | None] = {}
+        self._per_build: dict = {}
+
+    def once(self, key, make):
+        """What every page of a kind shows alike in a build (the prefectures on the map): made once."""
+        if key not in self._per_build:
+            self._per_build[key] = make()
+        return self._per_build[key]
 
     # --- labels --------------------------------------------------------------------------------
 

@@ -326,3 +326,19 @@ def test_literals_are_escaped(tmp_path):
     assert "</script" not in block and json.loads(block)["name"]
     search = client.get("/search?q=alert&lang=en", headers={"Accept": "text/html"}).data.decode()
     assert "<script>alert" not in search
+
+
+def test_a_node_shows_as_escaped_html():
+    """resources.link: what every template shows a term with (links, literals with language or datatype)."""
+    link, Node = resources.link, resources.Node
+    ours = Node(ox.NamedNode(BASE + "id/lg/022039"), 'A & "B" <c>')
+    assert link(ours) == f'<a href="/id/lg/022039" title="{BASE}id/lg/022039">A &amp; &#34;B&#34; &lt;c&gt;</a>'
+    assert link(Node(ox.NamedNode("https://example.org/x?a=1&b=2"))) == (
+        '<a href="https://example.org/x?a=1&amp;b=2" title="https://example.org/x?a=1&amp;b=2">https://example.org/x?a=1&amp;b=2</a>')
+    assert link(Node(ox.NamedNode("urn:x:y"))) == "<span>urn:x:y</span>"  # not a web address: no link
+    assert link(Node(ox.Literal("<b>八戸</b>", language="ja"))) == (
+        '<span class="literal" lang="ja">&lt;b&gt;八戸&lt;/b&gt;</span><span class="tag">@ja</span>')
+    assert link(Node(ox.Literal("2021-04-01", datatype=ox.NamedNode(PREFIXES["xsd"] + "date")))) == (
+        '<span class="literal">2021-04-01</span><span class="tag">xsd:date</span>')
+    assert link(Node(ox.Literal("plain"))) == '<span class="literal">plain</span>'
+    assert link(Node(ox.BlankNode("b0"))) == "<span>…</span>"
