@@ -17,6 +17,7 @@ from typing import Callable
 import pyoxigraph as ox
 
 from .namespaces import BASE, CONCEPT, PREFIXES
+from .store import fill
 
 LISTINGS_FILE = "listings.sqlite"
 # What names a resource on a page, in order of preference: the first of these a resource has wins.
@@ -26,20 +27,20 @@ SITE_PAGES = ["/", "/sparql", "/dataset", "/ontology", "/shapes"]  # listed firs
 
 # (concept, initiative, via): every way an initiative is filed under a concept. Each branch starts
 # from the initiatives and names its path in full: one pattern per path keeps Oxigraph's plan a
-# chain of index look-ups.
+# chain of index look-ups. `$initiatives$`: the initiatives of one chunk (see `_per_initiative`).
 FILED_UNDER = """
     SELECT DISTINCT ?concept ?initiative ?via WHERE {
-      { ?initiative a kk:Initiative ; dct:subject ?concept BIND ("subject" AS ?via) }
-      UNION { ?initiative a kk:Initiative ; kk:hasComponent|kk:hasFutureDirection|kk:hasDirection/kk:hasItem ?part .
+      { VALUES ?initiative { $initiatives$ } ?initiative dct:subject ?concept BIND ("subject" AS ?via) }
+      UNION { VALUES ?initiative { $initiatives$ } ?initiative kk:hasComponent|kk:hasFutureDirection|kk:hasDirection/kk:hasItem ?part .
               ?part dct:subject ?concept BIND ("subject" AS ?via) }
-      UNION { ?initiative a kk:Initiative ; kk:activityType ?concept BIND ("activity" AS ?via) }
-      UNION { ?initiative a kk:Initiative ; kk:hasComponent|kk:hasFutureDirection|kk:hasDirection/kk:hasItem ?part .
+      UNION { VALUES ?initiative { $initiatives$ } ?initiative kk:activityType ?concept BIND ("activity" AS ?via) }
+      UNION { VALUES ?initiative { $initiatives$ } ?initiative kk:hasComponent|kk:hasFutureDirection|kk:hasDirection/kk:hasItem ?part .
               ?part kk:activityType ?concept BIND ("activity" AS ?via) }
-      UNION { ?initiative a kk:Initiative ; kk:programmeCategory ?concept BIND ("category" AS ?via) }
-      UNION { ?initiative a kk:Initiative ; prov:qualifiedAssociation/prov:hadRole ?concept BIND ("role" AS ?via) }
-      UNION { ?initiative a kk:Initiative ; kk:hasComponent/prov:qualifiedAssociation/prov:hadRole ?concept
+      UNION { VALUES ?initiative { $initiatives$ } ?initiative kk:programmeCategory ?concept BIND ("category" AS ?via) }
+      UNION { VALUES ?initiative { $initiatives$ } ?initiative prov:qualifiedAssociation/prov:hadRole ?concept BIND ("role" AS ?via) }
+      UNION { VALUES ?initiative { $initiatives$ } ?initiative kk:hasComponent/prov:qualifiedAssociation/prov:hadRole ?concept
               BIND ("role" AS ?via) }
-      UNION { ?initiative a kk:Initiative ; kk:hasEvaluation/kk:usefulFor ?concept BIND ("audience" AS ?via) }
+      UNION { VALUES ?initiative { $initiatives$ } ?initiative kk:hasEvaluation/kk:usefulFor ?concept BIND ("audience" AS ?via) }
     }"""
 
 # (agent, role, initiative, via): every way an agent takes part in an initiative — directly, in one
@@ -48,14 +49,14 @@ FILED_UNDER = """
 # page (14 ms at 1 M triples); here it is one pass over the associations. One query per way, joined
 # in Python: as one UNION with DISTINCT it took twice as long (8.5 s at 1 M).
 TAKING_PART = [
-    """SELECT ?agent ?role ?initiative ?via WHERE { ?initiative prov:qualifiedAssociation ?a .
-         ?a prov:agent ?agent ; prov:hadRole ?role . ?initiative a kk:Initiative FILTER (isIRI(?agent)) }""",
-    """SELECT ?agent ?role ?initiative ?via WHERE { ?initiative a kk:Initiative ; kk:hasComponent ?via .
+    """SELECT ?agent ?role ?initiative ?via WHERE { VALUES ?initiative { $initiatives$ } ?initiative prov:qualifiedAssociation ?a .
+         ?a prov:agent ?agent ; prov:hadRole ?role FILTER (isIRI(?agent)) }""",
+    """SELECT ?agent ?role ?initiative ?via WHERE { VALUES ?initiative { $initiatives$ } ?initiative kk:hasComponent ?via .
          ?via prov:qualifiedAssociation ?a . ?a prov:agent ?agent ; prov:hadRole ?role FILTER (isIRI(?agent)) }""",
-    f"""SELECT ?agent ?role ?initiative ?via WHERE {{ ?via foaf:member ?agent . ?a prov:agent ?via ; prov:hadRole [] .
-         ?initiative prov:qualifiedAssociation ?a ; a kk:Initiative FILTER (isIRI(?agent))
+    f"""SELECT ?agent ?role ?initiative ?via WHERE {{ VALUES ?initiative {{ $initiatives$ }} ?initiative prov:qualifiedAssociation ?a .
+         ?a prov:agent ?via ; prov:hadRole [] . ?via foaf:member ?agent FILTER (isIRI(?agent))
          BIND (<{CONCEPT}role/member> AS ?role) }}""",
-    f"""SELECT ?agent ?role ?initiative ?via WHERE {{ ?initiative a kk:Initiative ; kk:setUp ?via .
+    f"""SELECT ?agent ?role ?initiative ?via WHERE {{ VALUES ?initiative {{ $initiatives$ }} ?initiative kk:setUp ?via .
          ?via kk:hasSecretariat ?agent FILTER (isIRI(?agent)) BIND (<{CONCEPT}role/secretariat> AS ?role) }}""",
 ]
 # Where a body is on the map: its own coordinates, or, for a grouping, its named members'.
@@ -63,7 +64,7 @@ PLACES = """
     SELECT ?body ?place ?lat ?long WHERE {
       { ?body foaf:member ?place } UNION { ?body geo:lat [] FILTER NOT EXISTS { ?body foaf:member [] } BIND (?body AS ?place) }
       ?place geo:lat ?lat ; geo:long ?long }"""
-ASSOCIATED = "SELECT DISTINCT ?initiative ?agent WHERE { ?initiative a kk:Initiative ; prov:wasAssociatedWith ?agent }"
+ASSOCIATED = "SELECT DISTINCT ?initiative ?agent WHERE { VALUES ?initiative { $initiatives$ } ?initiative prov:wasAssociatedWith ?agent }"
 
 FIGURES = {
     "counts": """
@@ -78,21 +79,25 @@ FIGURES = {
     "categories": f"""
         SELECT ?what (COUNT(?i) AS ?n) WHERE {{ ?what skos:inScheme <{CONCEPT}category>
           OPTIONAL {{ ?i kk:programmeCategory ?what }} }} GROUP BY ?what ORDER BY ?what""",
-    # bodies an initiative is associated with, or the named members of a grouping that is, and
-    # their prefecture (a prefecture is its own); branches by path, as above
-    "prefectures": """
-        SELECT ?what (COUNT(DISTINCT ?i) AS ?n) WHERE {
-          { ?i a kk:Initiative ; prov:wasAssociatedWith ?body . ?body kk:prefecture ?what }
-          UNION { ?i a kk:Initiative ; prov:wasAssociatedWith/foaf:member ?body . ?body kk:prefecture ?what }
-          UNION { ?i a kk:Initiative ; prov:wasAssociatedWith ?what . ?what a kk:Prefecture }
-          UNION { ?i a kk:Initiative ; prov:wasAssociatedWith/foaf:member ?what . ?what a kk:Prefecture }
-        } GROUP BY ?what ORDER BY ?what""",
     "roles": "SELECT ?what (COUNT(*) AS ?n) WHERE { ?a prov:hadRole ?what } GROUP BY ?what ORDER BY DESC(?n) ?what",
 }
+# Initiatives by prefecture: the bodies an initiative is associated with, or the named members of a
+# grouping that is, and their prefecture (a prefecture is its own); branches by path, as above.
+# Counted here per prefecture: each initiative is in one chunk.
+IN_PREFECTURE = """
+    SELECT DISTINCT ?i ?what WHERE {
+      { VALUES ?i { $initiatives$ } ?i prov:wasAssociatedWith ?body . ?body kk:prefecture ?what }
+      UNION { VALUES ?i { $initiatives$ } ?i prov:wasAssociatedWith/foaf:member ?body . ?body kk:prefecture ?what }
+      UNION { VALUES ?i { $initiatives$ } ?i prov:wasAssociatedWith ?what . ?what a kk:Prefecture }
+      UNION { VALUES ?i { $initiatives$ } ?i prov:wasAssociatedWith/foaf:member ?what . ?what a kk:Prefecture }
+    }"""
 LEADS = f"""
-    SELECT ?initiative (GROUP_CONCAT(DISTINCT STR(?agent); separator=" ") AS ?leads) WHERE {{ ?initiative a kk:Initiative
+    SELECT ?initiative (GROUP_CONCAT(DISTINCT STR(?agent); separator=" ") AS ?leads) WHERE {{ VALUES ?initiative {{ $initiatives$ }}
       OPTIONAL {{ ?initiative prov:qualifiedAssociation ?a . ?a prov:hadRole <{CONCEPT}role/lead> ; prov:agent ?agent }}
     }} GROUP BY ?initiative ORDER BY ?initiative"""
+# Initiatives per query: asked of the whole store at once, five of these questions took 11–31 s
+# each at 5 M triples, past a remote store's time limit (10 s by default).
+CHUNK = 1000
 
 
 def build_listings(query: Callable[[str], object], path: Path) -> int:
@@ -110,10 +115,21 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
                 pending.extend(broader.get(c, ()))
         return found
 
+    initiatives = sorted((row["i"] for row in query("SELECT ?i WHERE { ?i a kk:Initiative }")), key=lambda i: i.value)
+
+    def per_initiative(sparql: str):
+        """The query's rows for every initiative, asked a chunk of initiatives at a time, in order."""
+        for start in range(0, len(initiatives), CHUNK):
+            yield from query(fill(sparql, {"initiatives": initiatives[start:start + CHUNK]}))
+
     filed = {(ancestor, row["initiative"].value, row["via"].value)
-             for row in query(FILED_UNDER) for ancestor in with_ancestors(row["concept"].value)}
+             for row in per_initiative(FILED_UNDER) for ancestor in with_ancestors(row["concept"].value)}
     figures = [(name, position, row["what"].value, int(row["n"].value))
                for name, sparql in FIGURES.items() for position, row in enumerate(query(sparql))]
+    in_prefecture: dict[str, int] = {}
+    for row in per_initiative(IN_PREFECTURE):
+        in_prefecture[row["what"].value] = in_prefecture.get(row["what"].value, 0) + 1
+    figures += [("prefectures", position, what, n) for position, (what, n) in enumerate(sorted(in_prefecture.items()))]
     top_themes = sorted(row["t"].value for row in query(f"SELECT ?t WHERE {{ <{CONCEPT}theme> skos:hasTopConcept ?t }}"))
     # every page we serve for a minted IRI (hash IRIs live in their document's page), read graph by
     # graph: one DISTINCT over the whole store takes 50 s at 1 M triples, these 4 s together
@@ -123,15 +139,15 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
               if row["s"].value.startswith(BASE) and "#" not in row["s"].value}
     paths = SITE_PAGES + sorted(minted - set(SITE_PAGES))
     leads = [(position, row["initiative"].value, row["leads"].value if row["leads"] is not None else "")
-             for position, row in enumerate(query(LEADS))]
+             for position, row in enumerate(per_initiative(LEADS))]
     # `via` as an N-Triples term: a grouping or activity may be a blank node
     taking_part = {(row["agent"].value, row["role"].value, row["initiative"].value,
                     str(row["via"]) if row["via"] is not None else "")
-                   for sparql in TAKING_PART for row in query(sparql)}
-    associated = {(row["initiative"].value, str(row["agent"])) for row in query(ASSOCIATED)}
+                   for sparql in TAKING_PART for row in per_initiative(sparql)}
+    associated = {(row["initiative"].value, str(row["agent"])) for row in per_initiative(ASSOCIATED)}
     places = sorted((str(row["body"]), str(row["place"]), float(row["lat"].value), float(row["long"].value))
                     for row in query(PLACES))
-    labels = _labels(query)
+    labels = _labels(query, graphs)
 
     connection = sqlite3.connect(path)
     with connection:
@@ -163,20 +179,22 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
     return len(filed)
 
 
-def _labels(query: Callable[[str], object]) -> list[tuple[str, str, str]]:
+def _labels(query: Callable[[str], object], graphs: list) -> list[tuple[str, str, str]]:
     """(iri, language tag or "", label) for every IRI with a label: the values of the first label
     property it has, the least value where one language has several. A page names a hundred
     resources or more (a local government's initiatives); looked up in the store one by one they
     were a third of its first render (two index look-ups each, HTTP requests on a remote store).
-    One query per property: each is one range of the predicate's index."""
+    One query per property and graph: 280,000 titles at 5 M triples in one answer come close to
+    a remote store's time limit."""
     found: dict[str, tuple[int, dict[str, str]]] = {}
     for rank, prop in enumerate(LABEL_PROPERTIES):
-        for row in query(f"SELECT ?s ?l WHERE {{ ?s <{prop}> ?l FILTER (isIRI(?s) && isLiteral(?l)) }}"):
-            iri, literal = row["s"].value, row["l"]
-            best, values = found.setdefault(iri, (rank, {}))
-            if best == rank:
-                lang = literal.language or ""
-                values[lang] = min(values.get(lang, literal.value), literal.value)
+        for graph in graphs:
+            for row in query(f"SELECT ?s ?l WHERE {{ GRAPH {graph} {{ ?s <{prop}> ?l }} FILTER (isIRI(?s) && isLiteral(?l)) }}"):
+                iri, literal = row["s"].value, row["l"]
+                best, values = found.setdefault(iri, (rank, {}))
+                if best == rank:
+                    lang = literal.language or ""
+                    values[lang] = min(values.get(lang, literal.value), literal.value)
     return sorted((iri, lang, label) for iri, (_, values) in found.items() for lang, label in values.items())
 
 

@@ -38,13 +38,16 @@ TEXTS_OF = ("{ ?s ?p ?t FILTER (?p IN (dct:description, prov:value, kk:nameKana,
 def build_index(query: Callable[[str], object], path: Path) -> int:
     """Index every labelled resource and every source passage; returns the number of entries.
 
-    The subjects are listed first and described a chunk at a time: one GROUP BY over the whole
-    store takes 25 s at 1 M triples, longer than a remote store's query limit. Each chunk asks
+    The subjects are listed first (graph by graph) and described a chunk at a time: one GROUP BY
+    over the whole store takes 25 s at 1 M triples, longer than a remote store's query limit. Each chunk asks
     for labels, texts and types separately and the class hierarchy is walked here once: one
     query joining them all multiplied every label by every text by every superclass.
     """
-    subjects = [row["s"] for row in query(
-        "SELECT DISTINCT ?s WHERE { ?s skos:prefLabel|dct:title|rdfs:label|prov:value ?any FILTER (isIRI(?s)) } ORDER BY ?s")]
+    # listed graph by graph: as one DISTINCT … ORDER BY over the store this took 56 s at 5 M triples
+    graphs = [row["g"] for row in query("SELECT ?g WHERE { GRAPH ?g {} }")]
+    subjects = sorted({row["s"] for graph in graphs for row in query(
+        f"SELECT DISTINCT ?s WHERE {{ GRAPH {graph} {{ ?s skos:prefLabel|dct:title|rdfs:label|prov:value ?any }} FILTER (isIRI(?s)) }}")},
+        key=lambda s: s.value)
     broader = _superclasses(query)
     kinds = dict(KINDS)
     order = {kind: i for i, (_, kind) in enumerate(KINDS)}

@@ -186,3 +186,22 @@ def test_sitemap_becomes_an_index_past_its_limit(synthetic, monkeypatch):
     assert all(len(part) <= 400 for part in parts) and [url for part in parts for url in part] == whole
     missing = client.get(f"/sitemap-{len(files) + 1}.xml")
     assert missing.status_code == 404 and "sitemap" in missing.get_json()["message"]["en"]
+
+
+def test_listings_asked_in_chunks_are_the_same(synthetic, tmp_path, monkeypatch):
+    """Whole-store questions are asked a chunk of initiatives at a time (a remote store's time
+    limit): chunks of 7 make the same file as one chunk of all ~250 initiatives."""
+    import sqlite3
+
+    store = GraphStore.open_current(synthetic.store_dir)
+    monkeypatch.setattr(listings, "CHUNK", 7)
+    listings.build_listings(store.query, tmp_path / "chunked.sqlite")
+
+    def tables(path):
+        connection = sqlite3.connect(path)
+        names = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        return {name: sorted(connection.execute(f"SELECT * FROM {name}").fetchall()) for name in names}
+
+    whole = tables(store.build_dir / LISTINGS_FILE)
+    assert len(whole["initiatives"]) > 200 and whole["filed"] and whole["labels"]
+    assert tables(tmp_path / "chunked.sqlite") == whole
