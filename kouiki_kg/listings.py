@@ -248,27 +248,29 @@ class Listings:
             SELECT DISTINCT associated.agent FROM taking_part JOIN associated USING (initiative)
             WHERE taking_part.agent = ? ORDER BY associated.agent""", (agent,))]
 
+    def _rows_for(self, sql: str, keys: list[str]) -> list[tuple]:
+        """Rows of `sql`, whose `{keys}` is an IN list, for every key: asked 500 keys at a time,
+        below SQLite's limit on parameters."""
+        rows = []
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            rows += self._rows(sql.format(keys=",".join("?" * len(chunk))), tuple(chunk))
+        return rows
+
     def places(self, bodies: list) -> dict[str, list[tuple[ox.NamedNode | ox.BlankNode, float, float]]]:
         """Where each body is on the map (itself, or a grouping's named members), by N-Triples term."""
         found: dict[str, list] = {}
-        keys = list(dict.fromkeys(str(b) for b in bodies))
-        for start in range(0, len(keys), 500):  # below SQLite's limit on parameters
-            chunk = keys[start:start + 500]
-            for body, place, lat, long in self._rows(
-                    f"SELECT body, place, lat, long FROM places WHERE body IN ({','.join('?' * len(chunk))}) ORDER BY body, place",
-                    tuple(chunk)):
-                found.setdefault(body, []).append((_term(place), lat, long))
+        for body, place, lat, long in self._rows_for("SELECT body, place, lat, long FROM places WHERE body IN ({keys}) "
+                                                     "ORDER BY body, place", list(dict.fromkeys(str(b) for b in bodies))):
+            found.setdefault(body, []).append((_term(place), lat, long))
         return found
 
     def labels(self, iris: list[str]) -> dict[str, dict[str, str]]:
         """IRI → {language tag or "": label} for those of `iris` that have a label."""
         found: dict[str, dict[str, str]] = {}
-        for start in range(0, len(iris), 500):  # below SQLite's limit on parameters
-            chunk = iris[start:start + 500]
-            for iri, lang, label in self._rows(
-                    f"SELECT iri, lang, label FROM labels WHERE iri IN ({','.join('?' * len(chunk))}) ORDER BY iri, lang",
-                    tuple(chunk)):
-                found.setdefault(iri, {})[lang] = label
+        for iri, lang, label in self._rows_for("SELECT iri, lang, label FROM labels WHERE iri IN ({keys}) ORDER BY iri, lang",
+                                               iris):
+            found.setdefault(iri, {})[lang] = label
         return found
 
     def figures(self, name: str) -> list[tuple[str, int]]:
