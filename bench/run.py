@@ -152,11 +152,14 @@ def page_latency(base: str, paths: list[str], accept: str, concurrency: int, sec
             "warm": {"p50_ms": percentile(warm, 0.5), "p99_ms": percentile(warm, 0.99), "requests": len(warm)}}
 
 
-def checks_under_load(base: str, queries: list[str], concurrency: int, seconds: float) -> dict:
-    """Steward checks of the case template, one every half second, while `concurrency` clients
-    send the unique query mix: what a steward waits for while the endpoint is busy."""
+def checks_under_load(base: str, queries: list[str], concurrency: int, seconds: float, stewards: int = 1) -> dict:
+    """Steward checks of the case template while `concurrency` clients send the unique query mix:
+    what a steward waits for while the endpoint is busy. Each of `stewards` checks, waits half a
+    second and checks again, all starting together (several stewards at once queue for the
+    check workers)."""
     template = (ROOT / "data" / "templates" / "case-template.ttl").read_bytes()
     stop, latencies, failures = threading.Event(), [], []
+    lock = threading.Lock()
 
     def steward() -> None:
         session = requests.Session()
@@ -164,16 +167,19 @@ def checks_under_load(base: str, queries: list[str], concurrency: int, seconds: 
             started = time.monotonic()
             r = session.post(base + "/validate", data=template, timeout=60,
                              headers={"Content-Type": "text/turtle", "Accept": "application/json"})
-            (latencies if r.status_code == 200 and r.json()["conforms"] else failures).append(time.monotonic() - started)
+            with lock:
+                (latencies if r.status_code == 200 and r.json()["conforms"] else failures).append(time.monotonic() - started)
             stop.wait(0.5)
 
-    thread = threading.Thread(target=steward)
-    thread.start()
+    threads = [threading.Thread(target=steward) for _ in range(stewards)]
+    for thread in threads:
+        thread.start()
     load = run_load(base + "/sparql", queries, concurrency, seconds, unique=True, seed=concurrency)
     stop.set()
-    thread.join()
+    for thread in threads:
+        thread.join()
     latencies.sort()
-    return {"checks": len(latencies), "failed": len(failures), "p50_ms": percentile(latencies, 0.5),
+    return {"stewards": stewards, "checks": len(latencies), "failed": len(failures), "p50_ms": percentile(latencies, 0.5),
             "p99_ms": percentile(latencies, 0.99), "max_ms": round(1000 * latencies[-1], 1) if latencies else None,
             "queries_per_s": load["throughput"]}
 
@@ -223,6 +229,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--store", type=Path, default=None,
                         help="store directory (default: {project}/var/store); an up-to-date store is not rebuilt")
+    parser.add_argument("--stewards", default="1",
+                        help="how many stewards check at once during the unique mix, e.g. 1,4 (one run each)")
     parser.add_argument("--remote", action="store_true",
                         help="also run our server in remote mode (KOUIKI_SPARQL_ENDPOINT) in front of the oxigraph server")
     args = parser.parse_args()
@@ -311,8 +319,12 @@ def main() -> None:
             results["pages"][name] = {kind: page_latency(base, paths, accept, 8, args.seconds)
                                       for kind, accept in (("html", "text/html"), ("turtle", "text/turtle"))}
             print(f"pages at c=8 ({name}, {len(paths)} pages):", results["pages"][name], flush=True)
-        results["checks_under_load"] = checks_under_load(f"http://127.0.0.1:{ours_port}", pool, 8, args.seconds)
-        print("steward checks during the unique mix at c=8:", results["checks_under_load"], flush=True)
+        results["checks_under_load"] = []
+        for stewards in [int(n) for n in args.stewards.split(",") if n]:
+            results["checks_under_load"].append(
+                checks_under_load(f"http://127.0.0.1:{ours_port}", pool, 8, args.seconds, stewards))
+            print(f"steward checks during the unique mix at c=8, {stewards} at once:", results["checks_under_load"][-1],
+                  flush=True)
         # the floor of this machine and client: the engine's own server answering a query that does nothing
         floor = drive(8, args.seconds, lambda rng, session: session.get(
             f"http://127.0.0.1:{ox_port}/query", params={"query": "ASK {}"},

@@ -68,8 +68,10 @@ class _Worker:
 
 
 class QueryPool:
-    def __init__(self, size: int):
+    def __init__(self, size: int, demote_after: float | None = LONG_RUNNING):
+        """`demote_after`: seconds after which a request runs at the lowest CPU priority (None: never)."""
         self.size = size
+        self.demote_after = demote_after
         self._context = multiprocessing.get_context("spawn")  # no inherited store handles or threads
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
@@ -110,8 +112,8 @@ class QueryPool:
         demoted = False
         try:
             worker.conn.send(request)
-            ready = worker.conn.poll(min(timeout, LONG_RUNNING))
-            if not ready:
+            ready = worker.conn.poll(timeout if self.demote_after is None else min(timeout, self.demote_after))
+            if not ready and self.demote_after is not None:
                 # A long request yields the CPU to short ones: lower its worker's priority.
                 demoted = _set_niceness(worker.process.pid, 19)
                 ready = worker.conn.poll(max(0.0, timeout - (time.monotonic() - started)))

@@ -114,14 +114,17 @@ def pool(what: str = "query") -> "QueryPool":
     triples: one copy per web process instead of one per query worker that happened to run a
     check), and checks do not queue behind a burst of SPARQL queries.
     """
-    from .querypool import QueryPool
+    from .querypool import LONG_RUNNING, QueryPool
 
     with _cache_lock:
         existing = current_app.extensions.get(f"kouiki.pool.{what}")
         if existing is None:
             config = current_app.config["KOUIKI"]  # each web process has its share of the query workers
             size = 1 if what == "validation" else max(2, config.query_workers // config.web_workers)
-            existing = current_app.extensions[f"kouiki.pool.{what}"] = QueryPool(size)
+            # a steward waits for a check: it is not demoted like a long query (at 1 M triples, four
+            # stewards checking at once during a query burst waited up to 2 s with it)
+            existing = current_app.extensions[f"kouiki.pool.{what}"] = QueryPool(
+                size, demote_after=None if what == "validation" else LONG_RUNNING)
         return existing
 
 

@@ -20,9 +20,10 @@ import pytest
 import requests
 
 from kouiki_kg import ingest
+from kouiki_kg.app import create_app
 from kouiki_kg.config import Config
 
-from .conftest import RunningServer, copy_project
+from .conftest import ROOT, RunningServer, copy_project
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?i a kk:Initiative }"
 EXPLOSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -217,5 +218,32 @@ def test_a_long_query_runs_at_the_lowest_cpu_priority_and_its_worker_recovers(st
         pool.run(QueryRequest(build, slow_but_fine, "json", "ttl", 10), 30)
         [after] = pool.pids()
         assert os.getpriority(os.PRIO_PROCESS, after) == 0  # a demoted worker that finished is normal again
+    finally:
+        pool.close()
+
+
+def test_steward_checks_are_not_demoted_like_long_queries(store_dir):
+    """A steward waits for a check: its worker keeps normal priority past 0.5 s (four stewards at
+    once during a query burst waited up to 2 s when checks were demoted), and the time limit
+    still stops it."""
+    from kouiki_kg.querypool import QueryPool, QueryTimeout
+    from kouiki_kg.store import QueryRequest
+    from kouiki_kg.web import pool as app_pool
+
+    app = create_app(Config.from_env(root=ROOT, store_dir=store_dir))
+    with app.app_context():
+        checks, queries = app_pool("validation"), app_pool("query")
+    checks.close(), queries.close()
+    assert checks.demote_after is None and queries.demote_after == 0.5
+    pool = QueryPool(1, demote_after=None)
+    try:
+        [pid] = pool.pids()
+        seen = []
+        watcher = threading.Thread(target=lambda: (time.sleep(1.2), seen.append(os.getpriority(os.PRIO_PROCESS, pid))))
+        watcher.start()
+        with pytest.raises(QueryTimeout):
+            pool.run(QueryRequest(str((store_dir / "current").resolve()), EXPLOSIVE, "json", "ttl", 10), 2)
+        watcher.join()
+        assert seen == [0]
     finally:
         pool.close()
