@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, has_request_context, request
 
 from .cache import AnswerCache, Cached, SharedAnswers
 from .errors import ApiError
@@ -63,20 +63,33 @@ def remote_data() -> "RemoteData | None":
 def current() -> tuple[Path, BuildInfo]:
     """The build being served now (a rebuild swaps it between two requests).
 
+    Looked up once per request, so that everything a request answers (an ETag and the body it
+    names) comes from one build even if a rebuild is swapped in meanwhile.
     With a remote store: the version it holds, and the local files made from it.
     """
-    missing = ApiError(503, "store_missing", "ストアがまだ構築されていません。`kouiki-kg build` を実行してください。",
-                       "The store has not been built yet: run `kouiki-kg build`.", {"Retry-After": "30"})
+    if not has_request_context():
+        return _current_now()
+    if "kouiki_current" not in g:
+        g.kouiki_current = _current_now()
+    return g.kouiki_current
+
+
+def _current_now() -> tuple[Path, BuildInfo]:
     remote = remote_data()
     if remote is not None:
         try:
             return remote.current()
         except StoreMissing:
-            raise missing from None
+            raise _store_missing() from None
     build = current_build(current_app.config["KOUIKI"].store_dir)
     if build is None:
-        raise missing
+        raise _store_missing()
     return build, _info(build)
+
+
+def _store_missing() -> ApiError:
+    return ApiError(503, "store_missing", "ストアがまだ構築されていません。`kouiki-kg build` を実行してください。",
+                    "The store has not been built yet: run `kouiki-kg build`.", {"Retry-After": "30"})
 
 
 _cache_lock = threading.Lock()

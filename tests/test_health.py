@@ -58,3 +58,27 @@ def test_health_while_steward_checks_are_being_prepared(store, store_dir):
     response = app.test_client().get("/health")
     assert response.status_code == 200
     assert response.get_json()["validation_workers"] == {"project_loaded": False}
+
+
+def test_a_request_answers_from_the_build_it_started_with(store_dir, tmp_path):
+    """A rebuild swapped in mid-request does not change the build a request answers from (its
+    ETag and its body name the same build); the next request sees the new one."""
+    import json
+
+    from kouiki_kg.store import swap_current
+    from kouiki_kg.web import current
+
+    served = tmp_path / "store"
+    first, second = (store_dir / "current").resolve(), served / "builds" / "second"
+    second.mkdir(parents=True)
+    info = json.loads((first / "build.json").read_text())
+    (second / "build.json").write_text(json.dumps({**info, "content_hash": "0" * 64}))
+    swap_current(served, first)
+    app = create_app(Config.from_env(root=ROOT, store_dir=served))
+    with app.test_request_context():
+        build, before = current()
+        swap_current(served, second)
+        assert current() == (build, before) and build == first
+    with app.test_request_context():
+        build, after = current()
+        assert build == second.resolve() and after.content_hash == "0" * 64
