@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,15 @@ class SharedAnswers:
                           WHERE newer > ?)""", (self.max_bytes,))
 
 
+class _Making:
+    """An answer being made; requests for the same key meanwhile wait for it."""
+
+    def __init__(self):
+        self.done = threading.Event()
+        self.value: Cached | None = None
+        self.error: BaseException | None = None
+
+
 class AnswerCache:
     """An LRU in memory, in front of the shared answers if there are any."""
 
@@ -86,7 +96,45 @@ class AnswerCache:
         self._entries: OrderedDict[str, Cached] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
-        self.hits = self.misses = self.shared_hits = 0
+        self._making: dict[str, _Making] = {}
+        self.hits = self.misses = self.shared_hits = self.joined = 0
+
+    def get_or_make(self, key: str, make: Callable[[], Cached], shared_by: str | None = None) -> tuple[Cached, bool]:
+        """(answer, whether it was made for this call): from the cache, or made by `make` and
+        kept. Concurrent calls with the same `shared_by` (default: the key) share one making, and
+        its error if it fails: right after a build, eight clients sending the same heavy query
+        ran it eight times at once, each on a fraction of the CPU, and most ran past the time
+        limit, so it was never cached."""
+        found = self.get(key)
+        if found is not None:
+            return found, False
+        together = key if shared_by is None else shared_by
+        with self._lock:
+            found = self._entries.get(key)  # made and kept between the first look and now
+            if found is not None:
+                return found, False
+            making = self._making.get(together)
+            leader = making is None
+            if leader:
+                making = self._making[together] = _Making()
+            else:
+                self.joined += 1
+        if not leader:
+            making.done.wait()
+            if making.error is not None:
+                raise making.error
+            return making.value, False
+        try:
+            making.value = make()
+            self.put(key, making.value)
+            return making.value, True
+        except BaseException as err:
+            making.error = err
+            raise
+        finally:
+            with self._lock:
+                del self._making[together]
+            making.done.set()
 
     def get(self, key: str) -> Cached | None:
         with self._lock:
@@ -124,4 +172,4 @@ class AnswerCache:
     def stats(self) -> dict:
         with self._lock:
             return {"entries": len(self._entries), "bytes": self._size, "hits": self.hits, "misses": self.misses,
-                    "shared_hits": self.shared_hits, "shared": self.shared is not None}
+                    "shared_hits": self.shared_hits, "joined": self.joined, "shared": self.shared is not None}

@@ -111,12 +111,7 @@ def answer_cache() -> AnswerCache:
 def remembered(etag: str, make: Callable[[], Cached]) -> Cached:
     """The answer with this ETag from the caches, or made now and kept: the store does not
     change between builds, so a page made once is the page."""
-    cache = answer_cache()
-    found = cache.get(etag)
-    if found is None:
-        found = make()
-        cache.put(etag, found)
-    return found
+    return answer_cache().get_or_make(etag, make)[0]
 
 
 def pool(what: str = "query") -> "QueryPool":

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
 import requests
 
 from kouiki_kg.app import create_app
@@ -50,6 +55,75 @@ def test_a_cache_that_cannot_be_written_is_a_miss_not_an_error(tmp_path):
     broken = SharedAnswers(corrupt, 1_000_000)
     broken.put("k", answer(1))
     assert broken.get("k") is None
+
+
+def test_concurrent_requests_for_one_answer_share_one_making():
+    cache = AnswerCache(1_000_000, 100_000)
+    made, started = [], threading.Barrier(6)
+
+    def slow(n: int):
+        def make() -> Cached:
+            made.append(n)
+            time.sleep(0.5)  # the others ask meanwhile
+            return answer(n)
+        started.wait()
+        return cache.get_or_make("k", make)
+
+    with ThreadPoolExecutor(6) as threads:
+        results = list(threads.map(slow, range(6)))
+    assert len(made) == 1
+    assert [value for value, _ in results] == [answer(made[0])] * 6
+    assert sorted(fresh for _, fresh in results) == [False] * 5 + [True]  # made once, for one of them
+    assert cache.stats()["joined"] == 5
+    assert cache.get_or_make("k", lambda: answer(99)) == (answer(made[0]), False)  # then kept
+
+
+def test_a_failed_making_fails_the_requests_that_waited_for_it_and_is_not_kept():
+    cache = AnswerCache(1_000_000, 100_000)
+    calls, started = [], threading.Barrier(4)
+
+    def failing() -> Cached:
+        calls.append(1)
+        time.sleep(0.5)
+        raise TimeoutError("too slow")
+
+    def ask(_):
+        started.wait()
+        with pytest.raises(TimeoutError, match="too slow"):
+            cache.get_or_make("k", failing)
+
+    with ThreadPoolExecutor(4) as threads:
+        list(threads.map(ask, range(4)))
+    assert len(calls) == 1
+    assert cache.get_or_make("k", lambda: answer(2)) == (answer(2), True)  # the next request tries again
+    # requests that differ in what they share by (a query's own time limit) do not wait for each other
+    assert cache.get_or_make("other", lambda: answer(3), shared_by="other 1.0") == (answer(3), True)
+
+
+def test_the_same_slow_query_sent_at_once_runs_once(store, store_dir):
+    """Eight clients sending the query a portal sends, right after a build: one evaluation (one
+    worker killed at the limit), not eight sharing the CPU."""
+    from .test_hostile import EXPLOSIVE
+
+    server = serve(Config(root=ROOT, store_dir=store_dir, query_workers=8))
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        query = {"query": EXPLOSIVE + " # test_cache once", "timeout": "1"}
+        barrier = threading.Barrier(8)
+
+        def send(_):
+            barrier.wait()
+            return requests.get(base + "/sparql", params=query, headers={"Accept": "application/json"}, timeout=30)
+
+        with ThreadPoolExecutor(8) as threads:
+            answers = list(threads.map(send, range(8)))
+        assert [a.status_code for a in answers] == [503] * 8
+        assert {a.json()["error"] for a in answers} == {"query_timeout"}
+        health = requests.get(base + "/health", timeout=30).json()
+        assert health["query_workers"]["killed_for_timeout"] == 1
+        assert health["answer_cache"]["joined"] == 7
+    finally:
+        server.shutdown()
 
 
 def test_two_servers_on_one_store_share_their_answers(store, store_dir):

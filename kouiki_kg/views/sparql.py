@@ -113,18 +113,24 @@ def endpoint():
                     "\t".join(params["named"]), str(config.row_limit))
     if not_modified(etag):
         return add_cors(Response(status=304, headers={"ETag": etag, "Vary": "Accept"}), METHODS)
-    cached = answer_cache().get(etag)  # same build, same request: the same bytes
-    if cached is not None:
-        response = Response(cached.body, content_type=cached.content_type)
-        response.headers.update(dict(cached.headers))
-        response.headers["X-Kouiki-Cache"] = "hit"
-        return add_cors(response, METHODS)
     query_request = QueryRequest(
         build_dir=str(build), query=params["query"],
         results_format=results_format.name if results_format else None,
         graph_format=graph_format.name if graph_format else None,
         row_limit=config.row_limit, default_graph_uris=tuple(params["default"]), named_graph_uris=tuple(params["named"]),
         endpoint=config.sparql_endpoint)
+    # same build, same request: the same bytes; the same request sent meanwhile waits for them
+    # (and for a time-out too, if it allows the same time)
+    answer, made = answer_cache().get_or_make(etag, lambda: _evaluate(query_request, timeout, etag, config.row_limit),
+                                              shared_by=f"{etag} {timeout}")
+    response = Response(answer.body, content_type=answer.content_type)
+    response.headers.update(dict(answer.headers))
+    response.headers["X-Kouiki-Cache"] = "miss" if made else "hit"
+    return add_cors(response, METHODS)
+
+
+def _evaluate(query_request: QueryRequest, timeout: float, etag: str, row_limit: int) -> Cached:
+    """Run a query in the worker pool: its answer with its headers, or the error to send."""
     try:
         answer = run_pooled(query_request, timeout, "query")
     except QueryFailed as err:
@@ -144,14 +150,10 @@ def endpoint():
     fmt = (RESULT_FORMATS if answer.kind != "graph" else GRAPH_FORMATS)[answer.format]
     headers = {
         "ETag": etag, "Vary": "Accept", "Cache-Control": "public, max-age=60",
-        "X-Kouiki-Row-Limit": str(config.row_limit), "X-Kouiki-Rows": str(answer.rows),
+        "X-Kouiki-Row-Limit": str(row_limit), "X-Kouiki-Rows": str(answer.rows),
         "X-Kouiki-Truncated": "true" if answer.truncated else "false",
     }
-    answer_cache().put(etag, Cached(answer.body, fmt.content_type, tuple(headers.items())))
-    response = Response(answer.body, content_type=fmt.content_type)
-    response.headers.update(headers)
-    response.headers["X-Kouiki-Cache"] = "miss"
-    return add_cors(response, METHODS)
+    return Cached(answer.body, fmt.content_type, tuple(headers.items()))
 
 
 def _describe_or_ui():
