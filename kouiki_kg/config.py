@@ -5,7 +5,8 @@ KOUIKI_ROOT            project directory holding ontology/, shapes/ and data/ttl
 KOUIKI_STORE           directory of the on-disk Oxigraph store (default: {root}/var/store)
 KOUIKI_QUERY_TIMEOUT   seconds a SPARQL query may run before it is cancelled (default 10)
 KOUIKI_ROW_LIMIT       most result rows (or triples) one query returns (default 10000)
-KOUIKI_QUERY_WORKERS   query worker processes (default: four per CPU)
+KOUIKI_QUERY_WORKERS   query worker processes (default: four per CPU; up to four times as many
+                       while long queries run, see querypool.py)
 KOUIKI_MAX_UPLOAD      largest submission or query body, in bytes (default 2000000)
 KOUIKI_CACHE_BYTES     memory for cached answers (SPARQL results, pages) per web process, in bytes
                        (default 64000000; 0 turns it off)

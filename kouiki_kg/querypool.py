@@ -4,8 +4,10 @@ over a read-only store, and validation of submitted cases.
 Oxigraph's `Store.query` cannot be interrupted from Python, so a query that overruns its
 time limit is stopped the only sure way: its worker process is killed (the CPU is released at
 once) and a fresh worker takes its place. Other requests are served by the other workers
-meanwhile. Each worker opens the current build read-only and reopens when a new build is
-swapped in, so a rebuild needs no restart.
+meanwhile. A request still running after half a second is demoted to the lowest CPU priority
+and a worker is started beside it, so short requests neither wait for the CPU nor for a
+worker; the pool shrinks back when workers stand idle. Each worker opens the current build
+read-only and reopens when a new build is swapped in, so a rebuild needs no restart.
 """
 
 from __future__ import annotations
@@ -68,13 +70,16 @@ class _Worker:
 
 
 class QueryPool:
-    def __init__(self, size: int, demote_after: float | None = LONG_RUNNING):
-        """`demote_after`: seconds after which a request runs at the lowest CPU priority (None: never)."""
+    def __init__(self, size: int, demote_after: float | None = LONG_RUNNING, most: int | None = None):
+        """`size` workers wait for requests. `demote_after`: seconds after which a request runs at
+        the lowest CPU priority (None: never); it then stops holding one of the `size` places and
+        a worker is started beside it, up to `most` in all (default: four times `size`)."""
         self.size = size
         self.demote_after = demote_after
+        self.most = size if demote_after is None else (most or 4 * size)
         self._context = multiprocessing.get_context("spawn")  # no inherited store handles or threads
         self._idle: queue.Queue[_Worker] = queue.Queue()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._all: list[_Worker] = []
         self.killed = 0  # workers killed for overrunning, for /health and tests
         for _ in range(size):
@@ -114,27 +119,54 @@ class QueryPool:
             worker.conn.send(request)
             ready = worker.conn.poll(timeout if self.demote_after is None else min(timeout, self.demote_after))
             if not ready and self.demote_after is not None:
-                # A long request yields the CPU to short ones: lower its worker's priority.
+                # A long request yields the CPU to short ones: lower its worker's priority, and
+                # start a worker for them if the pool may grow.
                 demoted = _set_niceness(worker.process.pid, 19)
+                if demoted:
+                    self._stand_in()
                 ready = worker.conn.poll(max(0.0, timeout - (time.monotonic() - started)))
             if not ready:
                 self.killed += 1
                 self._retire(worker)
-                worker, demoted = self._spawn(), False
+                worker = None
                 raise QueryTimeout(f"{time.monotonic() - started:.1f} s")
             status, payload = worker.conn.recv()
         except (EOFError, OSError, BrokenPipeError):
             self._retire(worker)
-            worker, demoted = self._spawn(), False
+            worker = None
             raise WorkerLost() from None
         finally:
-            if demoted and not _set_niceness(worker.process.pid, 0):
-                self._retire(worker)  # may not raise a priority again without privilege: start afresh
-                worker = self._spawn()
-            self._idle.put(worker)
+            self._give_back(worker, demoted)
         if status == "ok":
             return payload
         raise payload
+
+    def _stand_in(self) -> None:
+        """A demoted request stops holding a place: one more worker for the next requests (up to
+        `most`). At 32 clients of the unique mix, short look-ups waited seconds for one of the
+        eight workers, all busy with long queries, while the engine's own server took them at once."""
+        with self._lock:
+            if len(self._all) < self.most:
+                self._idle.put(self._spawn())
+
+    def _give_back(self, worker: _Worker | None, demoted: bool) -> None:
+        """After a request: the pool keeps `size` workers at least (a retired one is replaced),
+        and no more than `size` idle (a worker started beside a long request retires)."""
+        with self._lock:
+            if worker is None:
+                if len(self._all) < self.size:
+                    self._idle.put(self._spawn())
+                return
+            surplus = len(self._all) > self.size and self._idle.qsize() >= self.size
+            if surplus:
+                self._all.remove(worker)  # counted out now; stopped below, outside the lock
+        if surplus:
+            self._retire(worker)
+            return
+        if demoted and not _set_niceness(worker.process.pid, 0):
+            self._retire(worker)  # may not raise a priority again without privilege: start afresh
+            worker = self._spawn()
+        self._idle.put(worker)
 
     def pids(self) -> list[int]:
         with self._lock:

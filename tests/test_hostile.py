@@ -235,6 +235,7 @@ def test_steward_checks_are_not_demoted_like_long_queries(store_dir):
         checks, queries = app_pool("validation"), app_pool("query")
     checks.close(), queries.close()
     assert checks.demote_after is None and queries.demote_after == 0.5
+    assert checks.most == checks.size and queries.most > queries.size  # checks never stand aside
     pool = QueryPool(1, demote_after=None)
     try:
         [pid] = pool.pids()
@@ -245,5 +246,45 @@ def test_steward_checks_are_not_demoted_like_long_queries(store_dir):
             pool.run(QueryRequest(str((store_dir / "current").resolve()), EXPLOSIVE, "json", "ttl", 10), 2)
         watcher.join()
         assert seen == [0]
+    finally:
+        pool.close()
+
+
+def test_short_queries_do_not_wait_behind_long_ones(store_dir):
+    """A demoted long query stops holding its place: a worker is started beside it (up to the
+    pool's most), so a short query is answered while long ones still run; the pool shrinks back."""
+    from kouiki_kg.querypool import QueryPool, QueryTimeout
+    from kouiki_kg.store import QueryRequest
+
+    build = str((store_dir / "current").resolve())
+    pool = QueryPool(1, most=2)
+    finished: dict[str, float] = {}
+    sizes, done = [], threading.Event()
+
+    def long(name: str) -> None:
+        with pytest.raises(QueryTimeout):
+            pool.run(QueryRequest(build, EXPLOSIVE, "json", "ttl", 10), 4)
+        finished[name] = time.monotonic()
+
+    def watch() -> None:
+        while not done.is_set():
+            sizes.append(len(pool.pids()))
+            time.sleep(0.05)
+
+    try:
+        threads = [threading.Thread(target=watch), threading.Thread(target=long, args=("long",))]
+        for t in threads:
+            t.start()
+        time.sleep(1)  # the long query is demoted and a second worker started
+        pool.run(QueryRequest(build, COUNT, "json", "ttl", 10), 10)
+        finished["short"] = time.monotonic()
+        threads.append(threading.Thread(target=long, args=("second long",)))  # takes the second worker
+        threads[-1].start()
+        threads[1].join(), threads[2].join()
+        done.set()
+        threads[0].join()
+        assert finished["short"] < finished["long"]  # it did not wait for the long query's limit
+        assert max(sizes) == 2 and pool.most == 2  # never more than `most` workers
+        assert len(pool.pids()) == 1  # back to its size
     finally:
         pool.close()
