@@ -5,9 +5,10 @@ Oxigraph's `Store.query` cannot be interrupted from Python, so a query that over
 time limit is stopped the only sure way: its worker process is killed (the CPU is released at
 once) and a fresh worker takes its place. Other requests are served by the other workers
 meanwhile. A request still running after half a second is demoted to the lowest CPU priority
-and a worker is started beside it, so short requests neither wait for the CPU nor for a
-worker; the pool shrinks back when workers stand idle. Each worker opens the current build
-read-only and reopens when a new build is swapped in, so a rebuild needs no restart.
+and gives up its place in the pool, so short requests wait neither for the CPU nor for a
+worker (one is started for them); the pool shrinks back as long requests end. Each worker
+opens the current build read-only and reopens when a new build is swapped in, so a rebuild
+needs no restart.
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ class _Worker:
 class QueryPool:
     def __init__(self, size: int, demote_after: float | None = LONG_RUNNING, most: int | None = None):
         """`size` workers wait for requests. `demote_after`: seconds after which a request runs at
-        the lowest CPU priority (None: never); it then stops holding one of the `size` places and
-        a worker is started beside it, up to `most` in all (default: four times `size`)."""
+        the lowest CPU priority (None: never); it then stops holding one of the `size` places, and
+        workers are started for other requests, up to `most` in all (default: four times `size`)."""
         self.size = size
         self.demote_after = demote_after
         self.most = size if demote_after is None else (most or 4 * size)
@@ -81,6 +82,7 @@ class QueryPool:
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.RLock()
         self._all: list[_Worker] = []
+        self._demoted = 0  # requests running at the lowest priority now
         self.killed = 0  # workers killed for overrunning, for /health and tests
         for _ in range(size):
             self._idle.put(self._spawn())
@@ -106,24 +108,18 @@ class QueryPool:
 
     def run(self, request, timeout: float):
         """Run request.execute(cache) in a worker within `timeout` seconds of getting one, or raise."""
-        try:
-            worker = self._idle.get(timeout=timeout)
-        except queue.Empty:
-            raise PoolBusy() from None
-        if not worker.process.is_alive():  # died on its own (e.g. out of memory): replace it
-            self._retire(worker)
-            worker = self._spawn()
+        worker = self._checkout(timeout)
         started = time.monotonic()
         demoted = False
         try:
             worker.conn.send(request)
             ready = worker.conn.poll(timeout if self.demote_after is None else min(timeout, self.demote_after))
             if not ready and self.demote_after is not None:
-                # A long request yields the CPU to short ones: lower its worker's priority, and
-                # start a worker for them if the pool may grow.
+                # A long request yields the CPU to short ones (its worker's priority is lowered)
+                # and its place in the pool to them.
                 demoted = _set_niceness(worker.process.pid, 19)
                 if demoted:
-                    self._stand_in()
+                    self._stand_aside()
                 ready = worker.conn.poll(max(0.0, timeout - (time.monotonic() - started)))
             if not ready:
                 self.killed += 1
@@ -141,23 +137,48 @@ class QueryPool:
             return payload
         raise payload
 
-    def _stand_in(self) -> None:
-        """A demoted request stops holding a place: one more worker for the next requests (up to
-        `most`). At 32 clients of the unique mix, short look-ups waited seconds for one of the
-        eight workers, all busy with long queries, while the engine's own server took them at once."""
+    # A demoted request does not hold one of the pool's `size` places: while long requests run,
+    # workers are started for short ones, up to `most` in all. At 32 clients of the unique mix,
+    # short look-ups waited seconds for one of eight workers, all busy with long queries, while
+    # the engine's own server answered them at once.
+
+    def _short_of_places(self) -> bool:  # call with the lock held
+        return len(self._all) - self._demoted < self.size and len(self._all) < self.most
+
+    def _checkout(self, timeout: float) -> _Worker:
+        try:
+            worker = self._idle.get_nowait()
+        except queue.Empty:
+            with self._lock:
+                if self._short_of_places():
+                    return self._spawn()
+            try:
+                worker = self._idle.get(timeout=timeout)
+            except queue.Empty:
+                raise PoolBusy() from None
+        if not worker.process.is_alive():  # died on its own (e.g. out of memory): replace it
+            self._retire(worker)
+            worker = self._spawn()
+        return worker
+
+    def _stand_aside(self) -> None:
+        """A request was demoted: if nothing waits idle, start a worker for whoever asks next."""
         with self._lock:
-            if len(self._all) < self.most:
+            self._demoted += 1
+            if self._idle.empty() and self._short_of_places():
                 self._idle.put(self._spawn())
 
     def _give_back(self, worker: _Worker | None, demoted: bool) -> None:
-        """After a request: the pool keeps `size` workers at least (a retired one is replaced),
-        and no more than `size` idle (a worker started beside a long request retires)."""
+        """After a request (its worker None if retired): the pool keeps `size` places, starting a
+        worker if it is short and retiring this one if it has more."""
         with self._lock:
+            if demoted:
+                self._demoted -= 1
             if worker is None:
-                if len(self._all) < self.size:
+                if self._short_of_places():
                     self._idle.put(self._spawn())
                 return
-            surplus = len(self._all) > self.size and self._idle.qsize() >= self.size
+            surplus = len(self._all) - self._demoted > self.size
             if surplus:
                 self._all.remove(worker)  # counted out now; stopped below, outside the lock
         if surplus:

@@ -251,8 +251,9 @@ def test_steward_checks_are_not_demoted_like_long_queries(store_dir):
 
 
 def test_short_queries_do_not_wait_behind_long_ones(store_dir):
-    """A demoted long query stops holding its place: a worker is started beside it (up to the
-    pool's most), so a short query is answered while long ones still run; the pool shrinks back."""
+    """A demoted long query gives up its place: a worker is started for others (up to the pool's
+    most), so a short query is answered while long ones still run; the pool shrinks back, and
+    starts nothing while a worker waits idle."""
     from kouiki_kg.querypool import QueryPool, QueryTimeout
     from kouiki_kg.store import QueryRequest
 
@@ -288,3 +289,14 @@ def test_short_queries_do_not_wait_behind_long_ones(store_dir):
         assert len(pool.pids()) == 1  # back to its size
     finally:
         pool.close()
+    calm = QueryPool(2, most=8)  # a long query while a worker waits idle: nothing to start
+    try:
+        seen = []
+        watcher = threading.Thread(target=lambda: [seen.append(len(calm.pids())) or time.sleep(0.1) for _ in range(15)])
+        watcher.start()
+        with pytest.raises(QueryTimeout):
+            calm.run(QueryRequest(build, EXPLOSIVE, "json", "ttl", 10), 1.5)
+        watcher.join()
+        assert max(seen) == 2 and len(calm.pids()) == 2
+    finally:
+        calm.close()
