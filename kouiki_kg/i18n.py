@@ -55,6 +55,7 @@ STRINGS = {
     "page.lines": {"ja": "{start}〜{end}行目", "en": "lines {start}–{end}"},
     "page.passage_iri": {"ja": "この箇所の IRI", "en": "IRI of this passage"},
     "page.incoming": {"ja": "このリソースを参照しているもの", "en": "What links here"},
+    "page.incoming_listed": {"ja": "全 {n} 件のうち {listed} 件をここに表示しています。", "en": "{n} in all; {listed} of them are listed here."},
     "page.incoming_capped": {"ja": "最初の {n} 件だけを数えて表示しています。", "en": "Only the first {n} are counted and listed here."},
     "page.incoming_all": {"ja": "すべてを SPARQL で見る", "en": "See all of them in SPARQL"},
     "page.previous": {"ja": "前へ", "en": "Previous"},

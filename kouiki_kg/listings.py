@@ -16,8 +16,8 @@ from typing import Callable
 
 import pyoxigraph as ox
 
-from .namespaces import BASE, CONCEPT, PREFIXES
-from .store import fill
+from .namespaces import BASE, CONCEPT, PREFIXES, compact
+from .store import fill, term_order
 
 LISTINGS_FILE = "listings.sqlite"
 # What names a resource on a page, in order of preference: the first of these a resource has wins.
@@ -95,6 +95,23 @@ LEADS = f"""
     SELECT ?initiative (GROUP_CONCAT(DISTINCT STR(?agent); separator=" ") AS ?leads) WHERE {{ VALUES ?initiative {{ $initiatives$ }}
       OPTIONAL {{ ?initiative prov:qualifiedAssociation ?a . ?a prov:hadRole <{CONCEPT}role/lead> ; prov:agent ?agent }}
     }} GROUP BY ?initiative ORDER BY ?initiative"""
+# Objects with at least BUSY incoming links (a theme, a role, a class, the authority data's source)
+# have them counted and listed here. Asked at page time, the engine found a theme's thousand links
+# in 1 ms, but handing them to Python took 6 ms (30 ms the first time a process read them), and
+# the count had to stop somewhere; a local government's 20–100 took 0.5–3 ms. Fewer than BUSY are
+# quick to ask for at page time.
+BUSY = 20
+INCOMING_LISTED = 1_000  # links listed of a busy object (its counts are whole)
+# Graph by graph: one GROUP BY over the whole store took 2.3 s at 1 M triples, so about 12 s at
+# 5 M, past a remote store's time limit. A triple stated in two graphs counts twice in the sum:
+# every busy object is found, and one that only looks busy is counted exactly and dropped.
+FAN_IN = "SELECT ?o (COUNT(*) AS ?n) WHERE { GRAPH $graph$ { ?s ?p ?o } FILTER (isIRI(?o)) } GROUP BY ?o"
+# The engine reads each (property, subject) pair once: the union default graph repeats a triple
+# stated in two graphs.
+INCOMING = "SELECT DISTINCT ?p ?s WHERE { ?s ?p $o$ }"
+INCOMING_COUNTS = "SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p $o$ } GROUP BY ?p"
+# Any `$limit$` of them, not the first by an ORDER BY: sorting 40,000 IRIs took the engine 2 s.
+INCOMING_OF = "SELECT DISTINCT ?s WHERE { ?s $p$ $o$ } LIMIT $limit$"
 # Initiatives per query: asked of the whole store at once, five of these questions took 11–31 s
 # each at 5 M triples, past a remote store's time limit (10 s by default).
 CHUNK = 1000
@@ -148,6 +165,7 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
     places = sorted((str(row["body"]), str(row["place"]), float(row["lat"].value), float(row["long"].value))
                     for row in query(PLACES))
     labels = _labels(query, graphs)
+    incoming_counts, incoming = _incoming(query, graphs)
 
     connection = sqlite3.connect(path)
     with connection:
@@ -161,7 +179,12 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
             CREATE TABLE associated (initiative TEXT, agent TEXT, PRIMARY KEY (initiative, agent)) WITHOUT ROWID;
             CREATE TABLE places (body TEXT, place TEXT, lat REAL, long REAL, PRIMARY KEY (body, place)) WITHOUT ROWID;
             CREATE TABLE labels (iri TEXT, lang TEXT, label TEXT, PRIMARY KEY (iri, lang)) WITHOUT ROWID;
+            CREATE TABLE incoming_counts (object TEXT, predicate TEXT, n INTEGER, PRIMARY KEY (object, predicate)) WITHOUT ROWID;
+            CREATE TABLE incoming (object TEXT, position INTEGER, predicate TEXT, subject TEXT,
+                                   PRIMARY KEY (object, position)) WITHOUT ROWID;
         """)
+        connection.executemany("INSERT INTO incoming_counts VALUES (?,?,?)", incoming_counts)
+        connection.executemany("INSERT INTO incoming VALUES (?,?,?,?)", incoming)
         connection.executemany("INSERT INTO labels VALUES (?,?,?)", labels)
         connection.executemany("INSERT OR IGNORE INTO places VALUES (?,?,?,?)", places)  # first coordinates of a place win
         connection.executemany("INSERT INTO taking_part VALUES (?,?,?,?)", sorted(taking_part))
@@ -196,6 +219,39 @@ def _labels(query: Callable[[str], object], graphs: list) -> list[tuple[str, str
                     lang = literal.language or ""
                     values[lang] = min(values.get(lang, literal.value), literal.value)
     return sorted((iri, lang, label) for iri, (_, values) in found.items() for lang, label in values.items())
+
+
+def _incoming(query: Callable[[str], object], graphs: list) -> tuple[list[tuple], list[tuple]]:
+    """(object, property, count) and (object, position, property, subject) rows for every busy
+    object: its incoming links counted by property, and up to INCOMING_LISTED of them in the
+    order pages list them (by property name, then subject)."""
+    fan_in: dict[str, int] = {}
+    for graph in graphs:
+        for row in query(fill(FAN_IN, {"graph": graph})):
+            fan_in[row["o"].value] = fan_in.get(row["o"].value, 0) + int(row["n"].value)
+    counts, links = [], []
+    for iri in sorted(o for o, n in fan_in.items() if n >= BUSY):
+        target = ox.NamedNode(iri)
+        subjects: dict[str, list] = {}
+        if fan_in[iri] <= INCOMING_LISTED:  # all of them in one answer, counted here
+            for row in query(fill(INCOMING, {"o": target})):
+                subjects.setdefault(row["p"].value, []).append(row["s"])
+            by_property = {p: len(found) for p, found in subjects.items()}
+        else:
+            by_property = {row["p"].value: int(row["n"].value) for row in query(fill(INCOMING_COUNTS, {"o": target}))}
+        if sum(by_property.values()) < BUSY:
+            continue
+        counts += [(iri, p, n) for p, n in sorted(by_property.items())]
+        listed = 0
+        for p in sorted(by_property, key=compact):
+            room = INCOMING_LISTED - listed
+            if room <= 0:
+                break
+            found = subjects.get(p) or [row["s"] for row in query(fill(INCOMING_OF.replace("$limit$", str(room)),
+                                                                       {"p": ox.NamedNode(p), "o": target}))]
+            links += [(iri, listed + i, p, str(s)) for i, s in enumerate(sorted(found, key=term_order)[:room])]
+            listed += min(room, len(found))
+    return counts, links
 
 
 def _term(text: str) -> ox.NamedNode | ox.BlankNode:
@@ -272,6 +328,15 @@ class Listings:
                                                iris):
             found.setdefault(iri, {})[lang] = label
         return found
+
+    def incoming_counts(self, iri: str) -> dict[ox.NamedNode, int]:
+        """A busy object's incoming links, counted by property; empty for any other IRI."""
+        return {ox.NamedNode(p): n for p, n in self._rows("SELECT predicate, n FROM incoming_counts WHERE object = ?", (iri,))}
+
+    def incoming(self, iri: str, offset: int, limit: int) -> list[tuple[ox.NamedNode, ox.NamedNode | ox.BlankNode]]:
+        """(property, subject) links of a busy object, in the order its page lists them."""
+        return [(ox.NamedNode(p), _term(s)) for p, s in self._rows(
+            "SELECT predicate, subject FROM incoming WHERE object = ? ORDER BY position LIMIT ? OFFSET ?", (iri, limit, offset))]
 
     def figures(self, name: str) -> list[tuple[str, int]]:
         return [(r[0], r[1]) for r in self._rows("SELECT iri, n FROM figures WHERE name = ? ORDER BY position", (name,))]

@@ -39,6 +39,14 @@ PREFIXES = {
 }
 
 
+def compact(iri: str) -> str:
+    """An IRI as prefix:name where one of our prefixes fits (for people to read), else as it is."""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(iri) > len(ns):
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
 def sparql_prologue(*names: str) -> str:
     """PREFIX lines for the given prefixes (all of them when none are named)."""
     chosen = names or tuple(PREFIXES)

@@ -12,7 +12,7 @@ from collections import OrderedDict
 import pyoxigraph as ox
 
 from .namespaces import CONCEPT, GRAPH, KK, ONTOLOGY, PREFIXES
-from .resources import PER_PAGE, Node, Reader, compact, pick
+from .resources import PER_PAGE, Node, Reader, compact, page_of, pick
 
 ROLE = CONCEPT + "role/"
 
@@ -215,8 +215,7 @@ def concept(reader: Reader, iri: str, lang: str, page: int = 1) -> dict:
 def paged(page: int, fetch, show) -> dict:
     """One page of a listing: `fetch(offset, limit)` gives (items, total), `show(items)` what to show."""
     _, total = fetch(0, 0)
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(page, 1), pages)
+    pages, page = page_of(total, page)
     items, _ = fetch((page - 1) * PER_PAGE, PER_PAGE)
     return {"items": show(items), "total": total, "page": page, "pages": pages}
 

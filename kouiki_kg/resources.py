@@ -14,9 +14,9 @@ from functools import cached_property
 import pyoxigraph as ox
 from markupsafe import Markup, escape
 
-from .listings import LABEL_PROPERTIES as LABEL_IRIS, Listings
-from .namespaces import BASE, GRAPH, KK, ONTOLOGY, PREFIXES, SHAPES
-from .store import GraphStore
+from .listings import INCOMING, INCOMING_LISTED, LABEL_PROPERTIES as LABEL_IRIS, Listings
+from .namespaces import BASE, GRAPH, KK, ONTOLOGY, PREFIXES, SHAPES, compact
+from .store import GraphStore, term_order
 
 # IRIs that name whole documents: they describe as their graph (their hash IRIs live inside).
 DOCUMENT_GRAPHS = {
@@ -28,18 +28,16 @@ DOCUMENT_GRAPHS = {
 
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 LABEL_PROPERTIES = [ox.NamedNode(iri) for iri in LABEL_IRIS]
-# Incoming links counted at most (more shows as "1,000+" with a SPARQL query for all of them):
-# walking 10,000 of them took 80 ms of a page at 1 M triples.
-INCOMING_CAP = 1_000
+# Incoming links asked for at page time at most (more shows as "1,000+" with a SPARQL query for
+# all of them): only a remote store whose data changed under its listings has so many here.
+INCOMING_CAP = INCOMING_LISTED
 PER_PAGE = 50
-INCOMING = "SELECT DISTINCT ?p ?s WHERE { ?s ?p $o$ } LIMIT $limit$"
 
 
-def compact(iri: str) -> str:
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns) and len(iri) > len(ns):
-            return f"{prefix}:{iri[len(ns):]}"
-    return iri
+def page_of(items: int, page: int, per_page: int = PER_PAGE) -> tuple[int, int]:
+    """(how many pages, the asked page brought into range) for `items` shown `per_page` a page."""
+    pages = max(1, -(-items // per_page))
+    return pages, min(max(page, 1), pages)
 
 
 def local_path(iri: str) -> str | None:
@@ -257,38 +255,51 @@ class Reader:
         if isinstance(term, ox.BlankNode):
             return (2, "", tuple(sorted((t.predicate.value, str(t.object)) for t in self.store.triples(term)
                                         if not isinstance(t.object, ox.BlankNode))))
-        return _sort_key(term)
+        return term_order(term)
 
     def incoming(self, iri: str, lang: str, page: int = 1, per_page: int = PER_PAGE) -> dict:
-        """Incoming links grouped by property with counts (capped), and one page of them.
+        """Incoming links grouped by property with counts, and one page of them.
 
-        One bounded query: a remote store sends at most the cap, not every incoming triple, and
-        the engine reads each (property, subject) pair once (the union default graph repeats a
-        triple stated in two graphs).
+        A busy object's (a concept's, a class's) were counted and listed at build time (see
+        listings.py); any other's are fewer than BUSY, asked in one query bounded all the same: a
+        remote store whose data changes under its listings sends at most the cap.
         """
-        rows = self.store.query_with(INCOMING.replace("$limit$", str(INCOMING_CAP + 1)), o=ox.NamedNode(iri))
-        by_predicate: dict[ox.NamedNode, list] = {}
-        total, capped = 0, False
-        for predicate, subject in rows:
-            if total == INCOMING_CAP:
-                capped = True
-                break
-            by_predicate.setdefault(predicate, []).append(subject)
-            total += 1
-        counts = {p: len(subjects) for p, subjects in by_predicate.items()}
-        # sorted by property, then subject: the property names are compacted once each, not per link
-        links = [(p, s) for p in sorted(by_predicate, key=lambda p: compact(p.value))
-                 for s in sorted(by_predicate[p], key=_sort_key)]
-        pages = max(1, -(-len(links) // per_page))
-        page = min(max(page, 1), pages)
-        shown = links[(page - 1) * per_page: page * per_page]
+        counts = self.listings.incoming_counts(iri)
+        if counts:
+            total = sum(counts.values())
+            listed, exact = min(total, INCOMING_LISTED), True
+            pages, page = page_of(listed, page, per_page)
+            shown = self.listings.incoming(iri, (page - 1) * per_page, per_page)
+        else:
+            by_predicate, exact = self._incoming_now(iri)
+            counts = {p: len(subjects) for p, subjects in by_predicate.items()}
+            total = listed = sum(counts.values())
+            # by property, then subject: the property names are compacted once each, not per link
+            links = [(p, s) for p in sorted(by_predicate, key=lambda p: compact(p.value))
+                     for s in sorted(by_predicate[p], key=term_order)]
+            pages, page = page_of(listed, page, per_page)
+            shown = links[(page - 1) * per_page: page * per_page]
         labels = self.labels([s for _, s in shown] + list(counts), lang)
         return {
             "groups": [(Node(p, labels.get(p.value)), n) for p, n in sorted(counts.items(), key=lambda c: (-c[1], compact(c[0].value)))],
             "links": [(Node(p, labels.get(p.value)), Node(s, labels.get(getattr(s, "value", "")))) for p, s in shown],
-            "total": len(links), "capped": capped, "page": page, "pages": pages,
+            "total": total, "listed": listed, "exact": exact, "capped": listed < total or not exact,
+            "page": page, "pages": pages,
             "query": f"SELECT ?subject ?property WHERE {{\n  ?subject ?property <{iri}>\n}} ORDER BY ?property ?subject",
         }
+
+    def _incoming_now(self, iri: str) -> tuple[dict[ox.NamedNode, list], bool]:
+        """Subjects linking to `iri` by property, up to INCOMING_CAP in all, and whether that is all
+        of them."""
+        rows = self.store.query_with(f"{INCOMING} LIMIT {INCOMING_CAP + 1}", o=ox.NamedNode(iri))
+        by_predicate: dict[ox.NamedNode, list] = {}
+        seen = 0
+        for predicate, subject in rows:
+            if seen == INCOMING_CAP:
+                return by_predicate, False
+            by_predicate.setdefault(predicate, []).append(subject)
+            seen += 1
+        return by_predicate, True
 
     def select(self, sparql: str, lang: str, **terms) -> list[dict[str, Node]]:
         """Rows of a page query, every term wrapped as a labelled Node."""
@@ -299,8 +310,3 @@ class Reader:
         return [{v: Node(t, labels.get(t.value) if isinstance(t, ox.NamedNode) else None) for v, t in row.items()}
                 for row in rows]
 
-
-def _sort_key(term) -> tuple:
-    if isinstance(term, ox.Literal):
-        return (0, term.language or "", term.value)
-    return (1, "", getattr(term, "value", ""))

@@ -69,6 +69,13 @@ def fill(sparql: str, terms: dict) -> str:
     return sparql
 
 
+def term_order(term) -> tuple:
+    """The order pages list values in: literals (by language, then text) before IRIs and blank nodes."""
+    if isinstance(term, ox.Literal):
+        return (0, term.language or "", term.value)
+    return (1, "", getattr(term, "value", ""))
+
+
 class StoreView:
     """SPARQL and pattern access to an open Oxigraph store (a build being made, or a finished one)."""
 

@@ -17,10 +17,11 @@ import rdflib
 from kouiki_kg.app import create_app
 from kouiki_kg.build import build
 from kouiki_kg.config import Config
-from kouiki_kg import pages, resources
+from kouiki_kg import listings, pages, resources
 from kouiki_kg.namespaces import BASE, PREFIXES
 from kouiki_kg.listings import LISTINGS_FILE, Listings
 from kouiki_kg.resources import Reader
+from kouiki_kg.store import term_order
 
 from .conftest import ROOT, quiet, copy_project
 
@@ -266,45 +267,62 @@ def test_incoming_links_are_grouped_and_paged(client):
 
 
 def test_incoming_links_answer_as_the_plain_walk(store):
-    """Counted and paged in queries, the incoming links are what walking every incoming triple
-    gives: distinct (property, subject) pairs, by property then subject, 50 a page."""
+    """Counted and listed at build time for busy objects, asked in one query for the others, the
+    incoming links are what walking every incoming triple gives: distinct (property, subject)
+    pairs, by property then subject, 50 a page, counts whole."""
     reader = Reader(store, Listings(store.build_dir / LISTINGS_FILE))
     targets = [row["o"] for row in store.query("SELECT DISTINCT ?o WHERE { ?s ?p ?o FILTER isIRI(?o) }")]
     assert len(targets) > 1000
-    paged = 0
+    paged = busy = 0
     for target in targets:
         pairs = dict.fromkeys((q.predicate, q.subject) for q in store.iter_quads(None, None, target))
         by_property: dict = {}
         for predicate, subject in pairs:
             by_property.setdefault(predicate, []).append(subject)
-        links = [(p.value, s) for p in sorted(by_property, key=lambda p: resources.compact(p.value))
-                 for s in sorted(by_property[p], key=resources._sort_key)]
+        order = lambda link: (resources.compact(link[0]), term_order(link[1]))
+        links = sorted(((p.value, s) for p, s in pairs), key=order)
         groups = sorted(((p.value, len(v)) for p, v in by_property.items()), key=lambda g: (-g[1], resources.compact(g[0])))
-        if len(links) > resources.INCOMING_CAP:  # 1,963 sources of the authority data: any 1,000 of them
-            ours = reader.incoming(target.value, "ja", 3)
-            assert (ours["total"], ours["capped"], sum(n for _, n in ours["groups"])) == (1000, True, 1000)
-            assert all((p.term.value, s.term) in links for p, s in ours["links"]) and len(ours["links"]) == 50
-            continue
-        pages_ = max(1, -(-len(links) // resources.PER_PAGE))
+        busy += bool(reader.listings.incoming_counts(target.value))
+        assert bool(reader.listings.incoming_counts(target.value)) == (len(links) >= listings.BUSY), target
+        listed = min(len(links), listings.INCOMING_LISTED)
+        pages_ = max(1, -(-listed // resources.PER_PAGE))
+        shown = []
         for page in range(1, pages_ + 1):
             ours = reader.incoming(target.value, "ja", page)
             assert [(p.term.value, n) for p, n in ours["groups"]] == groups, target
-            assert [(p.term.value, s.term) for p, s in ours["links"]] == links[(page - 1) * 50: page * 50], (target, page)
-            assert (ours["total"], ours["pages"], ours["capped"]) == (len(links), pages_, False)
+            assert (ours["total"], ours["listed"], ours["exact"], ours["pages"]) == (len(links), listed, True, pages_)
+            assert ours["capped"] == (listed < len(links))
+            shown += [(p.term.value, s.term) for p, s in ours["links"]]
+        if listed == len(links):
+            assert shown == links, target
+        else:  # the 1,963 sources of the authority data: any 1,000 of them, in order
+            assert len(set(shown)) == listed and set(shown) <= set(links) and shown == sorted(shown, key=order)
         paged += pages_ > 1
-    assert paged >= 5  # bodies, concepts and classes with more than one page
+    assert paged >= 5 and busy >= 5  # bodies, concepts and classes with more than one page
 
 
 def test_incoming_links_past_the_cap_point_to_sparql(store_dir, monkeypatch):
-    monkeypatch.setattr(resources, "INCOMING_CAP", 30)  # Tokyo has 62: as a concept with 60,000 at 1 M triples
+    """Asked at page time (fewer than BUSY), links past the cap — as when a remote store's data
+    changed under its listings — are counted as a lower bound, with a query for all of them."""
+    monkeypatch.setattr(resources, "INCOMING_CAP", 10)  # Ishikawa: 19 bodies point here
     client = create_app(Config.from_env(root=ROOT, store_dir=store_dir)).test_client()
-    html = client.get("/id/lg/130001?lang=en", headers={"Accept": "text/html"}).data.decode()
-    assert '<span class="count">30+</span>' in html and "Only the first 30 are counted" in html
+    html = client.get("/id/lg/170003?lang=en", headers={"Accept": "text/html"}).data.decode()
+    assert '<span class="count">10+</span>' in html and "Only the first 10 are counted" in html
     query = re.search(r'href="/sparql\?lang=en#query=([^"]+)"', html).group(1)
     answer = client.get("/sparql", query_string={"query": unquote(query)}, headers={"Accept": "application/sparql-results+json"})
-    assert len(answer.get_json()["results"]["bindings"]) == 62
+    assert len(answer.get_json()["results"]["bindings"]) == 19
     uncapped = client.get("/id/lg/022039?lang=en", headers={"Accept": "text/html"}).data.decode()
-    assert "Only the first" not in uncapped
+    assert "Only the first" not in uncapped and "listed here" not in uncapped
+
+
+def test_a_busy_objects_incoming_links_are_counted_whole(client):
+    """The authority data's source: every body cites it, counted at build time, 1,000 listed."""
+    html = client.get("/source/localgovjp?lang=en&incoming=20", headers={"Accept": "text/html"}).data.decode()
+    assert '<span class="count">1,964</span>' in html and "1,964 in all; 1,000 of them are listed here." in html
+    assert "page 20 of 20" in html and html.count('<td class="via">') == 50
+    assert "/sparql?lang=en#query=" in html
+    ja = client.get("/source/localgovjp", headers={"Accept": "text/html"}).data.decode()
+    assert "全 1,964 件のうち 1,000 件をここに表示しています。" in ja
 
 
 def test_schema_org_json_ld_in_pages(client):
