@@ -1,0 +1,76 @@
+"""Where a page's first render goes: every page of bench/run.py's page set rendered once in this
+process, with the answer caches off, and the time of each part of the render per page.
+
+One process, one client, no HTTP: the work a web process does per first render, which sets the
+first-render latency under load (bench/run.py measures that over HTTP). Alternate runs of two
+checkouts, each on its own store, to compare them.
+
+    python bench/page_parts.py --project /tmp/kg1m --store /tmp/s1m --seed 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from kouiki_kg import pages, pictures, resources  # noqa: E402  (after the path is set)
+from kouiki_kg.app import create_app  # noqa: E402
+from kouiki_kg.config import Config  # noqa: E402
+from kouiki_kg.views import resources as resource_views  # noqa: E402
+from run import page_paths  # noqa: E402
+
+SPENT: Counter = Counter()
+
+
+def timed(name: str, function):
+    def timing(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            SPENT[name] += time.perf_counter() - started
+    return timing
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--project", type=Path, required=True, help="a folder made by bench/generate.py")
+    parser.add_argument("--store", type=Path, required=True, help="its built store directory")
+    parser.add_argument("--seed", type=int, default=1, help="which pages (bench/run.py draws them at random)")
+    args = parser.parse_args()
+    config = Config.from_env(root=args.project, store_dir=args.store, cache_bytes=0, shared_cache_bytes=0)
+    client = create_app(config).test_client()
+
+    resource_views.render_template = timed("templates (Jinja)", resource_views.render_template)
+    resources.Reader.properties = timed("all properties", resources.Reader.properties)
+    resources.Reader.incoming = timed("incoming links", resources.Reader.incoming)
+    for kind in ("initiative", "organisation", "concept", "source"):
+        setattr(pages, kind, timed(f"page data: {kind}", getattr(pages, kind)))
+    pictures.japan_map = timed("map", pictures.japan_map)
+    pictures.actor_diagram = timed("actor diagram", pictures.actor_diagram)
+
+    paths = page_paths(args.project, random.Random(args.seed))
+    for path in ("/id/lg/130001", "/concept/theme/culture"):  # templates compiled, store opened
+        client.get(path, headers={"Accept": "text/html"})
+    SPENT.clear()
+    started = time.perf_counter()
+    for path in paths:
+        response = client.get(path, headers={"Accept": "text/html"})
+        if response.status_code != 200:
+            sys.exit(f"{path}: {response.status_code}")
+    elapsed = time.perf_counter() - started
+    print(f"{len(paths)} pages, {1000 * elapsed / len(paths):.2f} ms a page in all")
+    for name, seconds in SPENT.most_common():
+        print(f"  {name:24s} {1000 * seconds / len(paths):6.2f} ms a page")
+
+
+if __name__ == "__main__":
+    main()
