@@ -267,17 +267,18 @@ def drive_until(concurrency: int, done, request) -> list[float]:
     return sorted(latencies)
 
 
-def page_paths(project: Path, rng: random.Random) -> list[str]:
-    """Pages of every kind that grows with the data: local governments, initiatives, themes, sources."""
+def page_paths(project: Path, rng: random.Random, per_kind: int = 100) -> list[str]:
+    """Pages of every kind that grows with the data: `per_kind` local governments and initiatives,
+    a fifth as many sources, every theme, the home page and a role."""
     codes = re.findall(r"^lg:(\d{6}) a", (project / "data/ttl/authority/local-governments.ttl").read_text(), re.M)
     parts = sorted((project / "data/ttl/synthetic").glob("*.ttl"))
     initiatives = 1 + max(int(n) for n in re.findall(r"initiative/synthetic-(\d{7})", parts[-1].read_text()))
     sources = sorted(set(re.findall(r"/source/synthetic-(\d{7})/", parts[0].read_text())))
     themes = re.findall(r"^theme:([\w-]+) a skos:Concept", (project / "ontology/schemes/themes.ttl").read_text(), re.M)
-    return ([f"/id/lg/{c}" for c in rng.sample(codes, 100)]
-            + [f"/id/initiative/synthetic-{n:07d}" for n in rng.sample(range(initiatives), 100)]
+    return ([f"/id/lg/{c}" for c in rng.sample(codes, min(per_kind, len(codes)))]
+            + [f"/id/initiative/synthetic-{n:07d}" for n in rng.sample(range(initiatives), min(per_kind, initiatives))]
             + [f"/concept/theme/{t}" for t in themes] + ["/", "/?page=2", "/concept/role/lead", "/id/lg/130001"]
-            + [f"/source/synthetic-{n}" for n in rng.sample(sources, 20)])
+            + [f"/source/synthetic-{n}" for n in rng.sample(sources, min(per_kind // 5, len(sources)))])
 
 
 def main() -> None:
@@ -291,6 +292,9 @@ def main() -> None:
                         help="store directory (default: {project}/var/store); an up-to-date store is not rebuilt")
     parser.add_argument("--stewards", default="1",
                         help="how many stewards check at once during the unique mix, e.g. 1,4 (one run each)")
+    parser.add_argument("--pages", type=int, default=100,
+                        help="local governments and initiatives whose pages are timed (default 100 each; "
+                             "more makes the first-render figures steadier)")
     parser.add_argument("--remote", action="store_true",
                         help="also run our server in remote mode (KOUIKI_SPARQL_ENDPOINT) in front of the oxigraph server")
     args = parser.parse_args()
@@ -372,7 +376,7 @@ def main() -> None:
                       f"{row['oxigraph']['p50_ms']:>7} ms p99 {row['oxigraph']['p99_ms']:>8} ms | ratio {row['ratio']}{remote}",
                       flush=True)
         time.sleep(args.timeout + 2)  # let queries still running from the mixes end before pages are timed
-        paths = page_paths(args.project, rng)
+        paths = page_paths(args.project, rng, args.pages)
         results["pages"] = {}
         for name, base in [("ours", f"http://127.0.0.1:{ours_port}")] + (
                 [("remote", targets[2][1].removesuffix("/sparql"))] if args.remote else []):
