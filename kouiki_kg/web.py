@@ -196,9 +196,24 @@ def page_number(name: str) -> int:
         return 1
 
 
+def code_digest(package: Path = Path(__file__).parent) -> bytes:
+    """What makes answers out of a build: the package's code, templates and i18n. Part of every
+    ETag and cache key, so a server upgraded without a rebuild neither serves the old code's
+    pages from the disk cache (it survives restarts) nor answers 304 for bytes that changed."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".html") and path.is_file():
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.digest()
+
+
+_CODE = code_digest()
+
+
 def etag_for(info: BuildInfo, *parts: str) -> str:
-    """A strong ETag: the same request on the same (immutable) build gives the same bytes."""
-    digest = hashlib.sha256(info.content_hash.encode())
+    """A strong ETag: the same request on the same (immutable) build, answered by the same code,
+    gives the same bytes."""
+    digest = hashlib.sha256(_CODE + info.content_hash.encode())
     for part in parts:
         digest.update(b"\0" + part.encode("utf-8"))
     return '"' + digest.hexdigest()[:32] + '"'

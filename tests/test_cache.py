@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
 
+from kouiki_kg import web
 from kouiki_kg.app import create_app
 from kouiki_kg.cache import AnswerCache, Cached, SharedAnswers
 from kouiki_kg.config import Config
@@ -143,6 +146,30 @@ def test_two_servers_on_one_store_share_their_answers(store, store_dir):
     finally:
         for s in servers:
             s.shutdown()
+
+
+def test_a_server_upgraded_without_a_rebuild_does_not_answer_with_the_old_codes_pages(store, store_dir, monkeypatch):
+    # the disk cache survives a restart, and clients and proxies revalidate with the ETag
+    html = {"Accept": "text/html"}
+    path = "/id/lg/022039?lang=en&test=upgrade"
+    before = create_app(Config(root=ROOT, store_dir=store_dir)).test_client().get(path, headers=html)
+    monkeypatch.setattr(web, "_CODE", web.code_digest() + b"a changed template")
+    after = create_app(Config(root=ROOT, store_dir=store_dir)).test_client()
+    page = after.get(path, headers=html)
+    assert page.headers["ETag"] != before.headers["ETag"]
+    assert after.get("/health").get_json()["answer_cache"]["shared_hits"] == 0  # made again, not read from disk
+    assert after.get(path, headers={**html, "If-None-Match": before.headers["ETag"]}).status_code == 200
+
+
+def test_the_code_digest_covers_code_and_templates(tmp_path):
+    package = Path(web.__file__).parent
+    copy = tmp_path / "kouiki_kg"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert web.code_digest(copy) == web.code_digest(package)
+    for changed in ("templates/concept.html", "i18n.py"):
+        (copy / changed).write_text((copy / changed).read_text() + "\n")
+        assert web.code_digest(copy) != web.code_digest(package), changed
+        shutil.copy(package / changed, copy / changed)
 
 
 def test_a_page_cached_for_one_host_is_not_served_to_another(store, store_dir):
