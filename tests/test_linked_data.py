@@ -319,6 +319,7 @@ def test_a_busy_objects_incoming_links_are_counted_whole(client):
     """The authority data's source: every body cites it, counted at build time, 1,000 listed."""
     html = client.get("/source/localgovjp?lang=en&incoming=20", headers={"Accept": "text/html"}).data.decode()
     assert '<span class="count">1,964</span>' in html and "1,964 in all; 1,000 of them are listed here." in html
+    assert ">dct:source</a> (1,963)</span>" in html
     assert "page 20 of 20" in html and html.count('<td class="via">') == 50
     assert "/sparql?lang=en#query=" in html
     ja = client.get("/source/localgovjp", headers={"Accept": "text/html"}).data.decode()
