@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import random
 import shutil
+import sqlite3
 import threading
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -40,13 +42,31 @@ def test_what_one_process_cached_the_other_reads(tmp_path):
 
 def test_the_shared_file_keeps_the_newest_answers_within_its_size(tmp_path):
     shared = SharedAnswers(tmp_path / "answers.sqlite", 16 * 1000)  # entries up to 1,000 bytes stored
-    for n in range(SharedAnswers.TRIM_EVERY * 2):
+    for n in range(64):
         shared.put(f"k{n}", answer(n, 980))  # 991 bytes compressed: zlib adds a little to noise
-    kept = [n for n in range(SharedAnswers.TRIM_EVERY * 2) if shared.get(f"k{n}") is not None]
-    assert len(kept) <= 16 + SharedAnswers.TRIM_EVERY  # trimmed every TRIM_EVERY writes
-    assert kept == list(range(kept[0], SharedAnswers.TRIM_EVERY * 2))  # the oldest went first
+    kept = [n for n in range(64) if shared.get(f"k{n}") is not None]
+    assert 14 <= len(kept) <= 16  # over 16,000 bytes, trimmed to 14,400
+    assert kept == list(range(kept[0], 64))  # the oldest went first
+    sizes = shared._db().execute("SELECT SUM(size), COUNT(*) FROM answers").fetchone()
+    assert shared.totals() == (sizes[0], 64 * 991) and sizes[1] == len(kept)  # the running totals are right
+    shared.put("k63", answer(0, 500))
+    assert shared.totals()[1] == 64 * 991  # an answer already there is not written again
     shared.put("big", answer(0, 1001))
     assert shared.get("big") is None  # an answer bigger than a sixteenth of the file is not kept
+
+
+def test_a_file_from_before_the_running_totals_is_counted_once(tmp_path):
+    path = tmp_path / "answers.sqlite"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE answers (key TEXT PRIMARY KEY, size INTEGER, content_type TEXT, headers TEXT, body BLOB)")
+    old.executemany("INSERT INTO answers VALUES (?, ?, 'text/plain', '[]', ?)",
+                    [(f"k{n}", 900, zlib.compress(b"x")) for n in range(10)])
+    old.commit()
+    old.close()
+    first, second = SharedAnswers(path, 16 * 1000), SharedAnswers(path, 16 * 1000)
+    assert first.totals() == second.totals() == (9000, 9000)
+    first.put("new", answer(1, 980))
+    assert second.totals() == (9991, 9991)
 
 
 def test_the_shared_file_stores_answers_compressed(tmp_path):
