@@ -19,6 +19,8 @@ KOUIKI_SPARQL_ENDPOINT  a SPARQL 1.1 query URL to serve from instead of the embe
                        (its default graph must be the union of the named graphs)
 KOUIKI_GRAPH_STORE_ENDPOINT  its SPARQL 1.1 Graph Store Protocol URL, which `build` and ingest load
 KOUIKI_REMOTE_REFRESH  seconds between checks of which build the remote store holds (default 5)
+KOUIKI_TRUSTED_PROXIES  reverse proxies in front whose X-Forwarded-Proto/-Host/-For to believe
+                       (default 0: none; behind one nginx, 1), so pages name the URL visitors used
 KOUIKI_TOKENS / KOUIKI_TOKENS_FILE  stewards' bearer tokens, hashed (see `kouiki-kg token`)
 """
 
@@ -49,10 +51,10 @@ def _number(name: str, default, kind=float):
     return value
 
 
-def _cache_bytes(name: str, default: int) -> int:
+def _number_or_zero(name: str, default: int) -> int:
     raw = os.environ.get(name, "")
     if raw.strip() == "0":
-        return 0  # the settings where 0 means something: no cache
+        return 0  # the settings where 0 means something: no cache, no proxy
     return _number(name, default, int)
 
 
@@ -72,6 +74,7 @@ class Config:
     sparql_endpoint: str | None = None  # None: the embedded store
     graph_store_endpoint: str | None = None
     remote_refresh: float = 5.0
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, root: str | os.PathLike | None = None, store_dir: str | os.PathLike | None = None,
@@ -87,13 +90,14 @@ class Config:
             # web processes: one renders pages on one core (the GIL); production sets one per CPU
             "web_workers": _number("KOUIKI_WEB_WORKERS", 1, int),
             "max_upload": _number("KOUIKI_MAX_UPLOAD", 2_000_000, int),
-            "cache_bytes": _cache_bytes("KOUIKI_CACHE_BYTES", 64_000_000),
-            "shared_cache_bytes": _cache_bytes("KOUIKI_SHARED_CACHE_BYTES", 256_000_000),
+            "cache_bytes": _number_or_zero("KOUIKI_CACHE_BYTES", 64_000_000),
+            "shared_cache_bytes": _number_or_zero("KOUIKI_SHARED_CACHE_BYTES", 256_000_000),
             "validation_timeout": _number("KOUIKI_VALIDATION_TIMEOUT", 30.0),
             "build_workers": _number("KOUIKI_BUILD_WORKERS", None, int),
             "sparql_endpoint": os.environ.get("KOUIKI_SPARQL_ENDPOINT") or None,
             "graph_store_endpoint": os.environ.get("KOUIKI_GRAPH_STORE_ENDPOINT") or None,
             "remote_refresh": _number("KOUIKI_REMOTE_REFRESH", 5.0),
+            "trusted_proxies": _number_or_zero("KOUIKI_TRUSTED_PROXIES", 0),
         }
         settings.update({k: v for k, v in overrides.items() if v is not None})
         return cls(root=root_path, store_dir=Path(store).resolve(), **settings)

@@ -345,6 +345,18 @@ def test_sitemap_and_robots(client, minted):
     assert "Sitemap: http://localhost/sitemap.xml" in robots
 
 
+def test_behind_a_trusted_proxy_pages_name_the_url_visitors_used(store_dir):
+    """Behind a TLS proxy the sitemap and a page's own URL are the visitor's https URL, from
+    X-Forwarded-*, but only if the operator says a proxy is there (anyone can send the headers)."""
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "kouiki.example.jp", "Accept": "text/html"}
+    behind = create_app(Config(root=ROOT, store_dir=store_dir, trusted_proxies=1)).test_client()
+    assert "<loc>https://kouiki.example.jp/id/lg/022039</loc>" in behind.get("/sitemap.xml", headers=forwarded).text
+    assert '"url": "https://kouiki.example.jp/id/lg/022039"' in behind.get("/id/lg/022039", headers=forwarded).text
+    direct = create_app(Config(root=ROOT, store_dir=store_dir)).test_client()
+    sitemap = direct.get("/sitemap.xml", headers=forwarded).text
+    assert "kouiki.example.jp" not in sitemap and "<loc>http://localhost/id/lg/022039</loc>" in sitemap
+
+
 def test_search(client):
     html = client.get("/search?q=バス", headers={"Accept": "text/html"}).data.decode()
     assert "/id/initiative/hachinohe-bus-network" in html
