@@ -71,8 +71,12 @@ def build_command(ctx: click.Context, force: bool, lang: str) -> None:
               help="Query worker processes in all [env KOUIKI_QUERY_WORKERS; default: four per CPU].")
 @click.option("--workers", "web_workers", type=click.IntRange(min=1), default=None,
               help="Web processes; one per CPU for page-heavy traffic [env KOUIKI_WEB_WORKERS; default 1].")
+@click.option("--warm", is_flag=True,
+              help="Make every page of each build in advance, at the lowest CPU priority (see `warm`).")
+@click.option("--public-url", default=None,
+              help="The URL visitors use, which --warm makes pages for [default: http://HOST:PORT/].")
 @click.pass_context
-def serve_command(ctx, host, port, threads, query_timeout, row_limit, query_workers, web_workers) -> None:
+def serve_command(ctx, host, port, threads, query_timeout, row_limit, query_workers, web_workers, warm, public_url) -> None:
     """Build the store if needed, then serve the SPARQL endpoint and pages (gunicorn)."""
     from .serving import serve
 
@@ -91,7 +95,20 @@ def serve_command(ctx, host, port, threads, query_timeout, row_limit, query_work
         if child.exitcode != 0:
             sys.exit(child.exitcode or EXIT_INVALID)
     click.echo(f"serving on http://{host}:{port}/sparql", err=True)
-    serve(config, host, port, threads)
+    warm_url = None
+    if warm:
+        warm_url = _public_url(public_url or f"http://{host}:{port}/")
+        click.echo(f"making every page in advance for {warm_url} (progress: /health)", err=True)
+    serve(config, host, port, threads, warm_url=warm_url)
+
+
+def _public_url(url: str) -> str:
+    from .warm import WarmError, public_url
+
+    try:
+        return public_url(url)
+    except WarmError as err:
+        raise click.BadParameter(err.en, param_hint="--public-url / --url") from None
 
 
 def _build_for_serve(config: Config) -> None:
@@ -104,6 +121,36 @@ def _build_for_serve(config: Config) -> None:
         sys.exit(EXIT_INVALID if err.report is not None else EXIT_UNREADABLE)
     state = "built" if outcome.rebuilt else "up to date"
     click.echo(f"{state}: {outcome.info.triples} triples, {outcome.info.graphs} graphs → {outcome.build_dir}", err=True)
+
+
+@main.command("warm")
+@click.option("--url", default="http://127.0.0.1:8000/", show_default=True,
+              help="The URL visitors use: pages name their own URL, so they are made for one host.")
+@click.option("--lang", "langs", type=click.Choice(["ja", "en"]), multiple=True,
+              help="Languages to make pages in (repeatable) [default: ja and en].")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes making pages (one per CPU makes an idle machine's pass shortest).")
+@click.pass_context
+def warm_command(ctx: click.Context, url: str, langs: tuple[str, ...], jobs: int) -> None:
+    """Make every page of the built store in advance, into the shared disk cache, at the lowest
+    CPU priority: the first visitor of a page then gets it as fast as a repeat visitor.
+
+    Exit status: 0 every page made (or the cache full: see the message), 1 some pages failed,
+    2 nothing to warm (no store, no shared cache)."""
+    from .warm import WarmError, summary, warm
+
+    def progress(report) -> None:
+        click.echo(f"  {report.done:,} / {report.pages:,} pages, {report.seconds:g} s", err=True)
+
+    try:
+        report = warm(_config(ctx), _public_url(url), tuple(langs) or ("ja", "en"), jobs, progress=progress)
+    except WarmError as err:
+        click.echo(f"warm: {err.en}\n      {err.ja}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    for path, lang, status in report.failed[:20]:
+        click.echo(f"  failed: {path} ({lang}): HTTP {status}", err=True)
+    click.echo(summary(report, "en"))
+    sys.exit(EXIT_INVALID if report.failed else EXIT_OK)
 
 
 @main.command("validate")

@@ -9,10 +9,14 @@ processes, each of which keeps its own pool and answer cache.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
 import threading
 
 from gunicorn.app.base import BaseApplication
 
+from . import warm
 from .app import create_app
 from .config import Config
 from .views.validate import prepare_checks
@@ -50,6 +54,24 @@ def post_worker_init(worker) -> None:
     threading.Thread(target=prepare_checks, args=(worker.wsgi,), name="prepare-checks", daemon=True).start()
 
 
-def serve(config: Config, host: str, port: int, threads: int = 16) -> None:
+def serve(config: Config, host: str, port: int, threads: int = 16, warm_url: str | None = None) -> None:
+    """Serve until stopped; with `warm_url`, a process beside the server makes every page of each
+    build in advance for that URL (warm.py), one job per web process, at the lowest priority."""
     options = {**gunicorn_options(host, port, threads, config.web_workers), "post_worker_init": post_worker_init}
-    _Gunicorn(create_app(config), options).run()
+    warmer = None
+    if warm_url is not None:
+        # its own process, started before gunicorn forks: this process must never open the store
+        warmer = multiprocessing.get_context("spawn").Process(
+            target=warm.follow, name="kouiki-warm", args=(config, warm_url),
+            kwargs={"jobs": config.web_workers, "parent": os.getpid(), "log": _log})
+        warmer.start()
+    try:
+        _Gunicorn(create_app(config), options).run()
+    finally:
+        if warmer is not None:
+            warmer.terminate()
+            warmer.join(timeout=10)
+
+
+def _log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)

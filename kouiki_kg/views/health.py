@@ -1,10 +1,11 @@
-"""GET /health — is there a store, which build is it, how big, and the worker processes."""
+"""GET /health — is there a store, which build is it, how big, the worker processes, the caches."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
 from ..errors import ApiError
+from ..warm import read_status
 from ..web import current
 
 bp = Blueprint("health", __name__)
@@ -27,4 +28,7 @@ def health():
     cache = current_app.extensions.get("kouiki.cache")
     if cache is not None:
         body["answer_cache"] = cache.stats()
+    warmed = read_status(current_app.config["KOUIKI"].store_dir)
+    if warmed is not None:  # the last pass making pages in advance (`kouiki-kg warm`, `serve --warm`)
+        body["warm"] = warmed
     return jsonify(body)

@@ -1,0 +1,176 @@
+"""Pages made in advance (`kouiki-kg warm`, `serve --warm`): every listed page lands in the shared
+disk cache under the key a visitor's request looks up, byte for byte what that visitor would
+have been given, and a pass never pushes its own pages out of a cache too small for them."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import requests
+
+from kouiki_kg import warm as warming
+from kouiki_kg.app import create_app
+from kouiki_kg.build import build
+from kouiki_kg.config import Config
+from kouiki_kg.warm import WarmError, read_status, warm
+
+from .conftest import ROOT, RunningServer, quiet
+
+URL = "http://kouiki.example.jp/"
+
+
+@pytest.fixture(scope="module")
+def own_store(tmp_path_factory) -> Path:
+    """A store of the seed data whose shared cache these tests may fill."""
+    path = tmp_path_factory.mktemp("warm") / "store"
+    build(Config(root=ROOT, store_dir=path), log=quiet)
+    return path
+
+
+def listed_pages(app) -> list[str]:
+    from kouiki_kg import web
+
+    with app.test_request_context(base_url=URL):
+        return web.reader().listings.pages(0, 1 << 40)[0]
+
+
+def visit(app, path: str, lang: str):
+    return app.test_client().get(path, base_url=URL, headers={"Accept": "text/html", "Accept-Language": lang})
+
+
+def test_a_pass_puts_every_page_where_visitors_find_it(own_store):
+    config = Config(root=ROOT, store_dir=own_store)
+    report = warm(config, URL, jobs=2, lowest_priority=False)
+    assert report.state == "done" and not report.failed and not report.full
+    assert report.done == report.pages == 2 * len(listed_pages(create_app(config)))
+    assert report.made == report.pages and report.stored_bytes > 0
+    assert read_status(own_store)["state"] == "done"
+
+    # another web process, nothing in its memory: every page of both languages comes from the disk
+    visitor = create_app(config)
+    pages = listed_pages(visitor)
+    for path in pages:
+        for lang in ("ja", "en"):
+            assert visit(visitor, path, lang).status_code == 200
+    stats = visitor.extensions["kouiki.cache"].stats()
+    uncached = ["/sparql"]  # the query form is not an answer: it is never cached, so it is made each time
+    assert stats["shared_hits"] == 2 * (len(pages) - len(uncached)) and stats["misses"] == 0
+
+    # and byte for byte what a server without any cache gives that visitor
+    fresh = create_app(replace(config, cache_bytes=0, shared_cache_bytes=0))
+    for path in random.Random(6).sample(pages, 40) + ["/", "/ontology", "/shapes", "/dataset"]:
+        for lang in ("ja", "en"):
+            warmed, made = visit(visitor, path, lang), visit(fresh, path, lang)
+            assert (warmed.status_code, warmed.data, warmed.headers.get("ETag")) == (made.status_code, made.data,
+                                                                                      made.headers.get("ETag")), path
+
+    # a second pass finds them all; pages for another host are other pages (they name their URL)
+    again = warm(config, URL, langs=("en",), lowest_priority=False)
+    assert again.found == len(pages) - len(uncached) and again.made == len(uncached)
+    cache = visitor.extensions["kouiki.cache"]
+    misses = cache.stats()["misses"]
+    assert visitor.test_client().get(pages[-1], base_url="http://127.0.0.1:8000/").status_code == 200
+    assert cache.stats()["misses"] == misses + 1
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).with_name("kouiki-kg")), *args], capture_output=True, text=True,
+                          env={**os.environ, "KOUIKI_ROOT": str(ROOT), **env}, timeout=300)
+
+
+def test_the_cli_reports_the_pass_or_a_clear_error(tmp_path, own_store):
+    done = run_cli("--store", str(own_store), "warm", "--url", URL, "--lang", "ja")  # after the pass above
+    assert done.returncode == 0, done.stderr
+    assert "already cached" in done.stdout and "0 failed" in done.stdout
+    missing = run_cli("--store", str(tmp_path / "none"), "warm")
+    assert missing.returncode == 2
+    assert "kouiki-kg build" in missing.stderr and "ストア" in missing.stderr
+    bad = run_cli("--store", str(own_store), "warm", "--url", "kouiki.example.jp")
+    assert bad.returncode == 2 and "http(s)://host/" in bad.stderr
+
+
+def test_a_full_cache_stops_the_pass_and_says_what_it_needs(tmp_path, own_store):
+    config = Config(root=ROOT, store_dir=own_store, shared_cache_bytes=300_000)
+    shutil.rmtree(own_store / "cache")  # start empty (the cache is only a cache)
+    report = warm(config, URL, lowest_priority=False)
+    assert report.state == "full" and report.full
+    assert 0 < report.done < report.pages
+    assert report.stored_bytes < 300_000  # stopped before the cache had to drop anything
+    assert report.needed_bytes() > 300_000
+    # everything the pass made is still there
+    shared = create_app(config)
+    from kouiki_kg import web
+
+    with shared.app_context():
+        held, _ = web.answer_cache().shared.totals()
+    assert held == report.stored_bytes
+    assert "KOUIKI_SHARED_CACHE_BYTES" in warming.summary(report, "en")
+    assert "KOUIKI_SHARED_CACHE_BYTES" in warming.summary(report, "ja")
+
+
+def test_nothing_to_warm_is_a_clear_error(tmp_path, own_store):
+    with pytest.raises(WarmError) as missing:
+        warm(Config(root=ROOT, store_dir=tmp_path / "none"), URL)
+    assert "kouiki-kg build" in missing.value.en and "ストア" in missing.value.ja
+    with pytest.raises(WarmError) as off:
+        warm(Config(root=ROOT, store_dir=own_store, shared_cache_bytes=0), URL)
+    assert "KOUIKI_SHARED_CACHE_BYTES" in off.value.en and "共有キャッシュ" in off.value.ja
+    for bad in ("ftp://host/", "kouiki.example.jp", "http://host/?lang=en"):
+        with pytest.raises(WarmError):
+            warm(Config(root=ROOT, store_dir=own_store), bad)
+
+
+def descendants(pid: int) -> list[int]:
+    found, pending = [], [pid]
+    while pending:
+        parent = pending.pop()
+        found.append(parent)
+        pending += [int(c) for c in subprocess.run(["pgrep", "-P", str(parent)], capture_output=True,
+                                                   text=True).stdout.split()]
+    return found
+
+
+def test_serve_warm_makes_pages_for_its_url_and_stops_with_the_server(own_store):
+    shutil.rmtree(own_store / "cache", ignore_errors=True)
+    running = RunningServer(own_store, ("--warm",), KOUIKI_WEB_WORKERS="2", KOUIKI_QUERY_WORKERS="4")
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            warmed = requests.get(running.url + "/health", timeout=10).json().get("warm", {})
+            if warmed.get("state") == "done":
+                break
+            time.sleep(0.5)
+        assert warmed.get("state") == "done", running.output()
+        assert warmed["url"] == running.url + "/" and warmed["failed"] == 0
+        processes = descendants(running.process.pid)
+        page = requests.get(running.url + "/id/lg/022039", headers={"Accept-Language": "en"}, timeout=10)
+        assert page.status_code == 200 and "八戸市" in page.text
+        healths = [requests.get(running.url + "/health", timeout=10).json() for _ in range(8)]
+        stats = [h["answer_cache"] for h in healths if "answer_cache" in h]  # the process(es) that served a page
+        assert stats and all(s["misses"] == 0 for s in stats)
+        assert any(s["shared_hits"] >= 1 for s in stats)  # from the disk: nothing was rendered on request
+
+        # a new build (as an ingest makes) is warmed in its turn
+        rebuilt = build(Config(root=ROOT, store_dir=own_store), force=True, log=quiet).build_dir.name
+        assert rebuilt != warmed["build"]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            warmed = requests.get(running.url + "/health", timeout=10).json()["warm"]
+            if warmed["build"] == rebuilt and warmed["state"] == "done":
+                break
+            time.sleep(0.5)
+        assert (warmed["build"], warmed["state"]) == (rebuilt, "done"), running.output()
+    finally:
+        running.stop()
+    time.sleep(1)
+    left = [pid for pid in processes if os.path.exists(f"/proc/{pid}") and "zombie" not in
+            Path(f"/proc/{pid}/status").read_text().lower()]
+    assert left == []  # the warmer went with the server
