@@ -7,6 +7,8 @@ on the same store, in one run, on 127.0.0.1. Prints a table and the ratio; write
 Query mixes: the example queries of queries/ plus DESCRIBE of resources — "repeated" draws
 from a fixed set of 40 requests (as a portal asks the same things again and again),
 "unique" makes every request different (a unique comment in each query: no cache helps).
+With --warm, after the first renders are timed, `kouiki-kg warm` makes every page in advance
+(timed), and pages no client has asked for yet are timed as they then come from the shared cache.
 Latency is measured by our own client (http.client, a keep-alive connection per thread; no
 coordinated-omission correction), and the load is bounded by time. Both servers have the same time limit.
 """
@@ -281,6 +283,24 @@ def page_paths(project: Path, rng: random.Random, per_kind: int = 100) -> list[s
             + [f"/source/synthetic-{n}" for n in rng.sample(sources, min(per_kind // 5, len(sources)))])
 
 
+def warm_and_time(args, env: dict, store: Path, port: int, asked: list[str]) -> dict:
+    """Every page made in advance by `kouiki-kg warm` (one job per CPU, as `serve --warm` runs it),
+    then the first requests for pages no client has asked for: from the shared disk cache."""
+    base = f"http://127.0.0.1:{port}"
+    started = time.monotonic()
+    done = subprocess.run([str(BIN / "kouiki-kg"), "warm", "--url", base + "/", "--jobs", str(os.cpu_count() or 1)],
+                          env=env, capture_output=True, text=True)
+    seconds = time.monotonic() - started
+    status = json.loads((store / "cache" / "warm.json").read_text())
+    print("warm:", done.stdout.strip() or done.stderr.strip()[-500:], flush=True)
+    not_asked = [p for p in page_paths(args.project, random.Random(2), args.pages) if p not in set(asked)]
+    timed = page_latency(base, not_asked, "text/html", 8, args.seconds)
+    print(f"pages at c=8 (ours, made in advance, {len(not_asked)} pages nobody asked for):", timed, flush=True)
+    return {"seconds": round(seconds, 1), "pages": status["pages"], "made": status["made"], "state": status["state"],
+            "stored_mb": round(status["stored_bytes"] / 1e6, 1), "cache_file_mb": round(sum(
+                f.stat().st_size for f in (store / "cache").glob("answers.sqlite*")) / 1e6, 1), "html": timed}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--project", type=Path, required=True, help="a folder made by bench/generate.py")
@@ -295,6 +315,9 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=100,
                         help="local governments and initiatives whose pages are timed (default 100 each; "
                              "more makes the first-render figures steadier)")
+    parser.add_argument("--warm", action="store_true",
+                        help="also make every page in advance (kouiki-kg warm, timed) and time pages nobody asked for "
+                             "before; the shared cache is sized to hold them all (KOUIKI_SHARED_CACHE_BYTES, default 4 GB)")
     parser.add_argument("--remote", action="store_true",
                         help="also run our server in remote mode (KOUIKI_SPARQL_ENDPOINT) in front of the oxigraph server")
     args = parser.parse_args()
@@ -302,6 +325,8 @@ def main() -> None:
     env = {**os.environ, "KOUIKI_ROOT": str(args.project), "KOUIKI_STORE": str(store),
            "KOUIKI_QUERY_TIMEOUT": str(args.timeout),
            "KOUIKI_WEB_WORKERS": str(os.cpu_count() or 1)}  # the documented production setting
+    if args.warm:  # the server and the warmer share one cache file: the same size for both, or one trims the other
+        env.setdefault("KOUIKI_SHARED_CACHE_BYTES", "4000000000")
 
     started = time.monotonic()
     build = subprocess.run([str(BIN / "kouiki-kg"), "build"], env=env, capture_output=True, text=True)
@@ -383,6 +408,8 @@ def main() -> None:
             results["pages"][name] = {kind: page_latency(base, paths, accept, 8, args.seconds)
                                       for kind, accept in (("html", "text/html"), ("turtle", "text/turtle"))}
             print(f"pages at c=8 ({name}, {len(paths)} pages):", results["pages"][name], flush=True)
+        if args.warm:
+            results["warm"] = warm_and_time(args, env, store, ours_port, paths)
         results["checks_under_load"] = []
         for stewards in [int(n) for n in args.stewards.split(",") if n]:
             results["checks_under_load"].append(
