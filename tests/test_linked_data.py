@@ -169,6 +169,21 @@ def test_unknown_iris_are_404_negotiated(client, path):
     assert "404" in as_html.data.decode()
 
 
+def test_conditional_requests_on_resources(client):
+    """A page's ETag answers 304; `If-None-Match: *` is 304 only where the resource exists (the
+    store is asked for existence only when an answer is made or the tag names none)."""
+    page = client.get("/id/lg/022039", headers={"Accept": "text/html"})
+    assert client.get("/id/lg/022039", headers={"Accept": "text/html", "If-None-Match": page.headers["ETag"]}
+                      ).status_code == 304
+    assert client.get("/id/lg/022039", headers={"Accept": "text/html", "If-None-Match": "*"}).status_code == 304
+    assert client.get("/id/lg/999999", headers={"Accept": "text/html", "If-None-Match": "*"}).status_code == 404
+    assert client.get("/id/lg/999999", headers={"Accept": "text/html", "If-None-Match": page.headers["ETag"]}
+                      ).status_code == 404
+    # an unknown format on nothing is still "nothing here"; on something, the format is the problem
+    assert client.get("/id/lg/999999?format=bogus").status_code == 404
+    assert client.get("/id/lg/022039?format=bogus").status_code == 400
+
+
 def test_language_selection(client):
     ja = client.get("/id/initiative/hachinohe-bus-network", headers={"Accept": "text/html"}).data.decode()
     assert '<html lang="ja">' in ja and "主体と役割" in ja

@@ -77,22 +77,12 @@ def resource(path: str):
         ox.NamedNode(iri)  # a path that makes no valid IRI names nothing of ours
     except ValueError:
         raise not_found(lang) from None
-    if not read.exists(iri):
-        raise not_found(lang)
-    name = request.args.get("format")
-    if forced:
-        fmt = VARIANTS[forced]
-    elif name:
-        fmt = by_name(name, VARIANTS) or (HTML if name == "html" else None)
-        if fmt is None:
-            raise ApiError(400, "unknown_format", f"format={name} には対応していません。", f"format={name} is not supported.",
-                           offered=list(VARIANTS))
-    else:
-        fmt = negotiate(request.headers.get("Accept"), VARIANTS, "html")
-        if fmt is None:
-            offered = [f.media_type for f in VARIANTS.values()]
-            raise ApiError(406, "not_acceptable", "次のいずれかの形式を指定してください: " + ", ".join(offered),
-                           "Ask for one of: " + ", ".join(offered), offered=offered)
+    try:
+        fmt = _variant(forced)
+    except ApiError:
+        if not read.exists(iri):
+            raise not_found(lang) from None  # nothing here is a 404 whatever the format asked
+        raise
     _, info = current()
     # an HTML page names its own URL (schema.org), so it is one answer per host it is asked on
     page_parts = (lang, f"{page_number('incoming')}/{page_number('page')}", request.url_root) if fmt is HTML else ()
@@ -102,10 +92,15 @@ def resource(path: str):
         "Link": ", ".join(f'</{base_path}{SUFFIX[n]}>; rel="alternate"; type="{f.media_type}"' for n, f in VARIANTS.items()),
         "Content-Location": f"/{base_path}{SUFFIX[fmt.name]}",
     }
-    if not_modified(etag):
+    # Existence is asked only when the answer is made: an ETag or a cached answer of this build
+    # names a resource that exists in it (a look-up in the store was a fifth of a cached page's
+    # time). `If-None-Match: *` names none, so it still asks.
+    if not_modified(etag) and (etag in request.headers.get("If-None-Match", "") or read.exists(iri)):
         return add_cors(Response(status=304, headers=headers))
 
     def make() -> Cached:
+        if not read.exists(iri):
+            raise not_found(lang)
         if fmt is HTML:
             return Cached(render_page(read, iri, base_path, lang).encode("utf-8"), fmt.content_type, ())
         body = ox.serialize(read.describe(iri), format=fmt.rdf, prefixes=PREFIXES if fmt.name in ("ttl", "rdfxml") else None)
@@ -117,6 +112,25 @@ def resource(path: str):
         response.headers["Content-Language"] = lang
     response.headers.update(headers)
     return add_cors(response)
+
+
+def _variant(forced: str | None) -> Format:
+    """The representation asked for: by extension, ?format=, or the Accept header."""
+    if forced:
+        return VARIANTS[forced]
+    name = request.args.get("format")
+    if name:
+        fmt = by_name(name, VARIANTS) or (HTML if name == "html" else None)
+        if fmt is None:
+            raise ApiError(400, "unknown_format", f"format={name} には対応していません。", f"format={name} is not supported.",
+                           offered=list(VARIANTS))
+        return fmt
+    fmt = negotiate(request.headers.get("Accept"), VARIANTS, "html")
+    if fmt is None:
+        offered = [f.media_type for f in VARIANTS.values()]
+        raise ApiError(406, "not_acceptable", "次のいずれかの形式を指定してください: " + ", ".join(offered),
+                       "Ask for one of: " + ", ".join(offered), offered=offered)
+    return fmt
 
 
 def render_page(read, iri: str, base_path: str, lang: str) -> str:
