@@ -21,6 +21,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -291,13 +292,14 @@ def warm_and_time(args, env: dict, store: Path, port: int, asked: list[str]) -> 
     done = subprocess.run([str(BIN / "kouiki-kg"), "warm", "--url", base + "/", "--jobs", str(os.cpu_count() or 1)],
                           env=env, capture_output=True, text=True)
     seconds = time.monotonic() - started
+    largest_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest process so far, warm's included
     status = json.loads((store / "cache" / "warm.json").read_text())
     print("warm:", done.stdout.strip() or done.stderr.strip()[-500:], flush=True)
     not_asked = [p for p in page_paths(args.project, random.Random(2), args.pages) if p not in set(asked)]
     timed = page_latency(base, not_asked, "text/html", 8, args.seconds)
     print(f"pages at c=8 (ours, made in advance, {len(not_asked)} pages nobody asked for):", timed, flush=True)
     return {"seconds": round(seconds, 1), "pages": status["pages"], "made": status["made"], "state": status["state"],
-            "stored_mb": round(status["stored_bytes"] / 1e6, 1), "cache_file_mb": round(sum(
+            "largest_process_mb": round(largest_mb), "stored_mb": round(status["stored_bytes"] / 1e6, 1), "cache_file_mb": round(sum(
                 f.stat().st_size for f in (store / "cache").glob("answers.sqlite*")) / 1e6, 1), "html": timed}
 
 

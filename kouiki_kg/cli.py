@@ -74,15 +74,18 @@ def build_command(ctx: click.Context, force: bool, lang: str) -> None:
 @click.option("--warm", is_flag=True,
               help="Make every page of each build in advance, at the lowest CPU priority (see `warm`).")
 @click.option("--public-url", default=None,
-              help="The URL visitors use, which --warm makes pages for [default: http://HOST:PORT/].")
+              help="The URL visitors use, to make pages for in advance (implies --warm) "
+                   "[env KOUIKI_WARM_URL; with --warm alone: http://HOST:PORT/].")
 @click.pass_context
 def serve_command(ctx, host, port, threads, query_timeout, row_limit, query_workers, web_workers, warm, public_url) -> None:
     """Build the store if needed, then serve the SPARQL endpoint and pages (gunicorn)."""
     from .serving import serve
 
     base = _config(ctx)
+    warm_url = public_url or base.warm_url or (f"http://{host}:{port}/" if warm else None)
     config = Config.from_env(root=base.root, store_dir=base.store_dir, query_timeout=query_timeout,
-                             row_limit=row_limit, query_workers=query_workers, web_workers=web_workers)
+                             row_limit=row_limit, query_workers=query_workers, web_workers=web_workers,
+                             warm_url=_public_url(warm_url) if warm_url else None)
     # Build in a child process: RocksDB's background threads do not survive gunicorn's fork, so
     # the process that forks the server must never have opened a store (an ingest's build in
     # the forked worker would hang).
@@ -95,11 +98,9 @@ def serve_command(ctx, host, port, threads, query_timeout, row_limit, query_work
         if child.exitcode != 0:
             sys.exit(child.exitcode or EXIT_INVALID)
     click.echo(f"serving on http://{host}:{port}/sparql", err=True)
-    warm_url = None
-    if warm:
-        warm_url = _public_url(public_url or f"http://{host}:{port}/")
-        click.echo(f"making every page in advance for {warm_url} (progress: /health)", err=True)
-    serve(config, host, port, threads, warm_url=warm_url)
+    if config.warm_url:
+        click.echo(f"making every page in advance for {config.warm_url} (progress: /health)", err=True)
+    serve(config, host, port, threads)
 
 
 def _public_url(url: str) -> str:

@@ -19,6 +19,9 @@ KOUIKI_SPARQL_ENDPOINT  a SPARQL 1.1 query URL to serve from instead of the embe
                        (its default graph must be the union of the named graphs)
 KOUIKI_GRAPH_STORE_ENDPOINT  its SPARQL 1.1 Graph Store Protocol URL, which `build` and ingest load
 KOUIKI_REMOTE_REFRESH  seconds between checks of which build the remote store holds (default 5)
+KOUIKI_WARM_URL        the public URL (http(s)://host/) to make every page of each build for, in
+                       advance, beside the server (`serve --warm`; default: unset, pages are made
+                       on their first request)
 KOUIKI_TRUSTED_PROXIES  reverse proxies in front whose X-Forwarded-Proto/-Host/-For to believe
                        (default 0: none; behind one nginx, 1), so pages name the URL visitors used
 KOUIKI_TOKENS / KOUIKI_TOKENS_FILE  stewards' bearer tokens, hashed (see `kouiki-kg token`)
@@ -75,6 +78,7 @@ class Config:
     graph_store_endpoint: str | None = None
     remote_refresh: float = 5.0
     trusted_proxies: int = 0
+    warm_url: str | None = None  # None: pages are made on their first request only
 
     @classmethod
     def from_env(cls, root: str | os.PathLike | None = None, store_dir: str | os.PathLike | None = None,
@@ -98,6 +102,7 @@ class Config:
             "graph_store_endpoint": os.environ.get("KOUIKI_GRAPH_STORE_ENDPOINT") or None,
             "remote_refresh": _number("KOUIKI_REMOTE_REFRESH", 5.0),
             "trusted_proxies": _number_or_zero("KOUIKI_TRUSTED_PROXIES", 0),
+            "warm_url": os.environ.get("KOUIKI_WARM_URL") or None,
         }
         settings.update({k: v for k, v in overrides.items() if v is not None})
         return cls(root=root_path, store_dir=Path(store).resolve(), **settings)

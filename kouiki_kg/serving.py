@@ -54,24 +54,37 @@ def post_worker_init(worker) -> None:
     threading.Thread(target=prepare_checks, args=(worker.wsgi,), name="prepare-checks", daemon=True).start()
 
 
-def serve(config: Config, host: str, port: int, threads: int = 16, warm_url: str | None = None) -> None:
-    """Serve until stopped; with `warm_url`, a process beside the server makes every page of each
-    build in advance for that URL (warm.py), one job per web process, at the lowest priority."""
-    options = {**gunicorn_options(host, port, threads, config.web_workers), "post_worker_init": post_worker_init}
-    warmer = None
-    if warm_url is not None:
-        # its own process, started before gunicorn forks: this process must never open the store
-        warmer = multiprocessing.get_context("spawn").Process(
-            target=warm.follow, name="kouiki-warm", args=(config, warm_url),
-            kwargs={"jobs": config.web_workers, "parent": os.getpid(), "log": _log})
-        warmer.start()
-    try:
-        _Gunicorn(create_app(config), options).run()
-    finally:
-        if warmer is not None:
-            warmer.terminate()
-            warmer.join(timeout=10)
+def when_ready(server) -> None:
+    """Gunicorn hook, in the master once it listens (for `gunicorn -c python:kouiki_kg.serving`)."""
+    start_warmer(server, Config.from_env())
+
+
+def start_warmer(server, config: Config) -> None:
+    """With KOUIKI_WARM_URL (`serve --warm`), start the process that makes every page of each
+    build in advance for that URL (warm.py), one job per web process, at the lowest priority.
+    Spawned, not forked, and before the web processes are forked: the master must never open
+    the store."""
+    if config.warm_url is None:
+        return
+    server.kouiki_warmer = multiprocessing.get_context("spawn").Process(
+        target=warm.follow, name="kouiki-warm", args=(config, config.warm_url),
+        kwargs={"jobs": config.web_workers, "parent": os.getpid(), "log": _log})
+    server.kouiki_warmer.start()
+
+
+def on_exit(server) -> None:
+    """Gunicorn hook, in the master as it stops: the pass goes with it."""
+    warmer = getattr(server, "kouiki_warmer", None)
+    if warmer is not None:
+        warmer.terminate()
+        warmer.join(timeout=10)
 
 
 def _log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+def serve(config: Config, host: str, port: int, threads: int = 16) -> None:
+    options = {**gunicorn_options(host, port, threads, config.web_workers), "post_worker_init": post_worker_init,
+               "when_ready": lambda server: start_warmer(server, config), "on_exit": on_exit}
+    _Gunicorn(create_app(config), options).run()

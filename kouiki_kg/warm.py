@@ -251,6 +251,8 @@ def follow(config: Config, url: str, langs: tuple[str, ...] = LANGS, jobs: int =
                 log(summary(report, "en"))
             except WarmError as err:
                 log(f"warm: {err.en}")
+            except Exception as err:  # noqa: BLE001 — a failed pass must not stop the next build's
+                log(f"warm: the pass over build {build.name} failed: {err!r}")
             warmed = build
         time.sleep(poll)
 

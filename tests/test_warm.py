@@ -138,6 +138,24 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def still_running(pids: list[int], seconds: float = 10) -> list[str]:
+    """Those of `pids` still running (not exited, not a zombie) after up to `seconds`."""
+    def running() -> list[str]:
+        found = []
+        for pid in pids:
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                if "zombie" not in status.lower():
+                    found.append(f"{pid} {Path(f'/proc/{pid}/cmdline').read_text()[:80]!r}")
+            except OSError:
+                pass
+        return found
+    deadline = time.monotonic() + seconds
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return running()
+
+
 def test_serve_warm_makes_pages_for_its_url_and_stops_with_the_server(own_store):
     shutil.rmtree(own_store / "cache", ignore_errors=True)
     running = RunningServer(own_store, ("--warm",), KOUIKI_WEB_WORKERS="2", KOUIKI_QUERY_WORKERS="4")
@@ -170,7 +188,35 @@ def test_serve_warm_makes_pages_for_its_url_and_stops_with_the_server(own_store)
         assert (warmed["build"], warmed["state"]) == (rebuilt, "done"), running.output()
     finally:
         running.stop()
-    time.sleep(1)
-    left = [pid for pid in processes if os.path.exists(f"/proc/{pid}") and "zombie" not in
-            Path(f"/proc/{pid}/status").read_text().lower()]
-    assert left == []  # the warmer went with the server
+    assert still_running(processes) == []  # the warmer went with the server
+
+
+def test_gunicorn_run_by_hand_warms_with_kouiki_warm_url(own_store, tmp_path):
+    """The README's own gunicorn command: the hooks in kouiki_kg.serving start the pass from
+    KOUIKI_WARM_URL and stop it with the server."""
+    from .conftest import free_port
+
+    port = free_port()
+    env = {**os.environ, "KOUIKI_ROOT": str(ROOT), "KOUIKI_STORE": str(own_store), "KOUIKI_WEB_WORKERS": "2",
+           "KOUIKI_WARM_URL": "https://kouiki.example.jp/"}
+    log = open(tmp_path / "gunicorn.log", "w+")
+    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "python:kouiki_kg.serving",
+                               "--workers", "2", "--worker-class", "gthread", "--threads", "4",
+                               "--bind", f"127.0.0.1:{port}", "server:app"],
+                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline, warmed = time.monotonic() + 60, {}
+        while time.monotonic() < deadline and warmed.get("url") != "https://kouiki.example.jp/" and server.poll() is None:
+            try:
+                warmed = requests.get(f"http://127.0.0.1:{port}/health", timeout=5).json().get("warm", {})
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.3)
+        log.seek(0)
+        assert warmed.get("url") == "https://kouiki.example.jp/", log.read()
+        processes = descendants(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+    assert still_running(processes) == []  # the warmer went with the server
