@@ -97,25 +97,6 @@ def test_the_cli_reports_the_pass_or_a_clear_error(tmp_path, own_store):
     assert bad.returncode == 2 and "http(s)://host/" in bad.stderr
 
 
-def test_a_full_cache_stops_the_pass_and_says_what_it_needs(tmp_path, own_store):
-    config = Config(root=ROOT, store_dir=own_store, shared_cache_bytes=300_000)
-    shutil.rmtree(own_store / "cache")  # start empty (the cache is only a cache)
-    report = warm(config, URL, lowest_priority=False)
-    assert report.state == "full" and report.full
-    assert 0 < report.done < report.pages
-    assert report.stored_bytes < 300_000  # stopped before the cache had to drop anything
-    assert report.needed_bytes() > 300_000
-    # everything the pass made is still there
-    shared = create_app(config)
-    from kouiki_kg import web
-
-    with shared.app_context():
-        held, _ = web.answer_cache().shared.totals()
-    assert held == report.stored_bytes
-    assert "KOUIKI_SHARED_CACHE_BYTES" in warming.summary(report, "en")
-    assert "KOUIKI_SHARED_CACHE_BYTES" in warming.summary(report, "ja")
-
-
 def test_nothing_to_warm_is_a_clear_error(tmp_path, own_store):
     with pytest.raises(WarmError) as missing:
         warm(Config(root=ROOT, store_dir=tmp_path / "none"), URL)
@@ -157,8 +138,11 @@ def still_running(pids: list[int], seconds: float = 10) -> list[str]:
 
 
 def test_serve_warm_makes_pages_for_its_url_and_stops_with_the_server(own_store):
-    shutil.rmtree(own_store / "cache", ignore_errors=True)
-    running = RunningServer(own_store, ("--warm",), KOUIKI_WEB_WORKERS="2", KOUIKI_QUERY_WORKERS="4")
+    """The pages are already made for URL by the tests above: what is tested here is the wiring
+    (a pass per build beside the server, its status, a visitor on URL served from the disk)."""
+    (own_store / "cache" / warming.STATUS_FILE).unlink()
+    running = RunningServer(own_store, ("--warm", "--public-url", URL), KOUIKI_WEB_WORKERS="2",
+                            KOUIKI_QUERY_WORKERS="4")
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -167,9 +151,10 @@ def test_serve_warm_makes_pages_for_its_url_and_stops_with_the_server(own_store)
                 break
             time.sleep(0.5)
         assert warmed.get("state") == "done", running.output()
-        assert warmed["url"] == running.url + "/" and warmed["failed"] == 0
+        assert warmed["url"] == URL and warmed["failed"] == 0 and warmed["found"] > 0
         processes = descendants(running.process.pid)
-        page = requests.get(running.url + "/id/lg/022039", headers={"Accept-Language": "en"}, timeout=10)
+        page = requests.get(running.url + "/id/lg/022039", headers={"Accept-Language": "en", "Host": "kouiki.example.jp"},
+                            timeout=10)
         assert page.status_code == 200 and "八戸市" in page.text
         healths = [requests.get(running.url + "/health", timeout=10).json() for _ in range(8)]
         stats = [h["answer_cache"] for h in healths if "answer_cache" in h]  # the process(es) that served a page
@@ -220,3 +205,22 @@ def test_gunicorn_run_by_hand_warms_with_kouiki_warm_url(own_store, tmp_path):
         server.wait(timeout=30)
         log.close()
     assert still_running(processes) == []  # the warmer went with the server
+
+
+def test_a_full_cache_stops_the_pass_and_says_what_it_needs(tmp_path, own_store):
+    config = Config(root=ROOT, store_dir=own_store, shared_cache_bytes=300_000)
+    shutil.rmtree(own_store / "cache")  # start empty (the cache is only a cache)
+    report = warm(config, URL, lowest_priority=False)
+    assert report.state == "full" and report.full
+    assert 0 < report.done < report.pages
+    assert report.stored_bytes < 300_000  # stopped before the cache had to drop anything
+    assert report.needed_bytes() > 300_000
+    # everything the pass made is still there
+    shared = create_app(config)
+    from kouiki_kg import web
+
+    with shared.app_context():
+        held, _ = web.answer_cache().shared.totals()
+    assert held == report.stored_bytes
+    assert "KOUIKI_SHARED_CACHE_BYTES" in warming.summary(report, "en")
+    assert "KOUIKI_SHARED_CACHE_BYTES" in warming.summary(report, "ja")
