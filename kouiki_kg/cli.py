@@ -1,4 +1,4 @@
-"""`kouiki-kg` — a thin shell over the library: build, validate, query, export, authority."""
+"""`kouiki-kg` — a thin shell over the library: build, serve, warm, validate, ingest, query, export, authority."""
 
 from __future__ import annotations
 

@@ -4,7 +4,8 @@ Gunicorn processes with many threads each: SPARQL requests mostly wait on the qu
 pool (which gives the CPU parallelism and the hard time limits), so threads are cheap; pages
 are rendered in the web process itself, under its GIL, so page-heavy sites run one web
 process per CPU (KOUIKI_WEB_WORKERS). The query workers are shared out among the web
-processes, each of which keeps its own pool and answer cache.
+processes, each of which keeps its own pool and answer cache. With KOUIKI_WARM_URL (`serve
+--warm`), the master also starts a process that makes every page in advance (warm.py).
 """
 
 from __future__ import annotations
