@@ -11,7 +11,7 @@ from playwright.sync_api import sync_playwright
 from .conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = ROOT / "var" / "screenshots"  # test pictures; docs/screenshots/ is updated by hand after looking
 
 
 @pytest.fixture(scope="module")
