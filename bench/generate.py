@@ -72,7 +72,7 @@ def initiative(n: int, rng: random.Random, codes: list[str], themes: list[str], 
     dct:description "{text}"@ja ;
     kk:programmeCategory cat:{rng.choice(["municipal", "prefectural-support", "metropolitan"])} ;
     dct:subject {", ".join(f"theme:{t}" for t in rng.sample(themes, 3))} ;
-    kk:fiscalYear "{year}"^^xsd:gYear ;
+    kk:fiscalYear {year} ;
     prov:qualifiedAssociation [ a prov:Association ; prov:agent lg:{lead} ; prov:hadRole role:lead ]"""
              + "".join(f""" ,
         [ a prov:Association ; prov:agent lg:{p} ; prov:hadRole role:partner ]""" for p in partners) + f""" ;
@@ -90,6 +90,7 @@ def initiative(n: int, rng: random.Random, codes: list[str], themes: list[str], 
     kk:ordinal {k} ;
     kk:sourcePassage {passage} .""")
     parts.append(f"""{case}evaluation> a kk:Evaluation ;
+    rdfs:label "評価: 合成事例 {n}"@ja , "Evaluation: synthetic case {n}"@en ;
     kk:evaluates i:{slug} ;
     dct:description "{sentence(rng)}他の地域においても参考となり得る。"@ja ;
     kk:usefulFor aud:other-regions ;
@@ -103,6 +104,7 @@ def initiative(n: int, rng: random.Random, codes: list[str], themes: list[str], 
     dct:title "合成データの出典 {n}"@ja ;
     kk:fileName "synthetic-{n:07d}.txt" .""")
     parts.append(f"""{passage} a kk:SourcePassage ;
+    rdfs:label "出典 synthetic-{n:07d} 1–3行"@ja , "Source synthetic-{n:07d}, lines 1–3"@en ;
     dct:isPartOf {source} ;
     kk:startLine 1 ; kk:endLine 3 ;
     prov:value "{text}"@ja .""")

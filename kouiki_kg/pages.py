@@ -129,7 +129,7 @@ def initiative(reader: Reader, iri: str, lang: str) -> dict:
     documents = reader.select("""
         SELECT DISTINCT ?doc ?kind ?created ?relation WHERE {
           { $s$ (kk:hasComponent|kk:backgroundEvent)?/prov:generated ?doc BIND ("generated" AS ?relation) }
-          UNION { $s$ (kk:hasComponent|kk:hasFutureDirection)?/kk:basedOn ?doc BIND ("used" AS ?relation) }
+          UNION { $s$ kk:hasComponent?/kk:basedOn|kk:hasFutureDirection/prov:wasDerivedFrom ?doc BIND ("used" AS ?relation) }
           ?doc a ?kind . ?kind rdfs:subClassOf kk:Document . OPTIONAL { ?doc dct:created ?created } }
         ORDER BY ?relation ?doc""", lang, s=s)
     evaluation = None

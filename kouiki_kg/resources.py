@@ -21,7 +21,7 @@ from .store import GraphStore, term_order
 # IRIs that name whole documents: they describe as their graph (their hash IRIs live inside).
 DOCUMENT_GRAPHS = {
     ONTOLOGY: GRAPH + "ontology/kouiki",
-    ONTOLOGY + "/0.1.0": GRAPH + "ontology/kouiki",  # the version IRI: this version is the current one
+    ONTOLOGY + "/0.2.0": GRAPH + "ontology/kouiki",  # the version IRI: this version is the current one
     ONTOLOGY + "/alignments": GRAPH + "ontology/alignments",
     SHAPES: GRAPH + "shapes/kouiki-shapes",
 }

@@ -116,3 +116,82 @@ def test_three_programme_categories_are_the_report_headings(schemes):
     assert len(cats) == 3
     for c in cats:
         assert label_of(schemes, str(c)) in seed
+
+
+# --- consistency with the vocabularies we reuse (PROV-O, ORG) ----------------------------------
+
+W3C = ROOT.parent / "shared" / "data" / "w3c"
+OWLRL_ERROR = rdflib.URIRef("http://www.daml.org/2002/03/agents/agent-ont#error")
+
+
+def owl_rl_errors(files) -> list[str]:
+    """The inconsistencies an OWL 2 RL closure (owlrl) finds in these files taken together."""
+    import owlrl
+
+    graph = rdflib.Graph()
+    for path in files:
+        graph.parse(path, format="turtle")
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(graph)
+    return sorted(str(message) for message in graph.objects(None, OWLRL_ERROR))
+
+
+def reasoned_files() -> list:
+    """Ontology, schemes, every case, the actors and sources (not the 1,963 authority bodies:
+    they use nothing PROV-O or ORG constrain beyond what the cases' bodies use), PROV-O, ORG."""
+    data = ROOT / "data" / "ttl"
+    return [ROOT / "ontology" / "kouiki.ttl", *sorted((ROOT / "ontology" / "schemes").glob("*.ttl")),
+            *sorted((data / "cases").glob("*.ttl")), *sorted((data / "actors").glob("*.ttl")),
+            *sorted((data / "sources").glob("*.ttl")), W3C / "prov-o.ttl", W3C / "org.ttl"]
+
+
+def test_ontology_and_cases_are_consistent_with_prov_o_and_org_under_owl_2_rl():
+    assert owl_rl_errors(reasoned_files()) == []
+
+
+def test_the_owl_2_rl_check_finds_an_activity_used_as_an_entity(tmp_path):
+    """The check above can fail: an initiative (prov:Activity) said to be derived from a passage
+    (prov:wasDerivedFrom, domain prov:Entity) is the inconsistency the old model had everywhere."""
+    wrong = tmp_path / "wrong.ttl"
+    wrong.write_text("""@prefix prov: <http://www.w3.org/ns/prov#> .
+<https://w3id.org/kouiki/id/initiative/hachinohe-bus-network>
+    prov:wasDerivedFrom <https://w3id.org/kouiki/source/000_05f34e0fc86adcb0/L13-L15> .
+""", encoding="utf-8")
+    errors = owl_rl_errors([*reasoned_files(), wrong])
+    assert any("prov#Activity" in e and "prov#Entity" in e and "hachinohe-bus-network" in e for e in errors), errors
+
+
+def test_datatypes_are_in_the_owl_2_datatype_map(ontology, schemes):
+    """OWL 2 DL tools refuse a datatype outside the map (xsd:gYear was one: kk:fiscalYear is an integer now)."""
+    from owlrl.XsdDatatypes import OWL_RL_Datatypes
+
+    known = set(OWL_RL_Datatypes) | set(ontology.subjects(RDF.type, RDFS.Datatype))
+    for prop in ontology.subjects(RDF.type, OWL.DatatypeProperty):
+        assert ontology.value(prop, RDFS.range) in known, prop
+    used = {o.datatype for g in (ontology, schemes) for o in g.objects() if isinstance(o, rdflib.Literal) and o.datatype}
+    assert used <= known, used - known
+    assert rdflib.XSD.gYear not in known
+
+
+def test_every_declared_property_is_used(ontology, data_graph):
+    """A term nobody uses is noise for readers (kk:componentOf was declared and never used)."""
+    used = {p for _, p, _ in data_graph}
+    for kind in (OWL.ObjectProperty, OWL.DatatypeProperty):
+        for prop in ontology.subjects(RDF.type, kind):
+            assert prop in used, prop
+
+
+def test_every_resource_with_a_page_has_a_label(store):
+    """Pages are headed by a label: every IRI we mint that has a page of its own (not a hash IRI,
+    which is shown on its document's page) has one; passages and evaluations in ja and en."""
+    unlabelled = store.query("""
+        SELECT DISTINCT ?s WHERE { ?s ?p ?o
+          FILTER (isIRI(?s) && STRSTARTS(STR(?s), "https://w3id.org/kouiki/") && !CONTAINS(STR(?s), "#")
+                  && !STRSTARTS(STR(?s), "https://w3id.org/kouiki/graph/"))
+          FILTER NOT EXISTS { ?s rdfs:label|skos:prefLabel|dct:title|foaf:name ?label } }""")
+    assert [row["s"].value for row in unlabelled] == []
+    rows = store.query("""
+        SELECT ?s (GROUP_CONCAT(DISTINCT lang(?label); separator=" ") AS ?langs) WHERE {
+          { ?s a kk:SourcePassage } UNION { ?s a kk:Evaluation } ?s rdfs:label ?label } GROUP BY ?s""")
+    langs_by_node = {row["s"].value: set(row["langs"].value.split()) for row in rows}
+    assert len(langs_by_node) == 36 + 7
+    assert all(found == {"ja", "en"} for found in langs_by_node.values()), langs_by_node

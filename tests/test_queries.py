@@ -110,7 +110,7 @@ def test_partners_of_yokohama(store):
 def test_meetings_timeline(store):
     rows = run(store, "08-meetings-timeline.rq", "label", "date", "fiscalYear")
     assert rows == [
-        ("8市連携市長会議（2011年度）", None, "2011"),
+        ("8市連携市長会議（2011年度）", None, 2011),
         ("8市連携市長会議（2018年7月）", "2018-07", None),
         ("8市連携部局長級会議（2019年1月）", "2019-01", None),
     ]

@@ -59,14 +59,14 @@ def test_post_form_and_direct(server):
 def test_default_and_named_graph_uris(server):
     saitama = GRAPH + "cases/saitama-septic-tanks"
     restricted = get(server, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", params={"default-graph-uri": saitama})
-    assert count_of(restricted) == 47
+    assert count_of(restricted) == 55
     named = get(server, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
                 params={"named-graph-uri": [saitama, GRAPH + "cases/koryo-facility-sharing"]})
     assert {b["g"]["value"] for b in named.json()["results"]["bindings"]} == {
         saitama, GRAPH + "cases/koryo-facility-sharing"}
     form = requests.post(server.url + "/sparql", timeout=30,
                          data={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "default-graph-uri": saitama})
-    assert count_of(form) == 47
+    assert count_of(form) == 55
 
 
 def test_head_and_options(server):
