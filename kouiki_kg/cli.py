@@ -255,14 +255,15 @@ def _read_query(query: str | None, query_file: Path | None) -> str:
                    "Default: tsv / ttl.")
 @click.pass_context
 def query_command(ctx: click.Context, query: str | None, query_file: Path | None, fmt: str | None) -> None:
-    """Run a SPARQL query on the store (the default graph is the union of all graphs)."""
+    """Run a SPARQL query on the store, as the endpoint does (without FROM, the default graph is the
+    union of all graphs)."""
     sparql = _read_query(query, query_file)
     try:
         store = GraphStore.open_current(_config(ctx).store_dir)
     except StoreMissing as err:
         raise click.ClickException(str(err)) from None
     try:
-        result = store.query(sparql)
+        result = store.evaluate(sparql)
     except SyntaxError as err:
         raise click.ClickException(f"SPARQL syntax error: {err}") from None
     out = sys.stdout.buffer

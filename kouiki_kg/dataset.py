@@ -9,13 +9,12 @@ import calendar
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .namespaces import BASE, DATASET, GRAPH, KK
+from .namespaces import BASE, DATASET, ENDPOINT, GRAPH, KK, QUERY_BASE
 
 CATALOG = DATASET + "#catalog"
 SERVICE = DATASET + "#sparql-service"
 PUBLISHER = DATASET + "#publisher"
 CONTACT = DATASET + "#contact"
-ENDPOINT = BASE + "sparql"
 DESCRIPTION_GRAPH = GRAPH + "dataset"
 DESCRIPTION_FILE = "dataset.ttl"  # in the build directory
 ISSUED = "2026-11-22"
@@ -105,7 +104,7 @@ def gather_statistics(query: Callable[[str], object], triples: int) -> Statistic
         SELECT ?kind ?d WHERE {
           { ?s dct:date ?d BIND ("date" AS ?kind) } UNION { ?s dct:created ?d BIND ("date" AS ?kind) }
           UNION { ?s kk:fiscalYear ?d BIND ("fiscalYear" AS ?kind) }
-          FILTER (datatype(?d) IN (xsd:date, xsd:gYearMonth, xsd:gYear)) }""")]
+          FILTER (datatype(?d) IN (xsd:date, xsd:gYearMonth, xsd:gYear, xsd:integer)) }""")]
     stats.start, stats.end = _date_span(dates)
     row = next(iter(query("""SELECT (MIN(?lat) AS ?a) (MIN(?long) AS ?b) (MAX(?lat) AS ?c) (MAX(?long) AS ?d)
                              WHERE { ?s geo:lat ?lat ; geo:long ?long }""")))
@@ -264,7 +263,7 @@ def description_turtle(stats: Statistics, modified: str, version: str) -> str:
 <http://purl.org/adms/licencetype/Attribution> a skos:Concept ; skos:prefLabel "Attribution"@en .
 <http://purl.org/adms/licencetype/PublicDomain> a skos:Concept ; skos:prefLabel "Public domain"@en .
 <http://purl.org/adms/publishertype/NonProfitOrganisation> a skos:Concept ; skos:prefLabel "Non-profit organisation"@en .
-<{BASE}> a foaf:Document .
+<{BASE}> a foaf:Document ; dct:title "広域連携ナレッジグラフ"@ja , "Kouiki KG"@en .
 {media_types}
 {file_types}
 
@@ -303,15 +302,23 @@ def description_turtle(stats: Statistics, modified: str, version: str) -> str:
 
 
 def service_description_turtle(default_graph_triples: int, named_graphs: list[tuple[str, int]]) -> str:
-    """SPARQL 1.1 Service Description of /sparql, with VoID sizes of the default and named graphs."""
+    """SPARQL 1.1 Service Description of /sparql, with VoID sizes of the default and named graphs.
+
+    Every node has an IRI (no blank nodes), so the same build gives the same bytes, as its
+    strong ETag promises.
+    """
     from .formats import GRAPH_FORMATS, RESULT_FORMATS
 
     w3c = {"json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML", "csv": "SPARQL_Results_CSV",
            "tsv": "SPARQL_Results_TSV", "ttl": "Turtle", "nt": "N-Triples", "nq": "N-Quads", "trig": "TriG",
            "jsonld": "JSON-LD", "rdfxml": "RDF_XML"}
     formats = " , ".join(f"<http://www.w3.org/ns/formats/{w3c[n]}>" for n in [*RESULT_FORMATS, *GRAPH_FORMATS])
-    named = "\n".join(f"""        sd:namedGraph [ a sd:NamedGraph ; sd:name <{name}> ;
-            sd:graph [ a sd:Graph , void:Dataset ; void:triples {count} ] ] ;""" for name, count in named_graphs)
+    named = "".join(f""" ;
+    sd:namedGraph <{ENDPOINT}#named-graph-{i}>""" for i in range(1, len(named_graphs) + 1))
+    graphs = "".join(f"""
+<{ENDPOINT}#named-graph-{i}> a sd:NamedGraph ; sd:name <{name}> ; sd:graph <{ENDPOINT}#graph-{i}> .
+<{ENDPOINT}#graph-{i}> a sd:Graph , void:Dataset ; void:triples {count} .
+""" for i, (name, count) in enumerate(named_graphs, 1))
     return f"""@prefix sd:   <http://www.w3.org/ns/sparql-service-description#> .
 @prefix void: <http://rdfs.org/ns/void#> .
 @prefix dct:  <http://purl.org/dc/terms/> .
@@ -322,10 +329,14 @@ def service_description_turtle(default_graph_triples: int, named_graphs: list[tu
     sd:feature sd:UnionDefaultGraph ;
     sd:resultFormat {formats} ;
     dct:title "広域連携ナレッジグラフ SPARQL エンドポイント"@ja , "Kouiki KG SPARQL endpoint"@en ;
-    sd:defaultDataset [ a sd:Dataset ;
-        dct:source <{DATASET}> ;
-        sd:defaultGraph [ a sd:Graph , void:Dataset ; void:triples {default_graph_triples} ] ;
-{named}
-    ] .
-"""
+    dct:description "FROM・FROM NAMED も default-graph-uri・named-graph-uri もない問い合わせでは、既定グラフはすべての名前付きグラフの和です。どちらかがあればそれがデータセットを決めます（パラメーターが優先）。問い合わせ中の相対 IRI は <{QUERY_BASE}> を基底として解決します（問い合わせの BASE が優先）。"@ja ,
+        "A query with neither FROM / FROM NAMED nor default-graph-uri / named-graph-uri has the union of all named graphs as its default graph; otherwise those define the dataset (the parameters win). Relative IRIs in a query resolve against <{QUERY_BASE}> (a BASE in the query wins)."@en ;
+    sd:defaultDataset <{ENDPOINT}#dataset> .
+
+<{ENDPOINT}#dataset> a sd:Dataset ;
+    dct:source <{DATASET}> ;
+    sd:defaultGraph <{ENDPOINT}#default-graph>{named} .
+
+<{ENDPOINT}#default-graph> a sd:Graph , void:Dataset ; void:triples {default_graph_triples} .
+{graphs}"""
 

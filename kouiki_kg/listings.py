@@ -17,7 +17,7 @@ from typing import Callable
 import pyoxigraph as ox
 
 from .namespaces import BASE, CONCEPT, PREFIXES, compact
-from .store import fill, term_order
+from .store import fill, graph_names, term_order
 
 LISTINGS_FILE = "listings.sqlite"
 # What names a resource on a page, in order of preference: the first of these a resource has wins.
@@ -150,7 +150,7 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
     top_themes = sorted(row["t"].value for row in query(f"SELECT ?t WHERE {{ <{CONCEPT}theme> skos:hasTopConcept ?t }}"))
     # every page we serve for a minted IRI (hash IRIs live in their document's page), read graph by
     # graph: one DISTINCT over the whole store takes 50 s at 1 M triples, these 4 s together
-    graphs = [row["g"] for row in query("SELECT ?g WHERE { GRAPH ?g {} }")]
+    graphs = graph_names(query)
     minted = {"/" + row["s"].value[len(BASE):] for graph in graphs
               for row in query(f"SELECT DISTINCT ?s WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} FILTER (isIRI(?s)) }}")
               if row["s"].value.startswith(BASE) and "#" not in row["s"].value}

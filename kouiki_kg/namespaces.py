@@ -9,6 +9,10 @@ ONTOLOGY = BASE + "ontology"
 KK = ONTOLOGY + "#"
 SHAPES = BASE + "shapes"
 DATASET = BASE + "dataset"
+# The SPARQL endpoint's public IRI. Relative IRIs in a query resolve against it (a query's own
+# BASE wins), so `<id/lg/022039>` names https://w3id.org/kouiki/id/lg/022039 wherever we are served.
+ENDPOINT = BASE + "sparql"
+QUERY_BASE = ENDPOINT
 LG = BASE + "id/lg/"
 ORG = BASE + "id/org/"
 INITIATIVE = BASE + "id/initiative/"

@@ -16,6 +16,8 @@ work unchanged on top of it. Two things a remote store cannot do like the embedd
 from __future__ import annotations
 
 import http.client
+import json
+import re
 import threading
 import urllib.parse
 from collections import OrderedDict
@@ -24,6 +26,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .namespaces import PREFIXES
+from .querytext import query_form, without_dataset_clause
 from .store import fill
 
 RESULT_TYPES = {
@@ -32,7 +35,10 @@ RESULT_TYPES = {
 }
 GRAPH_TYPES = {"application/n-triples": ox.RdfFormat.N_TRIPLES, "text/turtle": ox.RdfFormat.TURTLE,
                "application/n-quads": ox.RdfFormat.N_QUADS}
-ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.5"
+# By query form: asked for results first, Virtuoso answers a CONSTRUCT as a table of ?s ?p ?o.
+ACCEPT_RESULTS = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
+ACCEPT_GRAPH = "application/n-triples, text/turtle;q=0.9, application/n-quads;q=0.5"
+EMPTY_GRAPH = "urn:x-kouiki:empty-graph"  # names no graph: an empty half of a dataset
 CLOSURE_DEPTH = 3  # blank nodes under a subject, as deep as our data nests them
 DESCRIPTION_CACHE = 20_000  # subjects whose fetched descriptions a process keeps per data version
 
@@ -88,6 +94,19 @@ def _prologue(prefixes: dict[str, str] | None) -> str:
     return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in (prefixes or {}).items())
 
 
+def _readable_blank_nodes(body: bytes, media: str) -> bytes:
+    """Virtuoso names blank nodes `nodeID://b123` in JSON results, which is no blank-node label:
+    such labels are rewritten (one to one) so that the results parse."""
+    if b"nodeID://" not in body or media != "application/sparql-results+json":
+        return body
+    data = json.loads(body)
+    for binding in data.get("results", {}).get("bindings", []):
+        for value in binding.values():
+            if value.get("type") == "bnode":
+                value["value"] = re.sub(r"\W", lambda m: f"_{ord(m.group()):x}_", value["value"])
+    return json.dumps(data).encode("utf-8")
+
+
 class RemoteStore:
     """A SPARQL 1.1 endpoint read like the embedded store."""
 
@@ -101,23 +120,32 @@ class RemoteStore:
 
     # --- SPARQL --------------------------------------------------------------------------------
 
-    def query(self, sparql: str, *, prefixes: dict[str, str] | None = PREFIXES, use_default_graph_as_union: bool = True,
-              union_default_graph: bool | None = None, default_graph=None, named_graphs=None, default_graphs=None):
+    def query(self, sparql: str, *, prefixes: dict[str, str] | None = PREFIXES, base_iri: str | None = None,
+              use_default_graph_as_union: bool = True, union_default_graph: bool | None = None,
+              default_graph=None, named_graphs=None, default_graphs=None):
         """Evaluate remotely; same arguments and results as pyoxigraph's Store.query (and StoreView's).
 
         A query that does not parse raises pyoxigraph's SyntaxError, with its line and column,
-        before anything is sent.
+        before anything is sent. The dataset goes as the protocol's parameters (a store serving
+        a union default graph ignores a query's FROM), the base IRI as a BASE the query's own
+        BASE overrides.
         """
-        self._checker.query(sparql, prefixes=prefixes)  # parses only: results are lazy, never read
-        params: list[tuple[str, str]] = [("query", _prologue(prefixes) + sparql)]
-        graphs = default_graph if default_graph is not None else default_graphs
-        for graph in graphs or []:
-            params.append(("default-graph-uri", getattr(graph, "value", graph)))
-        for graph in named_graphs or []:
-            params.append(("named-graph-uri", getattr(graph, "value", graph)))
+        self._checker.query(sparql, prefixes=prefixes, base_iri=base_iri)  # parses only: results are lazy, never read
+        dataset: list[tuple[str, str]] = []
+        if default_graph is not None or named_graphs is not None:
+            # A whole dataset (store.dataset_options gives both halves): as parameters, the query's
+            # own clauses taken out (Virtuoso merges the two), and an empty half named by a graph
+            # that never exists (Virtuoso reads an absent half as "every graph").
+            sparql = without_dataset_clause(sparql)
+            for name, graphs in (("default-graph-uri", default_graph), ("named-graph-uri", named_graphs)):
+                dataset += [(name, getattr(g, "value", g)) for g in graphs or []] or [(name, EMPTY_GRAPH)]
+        elif default_graphs is not None:  # StoreView's: these graphs as the default, every named graph
+            dataset = [("default-graph-uri", g) for g in default_graphs]
+        params = [("query", (f"BASE <{base_iri}>\n" if base_iri else "") + _prologue(prefixes) + sparql), *dataset]
         status, content_type, body = self._http.request(
             "POST", body=urllib.parse.urlencode(params).encode("utf-8"),
-            headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8", "Accept": ACCEPT})
+            headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                     "Accept": ACCEPT_GRAPH if query_form(sparql) in ("CONSTRUCT", "DESCRIBE") else ACCEPT_RESULTS})
         media = _media(content_type)
         if status >= 500 or status in (401, 403, 404, 405):
             raise StoreUnavailable(f"the SPARQL store answered {status}: {body[:300].decode('utf-8', 'replace')}")
@@ -125,7 +153,7 @@ class RemoteStore:
             raise ValueError(f"the SPARQL store refused the query ({status}): {body[:500].decode('utf-8', 'replace')}")
         try:
             if media in RESULT_TYPES:
-                return ox.parse_query_results(body, format=RESULT_TYPES[media])
+                return ox.parse_query_results(_readable_blank_nodes(body, media), format=RESULT_TYPES[media])
             if media in GRAPH_TYPES:
                 return [q.triple for q in ox.parse(body, format=GRAPH_TYPES[media])]
         except SyntaxError as err:  # e.g. a body cut short by the store's own time limit

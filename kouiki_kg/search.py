@@ -11,6 +11,8 @@ import sqlite3
 from pathlib import Path
 from typing import Callable
 
+from .store import graph_names
+
 INDEX_FILE = "search.sqlite"
 KINDS = (  # (class, kind), first match wins; the order is also the order of results
     ("https://w3id.org/kouiki/ontology#Initiative", "initiative"),
@@ -44,7 +46,7 @@ def build_index(query: Callable[[str], object], path: Path) -> int:
     query joining them all multiplied every label by every text by every superclass.
     """
     # listed graph by graph: as one DISTINCT … ORDER BY over the store this took 56 s at 5 M triples
-    graphs = [row["g"] for row in query("SELECT ?g WHERE { GRAPH ?g {} }")]
+    graphs = graph_names(query)
     subjects = sorted({row["s"] for graph in graphs for row in query(
         f"SELECT DISTINCT ?s WHERE {{ GRAPH {graph} {{ ?s skos:prefLabel|dct:title|rdfs:label|prov:value ?any }} FILTER (isIRI(?s)) }}")},
         key=lambda s: s.value)

@@ -21,7 +21,8 @@ from typing import Callable
 
 import pyoxigraph as ox
 
-from .namespaces import PREFIXES
+from .namespaces import PREFIXES, QUERY_BASE
+from .querytext import dataset_clause, uses_service
 
 
 class StoreMissing(Exception):
@@ -69,6 +70,15 @@ def fill(sparql: str, terms: dict) -> str:
     return sparql
 
 
+def graph_names(query: Callable[[str], object]) -> list:
+    """The named graphs, listed as cheaply as the engine allows. `GRAPH ?g {}` reads Oxigraph's
+    list of graphs; Virtuoso answers it with one row and no ?g, so then every quad's graph."""
+    graphs = [row["g"] for row in query("SELECT ?g WHERE { GRAPH ?g {} }")]
+    if any(g is None for g in graphs):
+        graphs = [row["g"] for row in query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")]
+    return graphs
+
+
 def term_order(term) -> tuple:
     """The order pages list values in: literals (by language, then text) before IRIs and blank nodes."""
     if isinstance(term, ox.Literal):
@@ -94,6 +104,10 @@ class StoreView:
         if default_graphs is not None and not self._covers_store(default_graphs):
             return self._store.query(sparql, prefixes=PREFIXES, default_graph=[ox.NamedNode(g) for g in default_graphs])
         return self._store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=union_default_graph)
+
+    def evaluate(self, sparql: str, default_graph_uris=(), named_graph_uris=()):
+        """A query as the SPARQL endpoint answers it: its dataset, our base IRI and prefixes."""
+        return self._store.query(sparql, **dataset_options(sparql, default_graph_uris, named_graph_uris))
 
     def _covers_store(self, graphs: list[str]) -> bool:
         """Whether these named graphs are everything the store holds. Then their union is the
@@ -321,20 +335,25 @@ def _solutions_json(variables: list[str], rows: list) -> bytes:
                       ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-_LEXICAL_NOISE = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'  # long strings
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'  # strings
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r'|<[^<>"{}|^`\\\s]*>'  # IRIs
-    r"|#[^\n]*"  # comments
-)
-_SERVICE = re.compile(r"(?<![?$:\w])SERVICE(?![\w:])", re.IGNORECASE)
+def dataset_options(query: str, default_graph_uris=(), named_graph_uris=()) -> dict:
+    """The arguments of Store.query (ours and RemoteStore's) for a query and the protocol's
+    dataset parameters, as SPARQL 1.1 Protocol §2.1.4 and Query §13 say.
 
-
-def uses_service(query: str) -> bool:
-    """Whether a query calls SERVICE (federation), ignoring strings, IRIs and comments."""
-    return bool(_SERVICE.search(_LEXICAL_NOISE.sub(" ", query)))
+    The parameters, when given, define the whole dataset (an absent half is empty); else the
+    query's FROM / FROM NAMED do; only a query with neither sees our union default graph.
+    Relative IRIs resolve against QUERY_BASE; our common prefixes are predeclared, as WDQS does.
+    """
+    options: dict = {"prefixes": PREFIXES, "base_iri": QUERY_BASE}
+    if not (default_graph_uris or named_graph_uris):
+        # Given explicitly, as the engine would read it: a remote store that serves a union
+        # default graph (as ours must) would otherwise ignore the clause.
+        default_graph_uris, named_graph_uris = dataset_clause(query) or ((), ())
+    if default_graph_uris or named_graph_uris:
+        options["default_graph"] = [ox.NamedNode(g) for g in default_graph_uris]
+        options["named_graphs"] = [ox.NamedNode(g) for g in named_graph_uris]
+    else:
+        options["use_default_graph_as_union"] = True
+    return options
 
 
 def run_query(store, request: QueryRequest) -> QueryAnswer:
@@ -349,14 +368,8 @@ def run_query(store, request: QueryRequest) -> QueryAnswer:
     if uses_service(request.query):
         raise QueryFailed("forbidden", "SERVICE (federated query) is not allowed on this endpoint")
 
-    options: dict = {"prefixes": PREFIXES}  # our common prefixes predeclared, as WDQS does
-    if request.default_graph_uris:
-        options["default_graph"] = [ox.NamedNode(g) for g in request.default_graph_uris]
-    else:
-        options["use_default_graph_as_union"] = True
-    if request.named_graph_uris:
-        options["named_graphs"] = [ox.NamedNode(g) for g in request.named_graph_uris]
     try:
+        options = dataset_options(request.query, request.default_graph_uris, request.named_graph_uris)
         result = store.query(request.query, **options)
         if isinstance(result, ox.QueryBoolean):
             if request.results_format is None:

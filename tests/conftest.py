@@ -94,11 +94,12 @@ class RunningServer:
             try:
                 if requests.get(self.url + "/health", timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or preparing a version
                 pass
             time.sleep(0.2)
+        output = self.output()
         self.stop()
-        raise RuntimeError(f"server did not start: {self.output()}")
+        raise RuntimeError(f"server did not start: {output}")
 
     def output(self) -> str:
         self.log.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from pyoxigraph import NamedNode
 
 from .. import dataset
 from ..errors import ApiError
@@ -52,6 +53,13 @@ def _protocol_parameters() -> dict:
                            "POST の Content-Type は application/sparql-query か application/x-www-form-urlencoded にしてください。",
                            "POST with Content-Type application/sparql-query or application/x-www-form-urlencoded.",
                            accepted=["application/sparql-query", "application/x-www-form-urlencoded"])
+    for name, key in (("default-graph-uri", "default"), ("named-graph-uri", "named")):
+        for graph in params[key]:
+            try:
+                NamedNode(graph)
+            except ValueError as err:
+                raise ApiError(400, "bad_graph_uri", f"{name} には絶対 IRI を指定してください（{graph!r}）。",
+                               f"{name} must be an absolute IRI ({graph!r}).", detail=str(err)) from None
     if params["update"] is not None:
         raise ApiError(403, "read_only", "この公開エンドポイントは読み取り専用です。更新（SPARQL Update）はできません。",
                        "This public endpoint is read-only: SPARQL Update is not accepted.")

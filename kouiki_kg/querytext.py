@@ -1,0 +1,108 @@
+"""What a SPARQL query's text says before it is evaluated: whether it calls SERVICE, its form,
+and the dataset its FROM / FROM NAMED clauses define.
+
+A cheap scan of the tokens, not a parser: strings and comments are skipped, IRIs kept whole.
+Where an IRI must be resolved (relative IRIs, prefixed names), Oxigraph's own parser does it,
+so the answer is the one the engine would give.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyoxigraph as ox
+
+from .namespaces import PREFIXES, QUERY_BASE
+
+_TOKEN = re.compile(
+    r'(?P<skip>"""(?:[^"\\]|\\.|"(?!""))*"""'  # long strings
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'  # strings
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r"|#[^\n]*)"  # comments
+    r'|(?P<iri><[^<>"{}|^`\\\s]*>)'
+    r"""|(?P<word>[?$]?[^\s{}()\[\];,<>"'#?$*/|^!=+&]+)""",  # keywords, prefixed names, variables
+)
+_QUERY_FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}
+
+
+def _tokens(query: str):
+    """(kind, text, offset) of each IRI and word, strings and comments left out."""
+    for match in _TOKEN.finditer(query):
+        if match.lastgroup != "skip":
+            yield match.lastgroup, match.group(), match.start()
+
+
+def uses_service(query: str) -> bool:
+    """Whether a query calls SERVICE (federation), ignoring strings, IRIs and comments."""
+    return any(kind == "word" and text.upper() == "SERVICE" for kind, text, _ in _tokens(query))
+
+
+def query_form(query: str) -> str | None:
+    """SELECT, CONSTRUCT, DESCRIBE or ASK: the first query-form keyword (None if there is none)."""
+    return next((text.upper() for kind, text, _ in _tokens(query) if kind == "word" and text.upper() in _QUERY_FORMS),
+                None)
+
+
+def _dataset_spans(query: str) -> tuple[int | None, list[tuple[bool, str, int, int]]] | None:
+    """(end of the prologue, [(named?, term, start, end) of each FROM clause]); None when a FROM
+    is not followed by a term."""
+    tokens = list(_tokens(query))
+    prologue_end, spans = None, []
+    for i, (kind, text, offset) in enumerate(tokens):
+        word = text.upper() if kind == "word" else ""
+        if prologue_end is None and word in _QUERY_FORMS:
+            prologue_end = offset
+        if word != "FROM" or prologue_end is None:
+            continue
+        rest = tokens[i + 1:i + 3]
+        is_named = bool(rest) and rest[0][0] == "word" and rest[0][1].upper() == "NAMED"
+        target = rest[1] if is_named and len(rest) > 1 else (rest[0] if rest and not is_named else None)
+        if target is None:
+            return None
+        term = target[1].rstrip(".")
+        spans.append((is_named, term, offset, target[2] + len(term)))
+    return prologue_end, spans
+
+
+def without_dataset_clause(query: str) -> str:
+    """The query with its FROM / FROM NAMED clauses blanked out (lines and columns kept), for a
+    store that is given the dataset as the protocol's parameters: Virtuoso merges the two."""
+    found = _dataset_spans(query)
+    if not found:
+        return query
+    for _, _, start, end in found[1]:
+        query = query[:start] + " " * (end - start) + query[end:]
+    return query
+
+
+def dataset_clause(query: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The (default graphs, named graphs) that the query's FROM / FROM NAMED clauses name, as
+    absolute IRIs, or None when it has no dataset clause (SPARQL 1.1 Query §13.2).
+
+    FROM only ever begins a dataset clause, so any FROM token is one. Relative IRIs resolve
+    against the query's BASE, else QUERY_BASE; prefixed names against its PREFIXes and ours.
+    A query that does not parse gives None (its evaluation reports the error).
+    """
+    found = _dataset_spans(query)
+    if found is None or found[0] is None or not found[1]:
+        return None
+    prologue_end, spans = found
+    default = [term for is_named, term, _, _ in spans if not is_named]
+    named = [term for is_named, term, _, _ in spans if is_named]
+    try:
+        return _resolve(query[:prologue_end], default), _resolve(query[:prologue_end], named)
+    except SyntaxError:
+        return None
+
+
+def _resolve(prologue: str, terms: list[str]) -> tuple[str, ...]:
+    """IRIs as Oxigraph reads them after this prologue (its BASE and PREFIX declarations)."""
+    if not terms:
+        return ()
+    rows = ox.Store().query(f"{prologue}\nSELECT ?g WHERE {{ VALUES ?g {{ {' '.join(terms)} }} }}",
+                            base_iri=QUERY_BASE, prefixes=PREFIXES)
+    graphs = [row["g"] for row in rows]
+    if len(graphs) != len(terms) or not all(isinstance(g, ox.NamedNode) for g in graphs):
+        raise SyntaxError("not an IRI after FROM")  # the query's own parse says where
+    return tuple(g.value for g in graphs)
