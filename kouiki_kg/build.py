@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import shutil
@@ -21,10 +22,11 @@ import rdflib
 
 from . import __version__, dataset, listings, search
 from .config import Config
-from .project import InputFile, content_hash, input_files
+from .project import INPUT_FOLDERS, InputFile, content_hash, input_files
 from .project_validation import validate_store
 from .store import BuildInfo, LoadSyntaxError, StoreView, current_build, swap_current, write_build
-from .validation import RdfSyntaxError, Report, load_files, locate, subject_lines, validate_graph
+from .validation import (RdfSyntaxError, Report, add_results_to_report_graph, ill_typed_literals, load_files, locate,
+                         subject_lines, validate_graph)
 
 KEEP_BUILDS = 2  # the current build and the one before it
 # Up to this much data the check runs in one process of its own, started before the store is
@@ -49,9 +51,10 @@ def inputs_digest(files: list[InputFile]) -> str:
 class BuildError(Exception):
     """The inputs cannot be built; the served store is left as it was."""
 
-    def __init__(self, message: str, report: Report | None = None, syntax: RdfSyntaxError | None = None):
+    def __init__(self, message: str, report: Report | None = None, syntax: RdfSyntaxError | None = None,
+                 storage: bool = False):
         super().__init__(message)
-        self.report, self.syntax = report, syntax
+        self.report, self.syntax, self.storage = report, syntax, storage  # storage: the disk failed (full…)
 
 
 @dataclass
@@ -85,9 +88,17 @@ def validate_loaded(view: StoreView, store_path: Path | None, files: list[InputF
                     log: Callable[[str], None] = _stderr) -> Report:
     """Validate a store holding the project's files (one named graph each), unit by unit."""
     shapes, _ = load_files([f for f in files if f.kind == "shapes"])
-    report = validate_store(view, shapes, data_graphs=[f.graph for f in files if f.kind != "shapes"],
+    data_graphs = [f.graph for f in files if f.kind != "shapes"]
+    report = validate_store(view, shapes, data_graphs=data_graphs,
                             reference_graphs=[f.graph for f in files if f.kind == "ontology"],
                             store_path=store_path, workers=workers, log=log)
+    literals = ill_typed_literals(ox.Triple(row["s"], row["p"], row["o"]) for row in view.query(
+        """SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER (isLiteral(?o) && datatype(?o) != rdf:langString
+                                                       && datatype(?o) != xsd:string) }""", default_graphs=data_graphs))
+    if literals:  # the same check as a steward's, over every file
+        add_results_to_report_graph(report.graph, literals)
+        report.results = sorted(report.results + literals, key=lambda r: (r.focus, r.path or "", r.component, r.value or ""))
+        report.conforms = False
     if not report.conforms:  # say where each focus node is written
         origins: dict[str, tuple[str, int]] = {}
         for f in files:
@@ -181,8 +192,68 @@ def _syntax_error(err: LoadSyntaxError, root: Path) -> RdfSyntaxError:
     return RdfSyntaxError(relative, err.line, err.column, err.detail, snippet)
 
 
-def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _stderr) -> BuildOutcome:
-    files = input_files(config.root)
+def with_changes(root: Path, changes: dict[str, Path | None]) -> list[InputFile]:
+    """The project's input files as they would be with `changes` made: relative path → the file
+    holding its new bytes (None: the file removed). Same order and digest as after making them."""
+    files = {f.relative: f for f in input_files(root)}
+    for relative, staged in changes.items():
+        if staged is None:
+            files.pop(relative, None)
+        else:
+            files[relative] = InputFile(path=staged, relative=relative, kind="data")
+    order = {kind: i for i, (_, kind) in enumerate(INPUT_FOLDERS)}
+    return sorted(files.values(), key=lambda f: (order[f.kind], root / f.relative))
+
+
+def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _stderr,
+          changes: dict[str, Path | None] | None = None, swap: bool = True) -> BuildOutcome:
+    """Validate the project and load it into a new store, swapped in atomically.
+
+    `changes` builds the project as it would be with those files changed (see with_changes),
+    leaving data/ alone; `swap=False` leaves the new build beside the served one (the caller
+    swaps it in: ingest.publish, whose commit must make the file and the store agree)."""
+    if changes:
+        return _build(config, with_changes(config.root, changes), force, log, swap)
+    try:
+        outcome = _build(config, input_files(config.root), force, log, swap)
+    except BuildError as err:  # the served build stays; /health says data/ does not build
+        _write_data_status(config, err)
+        raise
+    _write_data_status(config, None)
+    return outcome
+
+
+DATA_STATUS = "data-status.json"  # beside the store folder: why data/ does not build, if it does not
+
+
+def _write_data_status(config: Config, failure: BuildError | None) -> None:
+    path = config.store_dir.parent / DATA_STATUS
+    try:
+        if failure is None:
+            path.unlink(missing_ok=True)
+            return
+        reason = ("the data does not conform to the shapes" if failure.report is not None
+                  else "a file cannot be parsed" if failure.syntax is not None
+                  else "the store cannot be written" if failure.storage else "the build failed")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({
+            "builds": False, "reason": reason, "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "violations": len(failure.report.results) if failure.report is not None else None,
+            "file": (f"{failure.syntax.source}:{failure.syntax.line}" if failure.syntax is not None else None)}),
+            encoding="utf-8")
+    except OSError:  # a full disk: the failure itself is reported where it happened
+        pass
+
+
+def read_data_status(config: Config) -> dict | None:
+    """Why the project's files do not build, as the last build found (None: they built)."""
+    try:
+        return json.loads((config.store_dir.parent / DATA_STATUS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _build(config: Config, files: list[InputFile], force: bool, log: Callable[[str], None], swap: bool) -> BuildOutcome:
     if not any(f.kind == "data" for f in files):
         raise BuildError(f"no Turtle files under {config.root / 'data' / 'ttl'}")
     digest = inputs_digest(files)
@@ -194,7 +265,8 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
             info = None
         if info is not None and info.content_hash == digest:
             log(f"store is up to date ({info.triples} triples, inputs unchanged)")
-            push_to_remote(config, files, existing, digest, log)
+            if swap:
+                push_to_remote(config, files, existing, digest, log)
             return BuildOutcome(info=info, build_dir=existing, rebuilt=False)
 
     started = time.perf_counter()
@@ -247,7 +319,8 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
                          built_at=built_at, version=__version__, graph_triples=graph_triples)
         info.write(staging)
         staging.rename(build_dir)
-        swap_current(config.store_dir, build_dir)
+        if swap:
+            swap_current(config.store_dir, build_dir)
     except LoadSyntaxError as err:
         _abandon(staging, err)
         syntax = _syntax_error(err, config.root)
@@ -260,14 +333,21 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
         raise
     except OSError as err:
         _abandon(staging, err)
-        raise BuildError(f"cannot write the store under {config.store_dir}: {err.strerror or err}") from None
+        raise BuildError(f"cannot write the store: {err.strerror or err}", storage=True) from None
     finally:
         if beside is not None:
             beside.stop()
     log(f"built {info.triples} triples in {info.graphs} named graphs ({time.perf_counter() - started:.1f} s in all)")
-    _prune(builds, keep=build_dir)
-    push_to_remote(config, files, build_dir, digest, log)
+    if swap:
+        finish_swap(config, files, build_dir, digest, log)
     return BuildOutcome(info=info, build_dir=build_dir, rebuilt=True)
+
+
+def finish_swap(config: Config, files: list[InputFile], build_dir: Path, digest: str,
+                log: Callable[[str], None] = _stderr) -> None:
+    """What follows a swap: old builds pruned, a remote store loaded."""
+    _prune(config.store_dir / "builds", keep=build_dir)
+    push_to_remote(config, files, build_dir, digest, log)
 
 
 def make_lookup_files(query: Callable[[str], object], directory: Path, log: Callable[[str], None] = _stderr) -> None:

@@ -16,8 +16,8 @@ from .build import BuildError, build
 from .config import Config
 from .formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
 from .namespaces import PREFIXES
-from .store import GraphStore, StoreMissing
-from .validation import RdfSyntaxError
+from .store import GraphStore, StoreMissing, current_build
+from .validation import RdfSyntaxError, SubmissionTooLarge
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
@@ -46,7 +46,7 @@ def main(ctx: click.Context, root: Path | None, store_dir: Path | None) -> None:
 def build_command(ctx: click.Context, force: bool, lang: str) -> None:
     """Validate everything and load it into the on-disk store (atomically)."""
     try:
-        outcome = build(_config(ctx), force=force)
+        outcome = _locked_build(_config(ctx), force=force)
     except BuildError as err:
         click.echo(f"build failed: {err}", err=True)
         if err.report is not None:
@@ -112,14 +112,32 @@ def _public_url(url: str) -> str:
         raise click.BadParameter(err.en, param_hint="--public-url / --url") from None
 
 
+def _locked_build(config: Config, **options):
+    """A build between publishes, never during one; a publish cut short is finished first."""
+    from . import ingest
+
+    with ingest.ingest_lock(config):
+        if ingest.recover(config):
+            click.echo("finished a publish that had been interrupted (see the audit log)", err=True)
+        return build(config, **options)
+
+
 def _build_for_serve(config: Config) -> None:
     try:
-        outcome = build(config)
+        outcome = _locked_build(config)
     except BuildError as err:
         click.echo(f"build failed: {err}", err=True)
         if err.report is not None:
             click.echo(err.report.to_text("ja"), err=True)
+        if current_build(config.store_dir) is not None:  # serve what last built; /health says why not this
+            click.echo("serving the last build that succeeded; /health reports that data/ does not build", err=True)
+            return
         sys.exit(EXIT_INVALID if err.report is not None else EXIT_UNREADABLE)
+    except OSError as err:  # the state folder cannot be written (full disk, read-only)
+        click.echo(f"cannot prepare the store: {err.strerror or err}", err=True)
+        if current_build(config.store_dir) is not None:
+            return
+        sys.exit(EXIT_UNREADABLE)
     state = "built" if outcome.rebuilt else "up to date"
     click.echo(f"{state}: {outcome.info.triples} triples, {outcome.info.graphs} graphs → {outcome.build_dir}", err=True)
 
@@ -189,6 +207,10 @@ def validate_command(ctx: click.Context, files: tuple[Path, ...], lang: str, out
             click.echo(f"{err}" + (f"\n  {err.snippet}" if err.snippet else ""), err=True)
             status = EXIT_UNREADABLE
             continue
+        except SubmissionTooLarge as err:
+            click.echo(f"{path}: {err.ja if lang == 'ja' else err.en}", err=True)
+            status = EXIT_UNREADABLE
+            continue
         rendered = {"text": lambda: report.to_text(lang), "json": lambda: report.to_json(lang),
                     "turtle": report.to_turtle}[output]()
         click.echo(rendered)
@@ -212,6 +234,9 @@ def ingest_command(ctx: click.Context, file: Path, slug: str, lang: str) -> None
         outcome = ingest.publish(config, slug, file.read_bytes(), submission.format_for(None, None, file.name), who)
     except RdfSyntaxError as err:
         click.echo(f"{err}" + (f"\n  {err.snippet}" if err.snippet else ""), err=True)
+        sys.exit(EXIT_UNREADABLE)
+    except SubmissionTooLarge as err:
+        click.echo(f"{file}: {err.ja if lang == 'ja' else err.en}", err=True)
         sys.exit(EXIT_UNREADABLE)
     except ingest.IngestError as err:
         click.echo(f"{err.status} {err.code}: {err.ja if lang == 'ja' else err.en}", err=True)

@@ -13,6 +13,8 @@ KOUIKI_CACHE_BYTES     memory for cached answers (SPARQL results, pages) per web
 KOUIKI_SHARED_CACHE_BYTES  disk for answers shared by the web processes, under the store folder
                        (default 256000000; 0 turns it off)
 KOUIKI_VALIDATION_TIMEOUT  seconds a validation may run (default 30)
+KOUIKI_CHECK_MEMORY    bytes of memory a check worker may take, so one upload cannot take the
+                       machine's (default 2000000000; 0: no limit)
 KOUIKI_BUILD_WORKERS   processes that validate a large build in parallel (default: one per CPU;
                        1: a small build's check, too, runs in the building process)
 KOUIKI_SPARQL_ENDPOINT  a SPARQL 1.1 query URL to serve from instead of the embedded store
@@ -73,6 +75,7 @@ class Config:
     cache_bytes: int = 64_000_000
     shared_cache_bytes: int = 256_000_000
     validation_timeout: float = 30.0
+    check_memory: int = 2_000_000_000  # 0: no limit
     build_workers: int | None = None  # None: one per CPU
     sparql_endpoint: str | None = None  # None: the embedded store
     graph_store_endpoint: str | None = None
@@ -97,6 +100,7 @@ class Config:
             "cache_bytes": _number_or_zero("KOUIKI_CACHE_BYTES", 64_000_000),
             "shared_cache_bytes": _number_or_zero("KOUIKI_SHARED_CACHE_BYTES", 256_000_000),
             "validation_timeout": _number("KOUIKI_VALIDATION_TIMEOUT", 30.0),
+            "check_memory": _number_or_zero("KOUIKI_CHECK_MEMORY", 2_000_000_000),
             "build_workers": _number("KOUIKI_BUILD_WORKERS", None, int),
             "sparql_endpoint": os.environ.get("KOUIKI_SPARQL_ENDPOINT") or None,
             "graph_store_endpoint": os.environ.get("KOUIKI_GRAPH_STORE_ENDPOINT") or None,

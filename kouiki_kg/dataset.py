@@ -64,7 +64,12 @@ def _date_span(values: list[tuple[str, str]]) -> tuple[str | None, str | None]:
     """(kind, lexical) dates → first and last day covered; fiscal years run April to March."""
     starts, ends = [], []
     for kind, lexical in values:
-        parts = [int(p) for p in lexical.split("-")[:3]]
+        try:
+            parts = [int(p[:4]) for p in lexical.split("-")[:3]]  # time zones aside
+            if len(parts) > 1:
+                calendar.monthrange(parts[0], parts[1])
+        except (ValueError, calendar.IllegalMonthError):  # refused by the check before a build gets here
+            continue
         if kind == "fiscalYear":
             starts.append(f"{parts[0]:04d}-04-01")
             ends.append(f"{parts[0] + 1:04d}-03-31")

@@ -1,12 +1,12 @@
-"""Publishing a case: authenticated, validated, atomic, versioned, audited.
+"""Publishing a case: authenticated, checked, versioned, audited, and a transaction.
 
-A case is the Turtle file `data/ttl/cases/{slug}.ttl`, which stays the source of truth: an
-ingest validates the submission, keeps the version in `var/history/{slug}/`, replaces the
-case file atomically (temporary file, fsync, rename), and rebuilds the store, which swaps
-in atomically too. Ingests are serialised by an exclusive file lock, so two of them never
-interleave; a client that sends `If-Match` with the version it edited gets 412 instead of
-overwriting a newer one. A process killed at any moment leaves the old or the new file,
-never a mix; an acknowledged ingest is on disk before it is acknowledged.
+A case is the Turtle file `data/ttl/cases/{slug}.ttl`, which stays the source of truth. A PUT or
+DELETE is checked (in the stewards' worker, the same check as /validate), built aside, committed
+through a journal and then applied: the version kept in `var/history/{slug}/`, the case file
+replaced atomically, the store swapped in, the audit line written (see "publish and withdraw"
+below). Ingests are serialised by an exclusive file lock; a client that sends `If-Match` with the
+version it edited gets 412 instead of overwriting a newer one. Killed at any moment, a change
+has happened completely (file, store, history, audit) or not at all.
 """
 
 from __future__ import annotations
@@ -18,17 +18,22 @@ import json
 import os
 import re
 import secrets
+import shutil
+import signal
+import threading
+import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pyoxigraph as ox
-
 from . import submission
-from .build import BuildError, build
+from .build import BuildError, build, finish_swap
 from .config import Config
-from .namespaces import INITIATIVE, KK, PREFIXES
+from .namespaces import INITIATIVE
+from .project import input_files
+from .store import BuildInfo, current_build, swap_current
 from .validation import Report
 
 
@@ -131,13 +136,6 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _keep_version(config: Config, slug: str, data: bytes, action: str) -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    version = f"{stamp}-{action}-{sha256(data)[:12]}"
-    write_atomically(history_dir(config, slug) / f"{version}.ttl", data)
-    return version
-
-
 def history(config: Config, slug: str) -> list[dict]:
     case_path(config, slug)  # checks the slug
     folder = history_dir(config, slug)
@@ -159,15 +157,46 @@ def version_bytes(config: Config, slug: str, version: str) -> bytes:
     return path.read_bytes()
 
 
+AUDIT_VALUE_CHARS = 120  # longer values (a slug of 7,000 characters) are cut: a line stays small
+REFUSAL_WINDOW = 60.0  # seconds: unauthenticated refusals of one client make one line per window
+_refusals: dict[tuple, list] = {}  # (client, action, status) → [window start, refusals since the last line]
+_refusals_lock = threading.Lock()
+
+
+def _short(value):
+    return value[:AUDIT_VALUE_CHARS] + "…" if isinstance(value, str) and len(value) > AUDIT_VALUE_CHARS else value
+
+
 def audit(config: Config, **entry) -> None:
-    """One JSON line per write attempt (never the token itself), flushed to disk."""
-    entry = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), **entry}
+    """One JSON line per write attempt (never the token itself), flushed to disk; values cut to
+    AUDIT_VALUE_CHARS. A line is under 400 bytes."""
+    entry = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+             **{k: _short(v) for k, v in entry.items()}}
     path = state_dir(config) / "audit.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as log:
         log.write(json.dumps(entry, ensure_ascii=False) + "\n")
         log.flush()
         os.fsync(log.fileno())
+
+
+def audit_refusal(config: Config, client: str | None, *, action: str, case: str, status: int) -> None:
+    """An attempt refused before it was authenticated (401, 403). Anyone can make these, so one
+    client's refusals are written at most once per REFUSAL_WINDOW, with their count: anonymous
+    traffic grows the log by at most a line a minute per client (per web process)."""
+    key, now = (client, action, status), time.monotonic()
+    with _refusals_lock:
+        seen = _refusals.get(key)
+        if seen is not None and now - seen[0] < REFUSAL_WINDOW:
+            seen[1] += 1
+            return
+        repeated = seen[1] if seen is not None else 0
+        _refusals[key] = [now, 0]
+        if len(_refusals) > 10_000:  # forget the quiet ones
+            for old in [k for k, (start, _) in _refusals.items() if now - start >= REFUSAL_WINDOW]:
+                del _refusals[old]
+    audit_quietly(config, who=None, client=client, action=action, case=case, status=status,
+                  **({"refused_since_last_line": repeated} if repeated else {}))
 
 
 @contextmanager
@@ -183,36 +212,49 @@ def ingest_lock(config: Config):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-# --- publish and withdraw ----------------------------------------------------------------------------
+# --- publish and withdraw: one transaction each ----------------------------------------------------
+#
+# A change is checked and built aside (the new case file staged under var/transactions/, the store
+# built from the project as it would be, not swapped in). Nothing visible has changed yet: a
+# refusal, a failed build or a kill leaves no trace but scratch files. Then an intent is written to
+# the journal (var/publish-journal.json, atomically): that is the commit point. Applying it keeps
+# the version, replaces (or removes) the case file, swaps the store in, writes the audit line and
+# removes the journal; every step is idempotent, and whoever finds a journal (the next ingest, a
+# build, the server as it starts) applies it again. So a change happens completely or not at all.
 
-def _as_turtle(data: bytes, fmt: str) -> bytes:
-    if fmt == "ttl":
-        return data
-    triples = submission.parse_submission(data, "submission", fmt)
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+JOURNAL = "publish-journal.json"
+CRASH_AT = "KOUIKI_TEST_CRASH_AT"  # tests: SIGKILL this process at the named step (see _step)
 
 
-def _check_identity(data: bytes, fmt: str, slug: str) -> None:
-    """The file of case {slug} describes exactly the initiative id/initiative/{slug}."""
-    triples = submission.parse_submission(data, "submission", fmt)
-    initiatives = {t.subject.value for t in triples
-                   if t.predicate.value == PREFIXES["rdf"] + "type" and t.object.value == KK + "Initiative"}
-    if initiatives != {INITIATIVE + slug}:
-        raise IngestError(422, "wrong_initiative",
-                          f"事例 {slug} のファイルは取組 {INITIATIVE + slug} をちょうど一つ記述しなければなりません。",
-                          f"The file of case {slug} must describe exactly one initiative, {INITIATIVE + slug}.",
-                          found=sorted(initiatives))
+def _step(name: str) -> None:
+    """A named moment of a publish. The tests kill the process here, as kill -9 would, to show
+    that what is left is the old state or, once recovered, the new one."""
+    if os.environ.get(CRASH_AT) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _journal_path(config: Config) -> Path:
+    return state_dir(config) / JOURNAL
+
+
+def _work_dir(config: Config, tx: str) -> Path:
+    return state_dir(config) / "transactions" / tx
+
+
+def _version_name(stamp: str, action: str, data: bytes) -> str:
+    return f"{stamp}-{action}-{sha256(data)[:12]}"
 
 
 def publish(config: Config, slug: str, data: bytes, fmt: str, who: str, *, if_match: str | None = None,
             validate=None) -> Outcome:
-    """Validate and publish a case. `validate(data, fmt, slug)` returns the Report (the server runs
-    it in the worker pool, with a time limit); by default it runs here."""
+    """Check and publish a case. `validate(data, fmt, slug)` returns a submission.Checked (the
+    server runs it in the stewards' worker pool, with a time limit); by default it runs here."""
     path = case_path(config, slug)
-    validate = validate or (lambda d, f, s: submission.check(d, config.root, fmt=f, source=f"{s}.ttl", replacing=s,
-                                                             store_dir=config.store_dir))
+    validate = validate or (lambda d, f, s: submission.check_for_publish(
+        d, config.root, fmt=f, source=f"{s}.ttl", case=s, store_dir=config.store_dir))
     digest = sha256(data)
     with ingest_lock(config):
+        recover(config)
         existing = path.read_bytes() if path.is_file() else None
         if if_match is not None and if_match.strip('"') != (sha256(existing) if existing is not None else "none"):
             audit(config, who=who, action="put", case=slug, sha256=digest, status=412)
@@ -220,63 +262,166 @@ def publish(config: Config, slug: str, data: bytes, fmt: str, who: str, *, if_ma
                               "事例はその後更新されています。最新の版を取得してからやり直してください。",
                               "The case has changed since the version you edited; fetch the current one and retry.",
                               current=sha256(existing) if existing is not None else None)
-        _check_identity(data, fmt, slug)
-        report = validate(data, fmt, slug)
-        if not report.conforms:
-            audit(config, who=who, action="put", case=slug, sha256=digest, status=422, violations=len(report.results))
-            raise IngestError(422, "does_not_conform", "提出された事例はシェイプに適合しません。", "The submitted case does not conform.",
-                              report=report)
-        turtle = _as_turtle(data, fmt)
-        try:
-            if existing is not None and not history(config, slug):
-                _keep_version(config, slug, existing, "original")  # the version before the first ingest
-            version = _keep_version(config, slug, turtle, "put")
-            write_atomically(path, turtle)
-        except OSError as err:  # full disk, read-only data directory…: nothing was replaced
-            audit_quietly(config, who=who, action="put", case=slug, sha256=digest, status=507, detail=str(err))
-            raise _storage_error(err) from None
-        try:
-            outcome = build(config, log=lambda _m: None)
-        except BuildError as err:
-            _restore(config, path, existing)
-            audit(config, who=who, action="put", case=slug, sha256=digest, status=500, detail=str(err))
-            raise IngestError(500, "build_failed", "ストアを更新できませんでした。元の版に戻しました。",
-                              f"The store could not be rebuilt; the previous version was restored. {err}") from None
-        audit(config, who=who, action="put", case=slug, sha256=sha256(turtle), status=201 if existing is None else 200,
-              version=version)
-        return Outcome(slug, version, sha256(turtle), existing is None, outcome.info.triples)
+        checked = validate(data, fmt, slug)
+        if checked.initiatives != [INITIATIVE + slug]:
+            audit(config, who=who, action="put", case=slug, sha256=digest, status=422)
+            raise IngestError(422, "wrong_initiative",
+                              f"事例 {slug} のファイルは取組 {INITIATIVE + slug} をちょうど一つ記述しなければなりません。",
+                              f"The file of case {slug} must describe exactly one initiative, {INITIATIVE + slug}.",
+                              found=checked.initiatives)
+        if not checked.report.conforms:
+            audit(config, who=who, action="put", case=slug, sha256=digest, status=422,
+                  violations=len(checked.report.results))
+            raise IngestError(422, "does_not_conform", "提出された事例はシェイプに適合しません。",
+                              "The submitted case does not conform.", report=checked.report)
+        return _transact(config, "put", slug, who, checked.turtle, existing)
 
 
 def withdraw(config: Config, slug: str, who: str) -> Outcome:
     path = case_path(config, slug)
     with ingest_lock(config):
+        recover(config)
         if not path.is_file():
             audit(config, who=who, action="delete", case=slug, status=404)
             raise IngestError(404, "no_such_case", "その事例はありません。", "There is no such case.")
-        existing = path.read_bytes()
-        if not history(config, slug):
-            _keep_version(config, slug, existing, "original")
-        try:
-            version = _keep_version(config, slug, existing, "deleted")
-            path.unlink()
+        return _transact(config, "delete", slug, who, None, path.read_bytes())
+
+
+def _transact(config: Config, action: str, slug: str, who: str, new: bytes | None, old: bytes | None) -> Outcome:
+    """Prepare the change aside, commit it through the journal, apply it (see above). Everything
+    that can fail for want of disk happens before the commit; applying only renames and swaps.
+    Call with the lock held."""
+    path = case_path(config, slug)
+    relative = path.relative_to(config.root).as_posix()
+    tx = uuid.uuid4().hex
+    work, staged = _work_dir(config, tx), path.with_name(f".{path.name}.{tx}.tmp")
+    digest = sha256(new if new is not None else old)
+    now = datetime.now(timezone.utc)
+    stamp, before = (t.strftime("%Y%m%dT%H%M%S%fZ") for t in (now, now - timedelta(microseconds=1)))
+    first = old is not None and not history(config, slug)  # the version before the first change
+    version = _version_name(stamp, "put" if action == "put" else "deleted", new if new is not None else old)
+    original = _version_name(before, "original", old) if first else None
+    try:
+        history_dir(config, slug).mkdir(parents=True, exist_ok=True)
+        if original:
+            _write_synced(work / "history" / f"{original}.ttl", old)
+        _write_synced(work / "history" / f"{version}.ttl", new if new is not None else old)
+        if new is not None:
+            _write_synced(staged, new)  # beside the case file: applying renames it into place
+        _step("staged")
+        outcome = build(config, changes={relative: staged if new is not None else None}, swap=False,
+                        log=lambda _m: None)
+        _step("built")
+        entry = {"tx": tx, "action": action, "case": slug, "who": who, "sha256": digest,
+                 "build": outcome.build_dir.name, "status": 201 if old is None else 200, "version": version}
+        write_atomically(_journal_path(config), json.dumps(entry).encode("utf-8"))  # the commit point
+        _step("committed")
+    except (OSError, BuildError) as err:
+        shutil.rmtree(work, ignore_errors=True)
+        staged.unlink(missing_ok=True)
+        raise _refusal(config, err, action, slug, who, digest) from None
+    _apply(config, entry)
+    return Outcome(slug, version, digest, old is None, outcome.info.triples)
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _refusal(config: Config, err: Exception, action: str, slug: str, who: str, digest: str) -> IngestError:
+    """A change that did not reach its commit, as the error to answer (audited): nothing changed."""
+    if isinstance(err, OSError) or err.storage:  # full disk, read-only state directory…
+        audit_quietly(config, who=who, action=action, case=slug, sha256=digest, status=507, error="storage")
+        return _storage_error()
+    if action == "delete" and err.report is not None:
+        audit(config, who=who, action=action, case=slug, status=409, violations=len(err.report.results))
+        return IngestError(409, "still_referenced", "他の事例がこの事例を参照しているため削除できません。",
+                           "Other cases refer to this one, so it cannot be deleted.", report=err.report)
+    if err.report is not None:  # the check passed and the whole project does not: say what broke
+        audit(config, who=who, action=action, case=slug, sha256=digest, status=422, violations=len(err.report.results))
+        return IngestError(422, "does_not_conform", "この変更を加えるとプロジェクト全体がシェイプに適合しなくなります。",
+                           "With this change the project as a whole would not conform.", report=err.report)
+    audit(config, who=who, action=action, case=slug, sha256=digest, status=500, error="build_failed")
+    return IngestError(500, "build_failed", "ストアを更新できませんでした。何も変更していません。",
+                       "The store could not be rebuilt; nothing was changed.")
+
+
+def _apply(config: Config, entry: dict) -> None:
+    """Make a committed change visible; every step may be done again with the same result."""
+    slug, work = entry["case"], _work_dir(config, entry["tx"])
+    path = case_path(config, slug)
+    folder = history_dir(config, slug)
+    for kept in sorted((work / "history").glob("*.ttl")) if (work / "history").is_dir() else []:
+        if not (folder / kept.name).exists():
+            os.replace(kept, folder / kept.name)
+    _fsync_dir(folder)
+    _step("versions-kept")
+    staged = path.with_name(f".{path.name}.{entry['tx']}.tmp")
+    if entry["action"] == "put":
+        if staged.exists():
+            os.replace(staged, path)
             _fsync_dir(path.parent)
-        except OSError as err:
-            audit_quietly(config, who=who, action="delete", case=slug, status=507, detail=str(err))
-            raise _storage_error(err) from None
-        try:
-            outcome = build(config, log=lambda _m: None)
-        except BuildError as err:
-            _restore(config, path, existing)
-            audit(config, who=who, action="delete", case=slug, status=409, detail=str(err))
-            raise IngestError(409, "still_referenced", "他の事例がこの事例を参照しているため削除できません。",
-                              "Other cases refer to this one, so it cannot be deleted.", report=err.report) from None
-        audit(config, who=who, action="delete", case=slug, sha256=sha256(existing), status=200, version=version)
-        return Outcome(slug, version, sha256(existing), False, outcome.info.triples)
+        elif not path.is_file() or sha256(path.read_bytes()) != entry["sha256"]:  # its version holds the bytes
+            write_atomically(path, (folder / f"{entry['version']}.ttl").read_bytes())
+    elif path.exists():
+        path.unlink()
+        _fsync_dir(path.parent)
+    _step("file-replaced")
+    built = config.store_dir / "builds" / entry["build"]
+    if built.is_dir():
+        if current_build(config.store_dir) != built.resolve():
+            swap_current(config.store_dir, built)
+        finish_swap(config, input_files(config.root), built, BuildInfo.read(built).content_hash, log=lambda _m: None)
+    else:  # its build is gone (pruned, lost): build the files as they now are
+        build(config, log=lambda _m: None)
+    _step("swapped")
+    if not _audited(config, entry["tx"]):
+        audit(config, who=entry["who"], action=entry["action"], case=slug, sha256=entry["sha256"],
+              status=entry["status"], version=entry["version"], tx=entry["tx"])
+    _step("audited")
+    _journal_path(config).unlink(missing_ok=True)
+    _fsync_dir(state_dir(config))
+    shutil.rmtree(work, ignore_errors=True)
 
 
-def _storage_error(err: OSError) -> IngestError:
+def recover(config: Config) -> bool:
+    """Finish a change that was committed but not wholly applied (the process was killed), and
+    clear what changes that never reached their commit left. Call with the lock held. Returns
+    whether a change was finished."""
+    journal = _journal_path(config)
+    finished = False
+    if journal.is_file():
+        _apply(config, json.loads(journal.read_text(encoding="utf-8")))
+        finished = True
+    shutil.rmtree(state_dir(config) / "transactions", ignore_errors=True)
+    cases = config.root / "data" / "ttl" / "cases"
+    for staged in cases.glob(".*.tmp") if cases.is_dir() else []:
+        staged.unlink(missing_ok=True)
+    builds, current = config.store_dir / "builds", current_build(config.store_dir)
+    if current is not None and builds.is_dir():  # built aside for a change that was never committed
+        for orphan in builds.iterdir():
+            if orphan.is_dir() and not orphan.name.startswith(".") and orphan.name > current.name:
+                shutil.rmtree(orphan, ignore_errors=True)
+    return finished
+
+
+def _audited(config: Config, tx: str) -> bool:
+    """Whether the audit log's recent lines already record this change."""
+    path = state_dir(config) / "audit.jsonl"
+    if not path.is_file():
+        return False
+    with open(path, "rb") as log:
+        log.seek(max(0, path.stat().st_size - 65536))
+        return f'"tx": "{tx}"'.encode() in log.read()
+
+
+def _storage_error() -> IngestError:
     return IngestError(507, "storage_error", "ファイルを書き込めませんでした（空き容量や書き込み権限を確認してください）。何も変更していません。",
-                       f"Could not write the files (check free space and permissions); nothing was changed. {err.strerror}")
+                       "Could not write the files (check free space and permissions); nothing was changed.")
 
 
 def audit_quietly(config: Config, **entry) -> None:
@@ -285,10 +430,3 @@ def audit_quietly(config: Config, **entry) -> None:
         audit(config, **entry)
     except OSError:
         pass
-
-
-def _restore(config: Config, path: Path, existing: bytes | None) -> None:
-    if existing is None:
-        path.unlink(missing_ok=True)
-    else:
-        write_atomically(path, existing)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from .remote import StoreUnavailable
 from .store import QueryFailed
-from .validation import RdfSyntaxError
+from .validation import RdfSyntaxError, SubmissionTooLarge
 
 
 LONG_RUNNING = 0.5  # seconds after which a request runs at the lowest CPU priority
@@ -49,7 +49,11 @@ class WorkerLost(Exception):
     """The worker died while running the request (killed, out of memory…); it has been replaced."""
 
 
-def _worker_main(conn) -> None:  # runs in the child process
+def _worker_main(conn, memory_limit: int | None = None) -> None:  # runs in the child process
+    if memory_limit:  # a request past it fails to allocate (MemoryError) or the worker dies: replaced
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_DATA, (memory_limit, memory_limit))
     cache: dict = {}  # what a request type keeps between requests (opened stores, parsed context)
     while True:
         try:
@@ -58,8 +62,10 @@ def _worker_main(conn) -> None:  # runs in the child process
             return
         try:
             conn.send(("ok", request.execute(cache)))
-        except (QueryFailed, RdfSyntaxError, StoreUnavailable) as err:
+        except (QueryFailed, RdfSyntaxError, StoreUnavailable, SubmissionTooLarge) as err:
             conn.send(("raised", err))
+        except MemoryError:  # at its memory limit: this worker's state is suspect, a fresh one replaces it
+            os._exit(3)
         except Exception as err:  # noqa: BLE001 — report anything else as an evaluation error, keep serving
             conn.send(("raised", QueryFailed("evaluation", f"{type(err).__name__}: {err}")))
 
@@ -71,11 +77,14 @@ class _Worker:
 
 
 class QueryPool:
-    def __init__(self, size: int, demote_after: float | None = LONG_RUNNING, most: int | None = None):
+    def __init__(self, size: int, demote_after: float | None = LONG_RUNNING, most: int | None = None,
+                 memory_limit: int | None = None):
         """`size` workers wait for requests. `demote_after`: seconds after which a request runs at
         the lowest CPU priority (None: never); it then stops holding one of the `size` places, and
-        workers are started for other requests, up to `most` in all (default: four times `size`)."""
+        workers are started for other requests, up to `most` in all (default: four times `size`).
+        `memory_limit`: bytes of data each worker may allocate (RLIMIT_DATA), None for no limit."""
         self.size = size
+        self.memory_limit = memory_limit
         self.demote_after = demote_after
         self.most = size if demote_after is None else (most or 4 * size)
         self._context = multiprocessing.get_context("spawn")  # no inherited store handles or threads
@@ -90,7 +99,8 @@ class QueryPool:
 
     def _spawn(self) -> _Worker:
         parent, child = self._context.Pipe()
-        process = self._context.Process(target=_worker_main, args=(child,), daemon=True, name="kouiki-query")
+        process = self._context.Process(target=_worker_main, args=(child, self.memory_limit), daemon=True,
+                                        name="kouiki-query")
         process.start()
         child.close()
         worker = _Worker(process, parent)

@@ -20,12 +20,12 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import OWL, RDF
 
-from .namespaces import BASE, KK, PREFIXES
+from .namespaces import BASE, INITIATIVE, KK, PREFIXES
 from .build import inputs_digest
 from .project import input_files
 from .store import BuildInfo, current_build
-from .validation import (RdfSyntaxError, Report, Result, add_results_to_report_graph, compact, core_shapes, parse_rdf,
-                         subject_lines, to_rdflib, validate_graph)
+from .validation import (RdfSyntaxError, Report, Result, SubmissionTooLarge, add_results_to_report_graph, compact,
+                         core_shapes, ill_typed_literals, parse_rdf, subject_lines, to_rdflib, validate_graph)
 
 FORMATS = {  # short name → (pyoxigraph format, media types, file extensions)
     "ttl": (ox.RdfFormat.TURTLE, ("text/turtle", "application/x-turtle"), (".ttl",)),
@@ -64,11 +64,46 @@ def format_for(name: str | None, content_type: str | None, filename: str | None)
     return "ttl"
 
 
+# An untrusted document is measured before it is parsed: a JSON-LD document nested 5,000 deep
+# crashed the parser (a stack overflow), and a Turtle list of 900,000 items took a check worker
+# to 3 GB in rdflib and pyshacl. A case is a few hundred triples.
+BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark, which Notepad writes: accepted, and dropped
+MAX_DEPTH = 64  # brackets, braces and parentheses open at once
+MAX_TRIPLES = 50_000
+_NESTING = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""' r"|'''(?:[^'\\]|\\.|'(?!''))*'''"  # long strings
+    r'|"(?:[^"\\\n]|\\.)*"' r"|'(?:[^'\\\n]|\\.)*'"  # strings
+    r'|<[^<>"{}|^`\\\s]*>|#[^\n]*'  # IRIs, comments
+    r"|(?P<open>[\[({])|(?P<close>[\])}])")
+
+
+def nesting_depth(text: str) -> int:
+    """How deep brackets, braces and parentheses nest, strings, IRIs and comments aside."""
+    depth = deepest = 0
+    for match in _NESTING.finditer(text):
+        if match.lastgroup == "open":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif match.lastgroup == "close":
+            depth = max(0, depth - 1)
+    return deepest
+
+
 def parse_submission(data: bytes, source: str, fmt: str) -> list[ox.Triple]:
     if fmt == "rdfxml" and re.search(rb"<!ENTITY", data, re.IGNORECASE):
         # entity declarations: the road to XXE and billion-laughs; RDF/XML never needs them here
         raise RdfSyntaxError(source, None, None, "XML entity declarations (<!ENTITY …>) are not accepted")
-    return parse_rdf(data, source, FORMATS[fmt][0])
+    data = data.removeprefix(BOM)
+    if fmt != "rdfxml" and nesting_depth(data.decode("utf-8", errors="replace")) > MAX_DEPTH:
+        raise SubmissionTooLarge(f"入れ子が深すぎます（括弧の深さは {MAX_DEPTH} まで）。",
+                                 f"The document nests too deep (at most {MAX_DEPTH} levels of brackets).",
+                                 max_depth=MAX_DEPTH)
+    triples = parse_rdf(data, source, FORMATS[fmt][0])
+    if len(triples) > MAX_TRIPLES:
+        raise SubmissionTooLarge(f"トリプルが多すぎます（{len(triples):,} 件。一つの事例は {MAX_TRIPLES:,} 件まで）。",
+                                 f"Too many triples ({len(triples):,}; a case has at most {MAX_TRIPLES:,}).",
+                                 max_triples=MAX_TRIPLES)
+    return triples
 
 
 # --- reference data, cached per project state --------------------------------------------------
@@ -233,8 +268,19 @@ def _project_checks(submitted: rdflib.Graph, reference: _Reference, replacing: s
                 results.append(_result(_shown(s), _shown(p), _shown(term), "TermCheck",
                                        f"{term} はオントロジーで定義されていない語です。",
                                        f"{term} is not a term of the ontology."))
+    initiatives = set(submitted.subjects(RDF.type, rdflib.URIRef(KK + "Initiative")))
+    own = tuple(f"{i}{tail}" for i in map(str, initiatives) for tail in ("", "/"))
+    for s in sorted(subjects - initiatives):
+        if str(s).startswith(own):
+            continue  # the case's own namespace
+        owners = sorted({reference.files[q.graph_name] for q in reference.quads(ox.NamedNode(str(s)), excluded=replaced_file)})
+        if owners:
+            results.append(_result(_shown(s), None, None, "OwnershipCheck",
+                                   f"{s} は {owners[0]} の資源です。事例のファイルは自分の資源（取組の名前空間と、この事例が新たに作る資源）についてだけ記述できます。他の資源は目的語として参照してください。",
+                                   f"{s} belongs to {owners[0]}: a case's file may state triples only about its own "
+                                   f"resources (its initiative's namespace and those it mints); refer to others as objects."))
     kk_initiative = ox.NamedNode(KK + "Initiative")
-    for initiative in submitted.subjects(RDF.type, rdflib.URIRef(KK + "Initiative")):
+    for initiative in initiatives:
         owners = sorted(reference.files[q.graph_name] for q in reference.quads(
             ox.NamedNode(str(initiative)), ox.NamedNode(str(RDF.type)), kk_initiative, excluded=replaced_file))
         owner = owners[0] if owners else None
@@ -255,17 +301,42 @@ def _line_of(iri: str, text: str, lines_by_subject: dict[str, int]) -> int | Non
     return None
 
 
+@dataclass
+class Checked:
+    """A submission checked for publishing: its report, and what publishing needs from the parse
+    (so that an untrusted document is parsed once, in the check worker, never in a web process)."""
+
+    report: Report
+    initiatives: list[str]  # the kk:Initiative IRIs it describes
+    turtle: bytes  # the document as Turtle, as the case file will hold it
+
+
+def check_for_publish(data: bytes, root: Path, *, fmt: str, source: str, case: str,
+                      store_dir: Path | None = None) -> Checked:
+    data = data.removeprefix(BOM)
+    triples = parse_submission(data, source, fmt)
+    report = check(data, root, fmt=fmt, source=source, replacing=case, store_dir=store_dir, parsed=triples)
+    initiatives = sorted({t.subject.value for t in triples if t.predicate.value == PREFIXES["rdf"] + "type"
+                          and t.object.value == KK + "Initiative"})
+    turtle = data if fmt == "ttl" else ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+    return Checked(report, initiatives, turtle)
+
+
 def check(data: bytes, root: Path, *, fmt: str = "ttl", source: str = "submission", replacing: str | None = None,
-          store_dir: Path | None = None) -> Report:
+          store_dir: Path | None = None, parsed: list[ox.Triple] | None = None) -> Report:
     """Validate one submitted document; raises RdfSyntaxError (with line and column) if unreadable.
 
     `store_dir`: where the project is built; its store is read instead of parsing the files
-    when it was built from them as they are."""
-    submitted = to_rdflib(parse_submission(data, source, fmt))
+    when it was built from them as they are. `parsed`: the document's triples, if already parsed."""
+    data = data.removeprefix(BOM)
+    triples = parsed if parsed is not None else parse_submission(data, source, fmt)
+    submitted = to_rdflib(triples)
     reference = _reference(root, store_dir)
+    if replacing is None:  # a case of the project, checked again: recognised by its initiative
+        replacing = case_of(submitted, reference)
     context = _context(reference, submitted, replacing)
     report = validate_graph(context + submitted, reference.shapes, core=reference.core)
-    extra = _project_checks(submitted, reference, replacing)
+    extra = ill_typed_literals(triples) + _project_checks(submitted, reference, replacing)
     # Only what the submission is responsible for: its own subjects (the project data conforms).
     submitted_nodes = {_n3(s) for s in submitted.subjects()}
     expand = {f"{p}:": ns for p, ns in PREFIXES.items()}
@@ -290,7 +361,20 @@ def check(data: bytes, root: Path, *, fmt: str = "ttl", source: str = "submissio
     add_results_to_report_graph(report.graph, extra)
     report.results = results
     report.conforms = not any(r.severity == "Violation" for r in results)
+    report.case = replacing
     return report
+
+
+def case_of(submitted: rdflib.Graph, reference: _Reference) -> str | None:
+    """The project case a submission replaces: the one whose file is named after the initiative
+    it describes, when that file describes it (None for a new case)."""
+    for initiative in sorted(submitted.subjects(RDF.type, rdflib.URIRef(KK + "Initiative"))):
+        slug = str(initiative).removeprefix(INITIATIVE)
+        relative = f"data/ttl/cases/{slug}.ttl"
+        if is_slug(slug) and any(reference.files.get(q.graph_name) == relative for q in reference.quads(
+                ox.NamedNode(str(initiative)), ox.NamedNode(str(RDF.type)), ox.NamedNode(KK + "Initiative"))):
+            return slug
+    return None
 
 
 @dataclass(frozen=True)
@@ -306,7 +390,8 @@ class PrepareChecks:
 
 @dataclass(frozen=True)
 class ValidationRequest:
-    """A submission to check in a worker process (see querypool), so it can be stopped at a limit."""
+    """A submission to check in a worker process (see querypool), so it can be stopped at a limit.
+    With `publish`, a Checked for ingest (the case is `replacing`); else a Report."""
 
     root: str
     data: bytes
@@ -314,8 +399,12 @@ class ValidationRequest:
     source: str
     replacing: str | None = None
     store_dir: str | None = None
+    publish: bool = False
 
-    def execute(self, cache: dict) -> Report:
-        report = check(self.data, Path(self.root), fmt=self.fmt, source=self.source, replacing=self.replacing,
-                       store_dir=Path(self.store_dir) if self.store_dir else None)
-        return report  # Report pickles: its results and its sh:ValidationReport graph
+    def execute(self, cache: dict) -> Report | Checked:
+        store_dir = Path(self.store_dir) if self.store_dir else None
+        if self.publish:
+            return check_for_publish(self.data, Path(self.root), fmt=self.fmt, source=self.source,
+                                     case=self.replacing or "", store_dir=store_dir)
+        return check(self.data, Path(self.root), fmt=self.fmt, source=self.source, replacing=self.replacing,
+                     store_dir=store_dir)  # Report pickles: its results and its sh:ValidationReport graph

@@ -10,6 +10,7 @@ references to bodies or concepts that do not exist are caught.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,6 +23,10 @@ import rdflib.util
 
 from .namespaces import PREFIXES
 from .project import InputFile
+
+# rdflib logs a traceback for every literal it cannot convert ("2019-13"^^xsd:gYearMonth); the
+# literal check reports such values to the person who wrote them, in both languages, instead.
+logging.getLogger("rdflib.term").setLevel(logging.ERROR)
 
 LANGS = ("ja", "en")
 
@@ -49,6 +54,22 @@ class RdfSyntaxError(Exception):
     def as_dict(self) -> dict:
         return {"file": self.source, "line": self.line, "column": self.column, "detail": self.detail,
                 "snippet": self.snippet}
+
+
+class SubmissionTooLarge(Exception):
+    """A document past the limits above, refused before (or right after) parsing."""
+
+    def __init__(self, ja: str, en: str, **limits):
+        super().__init__(en)
+        self.ja, self.en, self.limits = ja, en, limits
+
+    def __reduce__(self):  # travels back from a worker process
+        return (_too_large, (self.ja, self.en, self.limits))
+
+
+def _too_large(ja: str, en: str, limits: dict) -> "SubmissionTooLarge":
+    return SubmissionTooLarge(ja, en, **limits)
+
 
 
 def parse_rdf(data: bytes, source: str, fmt: ox.RdfFormat = ox.RdfFormat.TURTLE) -> list[ox.Triple]:
@@ -109,6 +130,7 @@ class Report:
     conforms: bool
     results: list[Result]
     graph: rdflib.Graph | None = None  # the sh:ValidationReport itself
+    case: str | None = None  # a steward's check: the project case the submission replaces
 
     def by_focus(self) -> dict[str, list[Result]]:
         grouped: dict[str, list[Result]] = {}
@@ -119,9 +141,13 @@ class Report:
     def to_text(self, lang: str = "ja") -> str:
         """A report per focus node, for people: message first, then the details."""
         words = TEXT_LABELS["ja" if lang == "ja" else "en"]
+        replacing = []
+        if self.case:
+            replacing = [f"（事例 {self.case} の置き換えとして検証しました）" if lang == "ja"
+                         else f"(checked as a replacement of the case {self.case})"]
         if self.conforms:
-            return words["conforms"]
-        out = [words["count"].format(n=len(self.results))]
+            return "\n".join([words["conforms"], *replacing])
+        out = [words["count"].format(n=len(self.results)), *replacing]
         for focus, results in self.by_focus().items():
             first = results[0]
             where = f"  ({first.file}:{first.line or '?'})" if first.file else ""
@@ -140,6 +166,7 @@ class Report:
     def to_json(self, lang: str = "ja") -> str:
         return json.dumps({
             "conforms": self.conforms,
+            "case": self.case,
             "violations": len(self.results),
             "results": [dict(asdict(r), message=r.message(lang)) for r in self.results],
         }, ensure_ascii=False, indent=2)
@@ -336,6 +363,74 @@ def add_results_to_report_graph(report_graph: rdflib.Graph, results: list[Result
             report_graph.add((node, SH.resultMessage, rdflib.Literal(text, lang=lang or None)))
     if results:
         report_graph.set((report, SH.conforms, rdflib.Literal(False)))
+
+
+# --- Literals: lexical forms ---------------------------------------------------------------------
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+_TZ = r"(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?"
+_YEAR = r"-?([1-9]\d{4,}|\d{4})"
+# The XSD datatypes our shapes and ontology use (and a few neighbours), as XSD 1.1 writes them.
+LEXICAL_FORMS = {name: re.compile(pattern) for name, pattern in {
+    "string": r"(?s).*",
+    "boolean": r"true|false|1|0",
+    "integer": r"[+-]?\d+",
+    "nonNegativeInteger": r"\+?\d+|-0+",
+    "positiveInteger": r"\+?0*[1-9]\d*",
+    "decimal": r"[+-]?(\d+(\.\d*)?|\.\d+)",
+    "double": r"[+-]?((\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|INF)|NaN",
+    "date": _YEAR + r"-(\d{2})-(\d{2})" + _TZ,
+    "dateTime": _YEAR + r"-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?" + _TZ + "|" + _YEAR
+                + r"-(\d{2})-(\d{2})T24:00:00(\.0+)?" + _TZ,
+    "gYearMonth": _YEAR + r"-(\d{2})" + _TZ,
+    "gYear": _YEAR + _TZ,
+    "hexBinary": r"([0-9A-Fa-f]{2})*",
+    "anyURI": r"[^\s<>\"{}|\\^`]*",
+}.items()}
+
+
+def lexical_problem(value: str, datatype: str) -> bool:
+    """Whether `value` is not a lexical form of the XSD `datatype` (unknown datatypes pass)."""
+    if not datatype.startswith(XSD):
+        return False
+    name = datatype[len(XSD):]
+    form = LEXICAL_FORMS.get(name)
+    if form is None:
+        return False
+    match = form.fullmatch(value)
+    if match is None:
+        return True
+    if name in ("date", "dateTime", "gYearMonth"):  # the month exists; so does the day in that month
+        year, month = int(match.group(1)), int(match.group(2))
+        if not 1 <= month <= 12:
+            return True
+        if name != "gYearMonth":
+            import calendar
+            day = int(match.group(3))
+            leap = calendar.isleap(year if year > 0 else year + 1)  # XSD 1.1: year 0 is 1 BCE
+            if not 1 <= day <= (29 if month == 2 and leap else calendar.mdays[month]):
+                return True
+    return False
+
+
+def ill_typed_literals(triples) -> list[Result]:
+    """Results for literals whose text is not a lexical form of their datatype. pyshacl's
+    sh:datatype lets "2019-13"^^xsd:gYearMonth through, and the build then breaks on it: the
+    check, the build and ingest all run this. `triples` are pyoxigraph triples or quads."""
+    results = []
+    for t in triples:
+        o = t.object
+        if isinstance(o, ox.Literal) and not o.language and lexical_problem(o.value, o.datatype.value):
+            datatype = compact(rdflib.URIRef(o.datatype.value))
+            prop = compact(rdflib.URIRef(t.predicate.value))
+            shown = o.value if len(o.value) <= 80 else o.value[:80] + "…"
+            results.append(Result(
+                focus=compact(from_ox(t.subject)) or "", path=prop, value=compact(from_ox(o)), severity="Violation",
+                component="ks:LiteralCheck", shape="ks:SubmissionChecks",
+                messages={"ja": f"{prop} の値 \"{shown}\" は {datatype} として正しくありません（例: 日付は 2019-03-31、年月は 2019-03、年は 2019）。",
+                          "en": f"The value \"{shown}\" of {prop} is not a valid {datatype} "
+                                f"(e.g. a date is 2019-03-31, a year and month 2019-03, a year 2019)."}))
+    return results
 
 
 def core_shapes(shapes: rdflib.Graph) -> rdflib.Graph:

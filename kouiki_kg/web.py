@@ -117,10 +117,12 @@ def remembered(etag: str, make: Callable[[], Cached]) -> Cached:
 def pool(what: str = "query") -> "QueryPool":
     """The app's pools of killable worker processes, each started on first use (not at import).
 
-    Queries share the web process's part of the query workers. Steward checks ("validation")
+    Queries share the web process's part of the query workers. Checks ("validation", anyone's)
     have one worker of their own: it keeps the parsed project between checks (400 MB at 1 M
     triples: one copy per web process instead of one per query worker that happened to run a
-    check), and checks do not queue behind a burst of SPARQL queries.
+    check), and checks do not queue behind a burst of SPARQL queries. Authenticated ingests
+    ("steward") have another, so anonymous checks cannot delay a steward's publish. Both run
+    under a memory limit (KOUIKI_CHECK_MEMORY).
     """
     from .querypool import LONG_RUNNING, QueryPool
 
@@ -128,11 +130,13 @@ def pool(what: str = "query") -> "QueryPool":
         existing = current_app.extensions.get(f"kouiki.pool.{what}")
         if existing is None:
             config = current_app.config["KOUIKI"]  # each web process has its share of the query workers
-            size = 1 if what == "validation" else max(2, config.query_workers // config.web_workers)
+            checks = what in ("validation", "steward")
+            size = 1 if checks else max(2, config.query_workers // config.web_workers)
             # a steward waits for a check: it is not demoted like a long query (at 1 M triples, four
             # stewards checking at once during a query burst waited up to 2 s with it)
             existing = current_app.extensions[f"kouiki.pool.{what}"] = QueryPool(
-                size, demote_after=None if what == "validation" else LONG_RUNNING)
+                size, demote_after=None if checks else LONG_RUNNING,
+                memory_limit=config.check_memory if checks else None)
         return existing
 
 
@@ -141,8 +145,10 @@ POOL_MESSAGES = {  # what: (timeout code, timeout ja, timeout en, Retry-After, l
               "The query was cancelled after its time limit of {t:g} s.", "10",
               "問い合わせの処理が中断されました。もう一度お試しください。", "The process answering the query stopped; please try again."),
     "validation": ("validation_timeout", "検証が制限時間（{t:g} 秒）を超えました。", "Validation ran past its time limit of {t:g} s.",
-                   "30", "検証の処理が中断されました。もう一度お試しください。", "The process validating the case stopped; please try again."),
+                   "30", "検証の処理が中断されました（メモリの上限を超えた可能性があります）。もう一度お試しください。",
+                   "The process validating the case stopped (it may have reached its memory limit); please try again."),
 }
+POOL_MESSAGES["steward"] = POOL_MESSAGES["validation"]
 
 
 def run_pooled(request_, timeout: float, what: str):

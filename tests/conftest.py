@@ -72,7 +72,7 @@ def free_port() -> int:
 class RunningServer:
     """`kouiki-kg serve` (gunicorn, as in production) as a subprocess on 127.0.0.1."""
 
-    def __init__(self, store_dir: Path, args: tuple[str, ...] = (), **env: str):
+    def __init__(self, store_dir: Path, args: tuple[str, ...] = (), log_dir: Path | None = None, **env: str):
         import os
         import subprocess
         import sys
@@ -83,7 +83,7 @@ class RunningServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = {**os.environ, "KOUIKI_ROOT": str(ROOT), "KOUIKI_STORE": str(store_dir), **env}
-        self.log = open(store_dir.parent / f"server-{self.port}.log", "w+")
+        self.log = open((log_dir or store_dir.parent) / f"server-{self.port}.log", "w+")
         self.process = subprocess.Popen(
             [str(Path(sys.executable).with_name("kouiki-kg")), "serve", "--port", str(self.port), *args],
             env=environment, stdout=self.log, stderr=subprocess.STDOUT)

@@ -68,9 +68,17 @@ def test_validate_violations_exit_1_with_report_in_both_languages(invalid_case):
     assert len(list(graph.subjects(rdflib.RDF.type, SH.ValidationResult))) == 2
 
 
-def test_a_copy_of_an_existing_case_is_not_a_new_case(invalid_case):
-    """Without --case, a file defining an initiative the project has is refused, not merged."""
+def test_a_copy_of_an_existing_case_is_checked_as_that_case(invalid_case):
+    """Without --case, a file defining an initiative the project has is checked as a replacement of
+    the case named after it (and said so), not merged with it: only its own faults are reported."""
     result = run("validate", "--lang", "en", str(invalid_case))
+    assert result.returncode == 1
+    assert "(checked as a replacement of the case saitama-septic-tanks)" in result.stdout
+    assert "already exists" not in result.stdout and "Exactly one association with the lead-body role" in result.stdout
+
+
+def test_an_initiative_of_another_case_already_exists(invalid_case):
+    result = run("validate", "--lang", "en", "--case", "koryo-facility-sharing", str(invalid_case))
     assert result.returncode == 1
     assert "already exists in data/ttl/cases/saitama-septic-tanks.ttl" in result.stdout
 

@@ -55,8 +55,11 @@ def test_form_in_both_languages(server):
 
 
 def test_template_and_shipped_cases_conform(server):
-    assert post(server, TEMPLATE).json() == {"conforms": True, "violations": 0, "results": []}
+    assert post(server, TEMPLATE).json() == {"conforms": True, "case": None, "violations": 0, "results": []}
     assert post(server, SAITAMA, case="saitama-septic-tanks").json()["conforms"] is True
+    # a case of the project checked again is recognised by its initiative: no ?case= needed
+    assert post(server, SAITAMA).json() == {"conforms": True, "case": "saitama-septic-tanks", "violations": 0,
+                                            "results": []}
     template = requests.get(server.url + "/validate/template.ttl", timeout=30)
     assert template.content == TEMPLATE
 
@@ -89,10 +92,12 @@ def test_project_checks_with_lines(server, change, component, prefix):
     assert found[0]["messages"]["ja"] and found[0]["messages"]["en"]
 
 
-def test_an_existing_initiative_unless_replacing(server):
-    as_new = results_of(post(server, SAITAMA))
-    assert any(r["component"] == "ks:ExistingInitiativeCheck" for r in as_new)
+def test_an_existing_initiative_only_when_another_case_has_it(server):
+    as_other = results_of(post(server, SAITAMA, case="koryo-facility-sharing"))
+    [existing] = [r for r in as_other if r["component"] == "ks:ExistingInitiativeCheck"]
+    assert "saitama-septic-tanks" in existing["messages"]["en"]
     assert post(server, SAITAMA, case="saitama-septic-tanks").json()["conforms"] is True
+    assert post(server, SAITAMA).json()["conforms"] is True  # recognised as that case
 
 
 SUBMISSIONS = {  # (data, replacing) covering each check: conforming, shapes, the four project checks
@@ -102,7 +107,7 @@ SUBMISSIONS = {  # (data, replacing) covering each check: conforming, shapes, th
                                    b"<https://example.org/activity> a kk:ComponentActivity ;"), None),
     "reference": (TEMPLATE.replace(b"prov:agent lg:022039", b"prov:agent lg:999999"), None),
     "term": (TEMPLATE.replace(b"kk:ordinal 1 ;", b"kk:ordinal 1 ; kk:madeUpProperty 2 ;"), None),
-    "existing": (SAITAMA, None),
+    "existing": (SAITAMA, "koryo-facility-sharing"),
     "replacing": (SAITAMA, "saitama-septic-tanks"),
 }
 

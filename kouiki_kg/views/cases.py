@@ -53,7 +53,7 @@ def publish(slug: str):
         ingest.case_path(config, slug)
     except ingest.IngestError as err:
         if err.status in (401, 403):
-            ingest.audit(config, who=None, action="put", case=slug, status=err.status)
+            ingest.audit_refusal(config, request.remote_addr, action="put", case=slug, status=err.status)
         return _api_error(err)
     data = request.get_data(cache=False)
     if not data.strip():
@@ -61,10 +61,14 @@ def publish(slug: str):
     fmt = submission.format_for(None, request.content_type, None)
     try:
         outcome = ingest.publish(config, slug, data, fmt, who, if_match=request.headers.get("If-Match"),
-                                 validate=lambda d, f, s: run_check(d, f, f"{s}.ttl", s))
+                                 validate=lambda d, f, s: run_check(d, f, f"{s}.ttl", s, publish=True))
     except RdfSyntaxError as err:
         ingest.audit(config, who=who, action="put", case=slug, sha256=ingest.sha256(data), status=400)
         raise syntax_error(err) from None
+    except ApiError as err:  # the check could not run on it (too complex, time limit, worker lost)
+        ingest.audit_quietly(config, who=who, action="put", case=slug, sha256=ingest.sha256(data), status=err.status,
+                             error=err.code)
+        raise
     except ingest.IngestError as err:
         if err.status == 422 and err.report is not None and request.accept_mimetypes.best_match(
                 ["application/json", "text/html"]) == "text/html":
@@ -87,7 +91,7 @@ def withdraw(slug: str):
         outcome = ingest.withdraw(config, slug, who)
     except ingest.IngestError as err:
         if err.status in (401, 403):
-            ingest.audit(config, who=None, action="delete", case=slug, status=err.status)
+            ingest.audit_refusal(config, request.remote_addr, action="delete", case=slug, status=err.status)
         return _api_error(err)
     return jsonify(case=outcome.case, version=outcome.version, deleted=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
+from ..build import read_data_status
 from ..errors import ApiError
 from ..warm import read_status
 from ..web import current
@@ -28,6 +29,8 @@ def health():
     cache = current_app.extensions.get("kouiki.cache")
     if cache is not None:
         body["answer_cache"] = cache.stats()
+    failing = read_data_status(current_app.config["KOUIKI"])
+    body["data"] = failing or {"builds": True}  # the files in data/ build (else: served is the last good build)
     warmed = read_status(current_app.config["KOUIKI"].store_dir)
     if warmed is not None:  # the last pass making pages in advance (`kouiki-kg warm`, `serve --warm`)
         body["warm"] = warmed

@@ -15,7 +15,7 @@ from .. import submission
 from ..errors import ApiError
 from ..formats import GRAPH_FORMATS, Format, negotiate
 from ..store import QueryFailed
-from ..validation import RdfSyntaxError, Report
+from ..validation import RdfSyntaxError, Report, SubmissionTooLarge
 from ..web import add_cors, choose_lang, preflight, run_pooled
 
 bp = Blueprint("validate", __name__)
@@ -46,14 +46,22 @@ def read_submission() -> tuple[bytes, str, str, str | None]:
     return data, fmt, name, case
 
 
-def run_check(data: bytes, fmt: str, name: str, case: str | None) -> Report:
-    """Validation in the worker pool: stopped at the time limit like a query."""
+def run_check(data: bytes, fmt: str, name: str, case: str | None, *, publish: bool = False):
+    """The check in a worker process, stopped at the time limit like a query: a Report, or for
+    an authenticated ingest (`publish`) a submission.Checked, from the stewards' own worker, so
+    anonymous checks never queue in front of it. The document is parsed only there."""
     config = current_app.config["KOUIKI"]
     if case is not None and not submission.is_slug(case):
         raise ApiError(400, "bad_slug", "事例のスラッグは英小文字・数字・ハイフンで書いてください。",
                        "A case slug is lower-case letters, digits and hyphens.")
-    request_ = submission.ValidationRequest(str(config.root), data, fmt, name, case, str(config.store_dir))
-    return run_pooled(request_, config.validation_timeout, "validation")
+    request_ = submission.ValidationRequest(str(config.root), data, fmt, name, case, str(config.store_dir), publish)
+    try:
+        return run_pooled(request_, config.validation_timeout, "steward" if publish else "validation")
+    except SubmissionTooLarge as err:
+        raise ApiError(400, "submission_too_complex", err.ja, err.en, **err.limits) from None
+    except QueryFailed as err:  # the check itself failed on this document
+        raise ApiError(400, "check_failed", "この文書を検証できませんでした。", "This document could not be checked.",
+                       detail=err.message[:300]) from None
 
 
 PREPARE_TIMEOUT = 600.0  # seconds to parse the project ahead of checks (about 6 s at 1 M triples)
@@ -84,7 +92,7 @@ def syntax_error(err: RdfSyntaxError) -> ApiError:
 
 
 def summary(report: Report, lang: str) -> dict:
-    return {"conforms": report.conforms, "violations": len(report.results),
+    return {"conforms": report.conforms, "case": report.case, "violations": len(report.results),
             "results": [{"focus": r.focus, "line": r.line, "severity": r.severity, "path": r.path, "value": r.value,
                          "component": r.component, "shape": r.shape, "message": r.message(lang),
                          "messages": r.messages} for r in report.results]}
@@ -111,7 +119,7 @@ def validate():
     if request.method == "OPTIONS":
         return preflight("GET, POST, OPTIONS")
     lang = choose_lang()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD: the form's headers (Flask drops the body)
         return render_template("validate.html", lang=lang, report=None, formats=submission.FORMATS)
     name = request.args.get("report")
     fmt = ANSWERS.get(name) if name else negotiate(request.headers.get("Accept"), ANSWERS, "json")
