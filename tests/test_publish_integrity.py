@@ -366,3 +366,82 @@ def test_check_workers_have_a_memory_limit(steward_server):
         limits = Path(f"/proc/{pid}/limits").read_text()
         line = next(l for l in limits.splitlines() if l.startswith("Max data size"))
         assert line.split()[3] == "2000000000", line
+
+
+# --- property: the check and publishing agree ------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+HACHINOHE = "hachinohe-bus-network"
+MUTATIONS = {  # (what the case says, the values a steward might write instead)
+    "date": (b'"2019-03"^^xsd:gYearMonth', [
+        b'"2019-04"^^xsd:gYearMonth', b'"2019-13"^^xsd:gYearMonth', b'"2019-3"^^xsd:gYearMonth', b'"2019"^^xsd:gYear',
+        b'"2019-02-29"^^xsd:date', b'"2020-02-29"^^xsd:date', '"平成31年3月"'.encode(), b'"2019-03"^^xsd:date']),
+    "count": (b"kk:memberCount 8 ;", [
+        b"kk:memberCount 9 ;", b'kk:memberCount "8" ;', b'kk:memberCount "eight"^^xsd:integer ;', b"kk:memberCount 8, 9 ;",
+        b"kk:memberCount -1 ;", b"kk:memberCount 8.5 ;"]),
+    "code": (b"prov:agent lg:022039 ; prov:hadRole role:lead", [
+        b"prov:agent lg:022012 ; prov:hadRole role:lead", b"prov:agent lg:999999 ; prov:hadRole role:lead",
+        b"prov:agent lg:02203 ; prov:hadRole role:lead", b"prov:agent lg:131016 ; prov:hadRole role:lead"]),
+    "iri": (b"case:activity-4 a kk:ComponentActivity ;", [
+        b"<https://example.org/a> a kk:ComponentActivity ;", b"<https://w3id.org/kouiki/id/initiative/x/activity-4> a kk:ComponentActivity ;",
+        b"<https://w3id.org/kouiki/id/lg/022039> a kk:ComponentActivity ;"]),
+    "title": (b'"Reorganising inter-regional trunk bus routes and local community transport"@en ;', [
+        b'"Reorganising inter-regional trunk bus routes and local community transport"@en , "\xe4\xba\x8c\xe3\x81\xa4\xe7\x9b\xae"@ja ;',
+        b'"A new English title"@en ;', b'"Two"@en , "titles"@en ;']),
+    "reference": (b"dct:subject theme:public-transport ,", [
+        b"dct:subject theme:no-such-theme ,", b"dct:subject <https://w3id.org/kouiki/concept/role/lead> ,",
+        b"dct:subject theme:tourism ,"]),
+}
+
+
+def check_and_publish_agree(config: Config, document: bytes) -> bool:
+    """The property, for one document: returns whether the check accepted it."""
+    path = case_file(config, HACHINOHE)
+    original = path.read_bytes()
+    report = submission.check(document, config.root, source=f"{HACHINOHE}.ttl", replacing=HACHINOHE,
+                              store_dir=config.store_dir)
+    if report.conforms:  # the build of the project with this file must accept it too
+        staged = config.root.parent / "staged.ttl"
+        staged.write_bytes(document)
+        outcome = build(config, changes={f"data/ttl/cases/{HACHINOHE}.ttl": staged}, swap=False, log=quiet)
+        if outcome.rebuilt:
+            shutil.rmtree(outcome.build_dir)
+    else:  # ingest refuses it with the same report, and changes nothing
+        with pytest.raises(ingest.IngestError) as refused:
+            ingest.publish(config, HACHINOHE, document, "ttl", "property-test")
+        assert refused.value.status == 422
+        assert comparable(refused.value.report) == comparable(report)
+        assert path.read_bytes() == original and ingest.history(config, HACHINOHE) == []
+    return report.conforms
+
+
+@pytest.mark.parametrize("name,index,accepted", [
+    ("date", 0, True), ("date", 1, False), ("date", 4, False), ("date", 5, True), ("date", 6, False),
+    ("count", 1, False), ("count", 2, False), ("code", 1, False), ("iri", 0, False),
+    ("title", 0, False), ("title", 1, True), ("reference", 0, False), ("reference", 2, True),
+])
+def test_the_check_and_publishing_agree_on_each_kind_of_mistake(built, name, index, accepted):
+    config = Config(root=built / "project", store_dir=built / "var" / "store", build_workers=1)
+    fine, choices = MUTATIONS[name]
+    document = case_file(config, HACHINOHE).read_bytes().replace(fine, choices[index], 1)
+    assert check_and_publish_agree(config, document) is accepted
+
+
+@settings(max_examples=12, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_whatever_the_check_accepts_the_build_accepts_and_what_it_refuses_ingest_refuses_alike(built, data):
+    config = Config(root=built / "project", store_dir=built / "var" / "store", build_workers=1)
+    document = case_file(config, HACHINOHE).read_bytes()
+    for name in data.draw(st.lists(st.sampled_from(sorted(MUTATIONS)), min_size=1, max_size=3, unique=True)):
+        fine, replacements = MUTATIONS[name]
+        document = document.replace(fine, data.draw(st.sampled_from(replacements)), 1)
+    check_and_publish_agree(config, document)
+
+
+def comparable(report) -> list:
+    """A report's results with blank-node labels aside (each parse names them anew)."""
+    return [("_:" if r.focus.startswith("_:") else r.focus, r.path, r.component, r.line, r.messages)
+            for r in report.results]
