@@ -132,6 +132,36 @@ class Report:
     graph: rdflib.Graph | None = None  # the sh:ValidationReport itself
     case: str | None = None  # a steward's check: the project case the submission replaces
 
+    def by_rule(self, lang: str) -> list[list[Result]]:
+        """Results grouped by the rule they break, most often broken first: one shape's message
+        (a SHACL constraint), or one of our project checks (whose messages name their values).
+        The report's summary, as the EU ITB validator and SHACL Play group theirs."""
+        groups: dict[tuple, list[Result]] = {}
+        for r in self.results:
+            key = (r.shape, r.component, r.message(lang) if r.component.startswith("sh:") else "")
+            groups.setdefault(key, []).append(r)
+        return sorted(groups.values(), key=lambda results: (-len(results), results[0].line or 0))
+
+    def flagged_lines(self) -> dict[int, list[Result]]:
+        flagged: dict[int, list[Result]] = {}
+        for r in self.results:
+            if r.line:
+                flagged.setdefault(r.line, []).append(r)
+        return flagged
+
+    def to_csv(self, lang: str = "ja") -> str:
+        """One row per result: line, focus node, path, value, message, constraint, shape, severity."""
+        import csv
+        import io
+
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["line", "focus", "path", "value", "message", "constraint", "shape", "severity"])
+        for r in self.results:
+            writer.writerow([r.line or "", r.focus, r.path or "", r.value or "", r.message(lang), r.component, r.shape,
+                             r.severity])
+        return out.getvalue()
+
     def by_focus(self) -> dict[str, list[Result]]:
         grouped: dict[str, list[Result]] = {}
         for r in self.results:
@@ -187,6 +217,8 @@ def compact(term: rdflib.term.Node | None) -> str | None:
     if isinstance(term, rdflib.Literal):
         if term.datatype == rdflib.XSD.string:  # RDF 1.1: a simple literal is an xsd:string
             return rdflib.Literal(str(term)).n3()
+        if term.datatype is not None and not compact(term.datatype).startswith("<"):  # "2019-13"^^xsd:gYearMonth
+            return rdflib.Literal(str(term)).n3() + "^^" + compact(term.datatype)
         return term.n3()
     return "_:" + str(term)
 
@@ -337,6 +369,9 @@ def add_results_to_report_graph(report_graph: rdflib.Graph, results: list[Result
     """Write results found outside pyshacl (SPARQL constraints, project checks) into the sh:ValidationReport."""
     report = report_graph.value(None, RDF.type, SH.ValidationReport)
     expand = {f"{p}:": ns for p, ns in PREFIXES.items()}
+    namespaces = rdflib.namespace.NamespaceManager(rdflib.Graph(), bind_namespaces="none")
+    for prefix, ns in PREFIXES.items():
+        namespaces.bind(prefix, ns)
 
     def term(text: str | None):
         if text is None:
@@ -345,8 +380,8 @@ def add_results_to_report_graph(report_graph: rdflib.Graph, results: list[Result
             return rdflib.URIRef(text[1:-1])
         if text.startswith("_:"):
             return rdflib.BNode(text[2:])
-        if text.startswith('"'):
-            return rdflib.util.from_n3(text)
+        if text.startswith('"'):  # a literal as compact() writes it, its datatype maybe prefixed
+            return rdflib.util.from_n3(text, nsm=namespaces)
         prefix, local = text.split(":", 1)
         return rdflib.URIRef(expand[prefix + ":"] + local)
 

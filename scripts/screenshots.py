@@ -1,6 +1,7 @@
 """Screenshots of pages of a running server, in headless Chromium, to look at before and after a change.
 
     .venv/bin/python scripts/screenshots.py http://127.0.0.1:8000 /id/lg/022039 /search?q=bus [--out DIR]
+    .venv/bin/python scripts/screenshots.py http://127.0.0.1:8000 /validate --fill broken-case.ttl
 
 Each path is taken in Japanese and English (`lang=`), at 1280 and 390 px wide, full page, into
 var/screenshots/look/ (gitignored). docs/screenshots/ is updated by hand from these after looking.
@@ -25,6 +26,7 @@ def main() -> None:
     parser.add_argument("paths", nargs="+", help="paths to visit, e.g. /id/lg/022039")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "screenshots" / "look")
     parser.add_argument("--langs", default="ja,en")
+    parser.add_argument("--fill", type=Path, help="a file to paste into the page's first textarea before submitting its form")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
@@ -41,6 +43,11 @@ def main() -> None:
                     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
                     url = args.server.rstrip("/") + path + ("&" if "?" in path else "?") + f"lang={lang}"
                     response = page.goto(url)
+                    if args.fill:
+                        page.fill("textarea", args.fill.read_text(encoding="utf-8"))
+                        with page.expect_navigation():
+                            page.click("form button[type=submit]")
+                        response = None
                     name = re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-") or "home"
                     target = args.out / f"{name}-{lang}-{width}.png"
                     page.screenshot(path=str(target), full_page=True)

@@ -2,6 +2,7 @@
 # Install everything the test suite needs and run it. The README's test command, and what CI runs.
 #  - Python packages into .venv (from PyPI)
 #  - Debian's chromium for the browser tests (apt-get; as root, or through sudo)
+#  - axe-core for the accessibility checks in those tests (npm, into tests/a11y/node_modules)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,4 +15,6 @@ fi
 
 python3 -m venv .venv
 .venv/bin/pip install -q -e ".[test]"
+# axe-core, which the browser tests run in each page (WCAG 2.1 AA); pinned by tests/a11y/package-lock.json
+npm ci --prefix tests/a11y --no-audit --no-fund --loglevel=error >/dev/null
 exec .venv/bin/python -m pytest -q "$@"

@@ -22,7 +22,8 @@ bp = Blueprint("validate", __name__)
 
 HTML = Format("html", "text/html", "html")
 JSON = Format("json", "application/json", "json")
-ANSWERS = {"html": HTML, "json": JSON, "ttl": GRAPH_FORMATS["ttl"], "jsonld": GRAPH_FORMATS["jsonld"]}
+CSV = Format("csv", "text/csv", "csv")
+ANSWERS = {"html": HTML, "json": JSON, "csv": CSV, "ttl": GRAPH_FORMATS["ttl"], "jsonld": GRAPH_FORMATS["jsonld"]}
 
 
 def read_submission() -> tuple[bytes, str, str, str | None]:
@@ -105,12 +106,16 @@ def report_response(report: Report, fmt: Format, lang: str, status: int = 200, *
     elif fmt is JSON:
         response = jsonify(summary(report, lang))
         response.status_code = status
+    elif fmt is CSV:
+        response = Response(report.to_csv(lang), status=status, content_type="text/csv; charset=utf-8")
     else:
         triples = [q.triple for q in ox.parse(report.to_turtle().encode("utf-8"), format=ox.RdfFormat.TURTLE)]
         response = Response(ox.serialize(triples, format=fmt.rdf, prefixes={"sh": "http://www.w3.org/ns/shacl#"}
                                          if fmt.name == "ttl" else None), status=status, content_type=fmt.content_type)
     response.headers["Vary"] = "Accept, Accept-Language"
     response.headers["Cache-Control"] = "no-store"
+    if fmt is not HTML and request.values.get("download"):  # the report page's download buttons
+        response.headers["Content-Disposition"] = f"attachment; filename=validation-report.{fmt.extension}"
     return response
 
 
@@ -121,7 +126,7 @@ def validate():
     lang = choose_lang()
     if request.method in ("GET", "HEAD"):  # HEAD: the form's headers (Flask drops the body)
         return render_template("validate.html", lang=lang, report=None, formats=submission.FORMATS)
-    name = request.args.get("report")
+    name = request.values.get("report")
     fmt = ANSWERS.get(name) if name else negotiate(request.headers.get("Accept"), ANSWERS, "json")
     if fmt is None:
         offered = [f.media_type for f in ANSWERS.values()]
@@ -137,8 +142,10 @@ def validate():
                                             syntax=err, submitted=data.decode("utf-8", "replace")),
                             status=400, content_type=HTML.content_type)
         raise error from None
-    return add_cors(report_response(report, fmt, lang, formats=submission.FORMATS, source=source,
-                                    submitted=data.decode("utf-8", "replace")), "GET, POST, OPTIONS")
+    return add_cors(report_response(report, fmt, lang, formats=submission.FORMATS, source=source, case=case,
+                                    input_format=request.values.get("format") or "",
+                                    submitted=data.decode("utf-8", "replace").removeprefix("\ufeff")),
+                    "GET, POST, OPTIONS")
 
 
 @bp.get("/validate/template.ttl")
