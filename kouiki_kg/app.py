@@ -10,8 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import errors
 from .config import Config
 from .i18n import translate
-from .namespaces import BASE
-from .resources import link
+from .resources import link, local_path
 from .web import READ_BLUEPRINTS, add_cors, choose_lang
 
 
@@ -70,8 +69,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.add_template_global(link, "link")  # a node as HTML (resources.py): the templates' most used piece
 
     @app.template_filter("local_path")
-    def local_path(iri: str) -> str:
+    def local_path_or_iri(iri: str) -> str:
         """An IRI under our canonical base, as a path on whatever host serves us."""
-        return "/" + iri[len(BASE):] if iri.startswith(BASE) else iri
+        return local_path(iri) or iri
 
     return app

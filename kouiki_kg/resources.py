@@ -41,8 +41,11 @@ def page_of(items: int, page: int, per_page: int = PER_PAGE) -> tuple[int, int]:
 
 
 def local_path(iri: str) -> str | None:
-    """Our IRIs as paths on this server; None for anything outside the canonical base."""
-    return "/" + iri[len(BASE):] if iri.startswith(BASE) else None
+    """Our IRIs as paths on this server; None for anything outside the canonical base, and for
+    an IRI whose path would begin "//" (`{BASE}/evil.example/…` would be a link to another host)."""
+    if not iri.startswith(BASE) or iri[len(BASE):].startswith("/"):
+        return None
+    return "/" + iri[len(BASE):]
 
 
 @dataclass

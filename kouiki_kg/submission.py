@@ -258,7 +258,11 @@ def _project_checks(submitted: rdflib.Graph, reference: _Reference, replacing: s
         return iri in submitted_subjects or bool(reference.quads(ox.NamedNode(iri), excluded=replaced_file))
 
     for s, p, o in submitted:
-        if isinstance(o, rdflib.URIRef) and str(o).startswith(BASE) and "#" not in str(o) and not known(str(o)) \
+        if isinstance(o, rdflib.URIRef) and str(o).startswith(BASE) and not any(x.match(str(o)) for x in IRI_PATTERNS):
+            results.append(_result(_shown(s), _shown(p), _shown(o), "NamespaceCheck",
+                                   f"参照先 {o} は定められた IRI の形に合いません。",
+                                   f"The object {o} does not follow our IRI patterns."))
+        elif isinstance(o, rdflib.URIRef) and str(o).startswith(BASE) and "#" not in str(o) and not known(str(o)) \
                 and p != OWL.versionIRI:
             results.append(_result(_shown(s), _shown(p), _shown(o), "ReferenceCheck",
                                    f"{o} は存在しません（団体コードや概念の IRI を確かめてください）。",

@@ -445,3 +445,16 @@ def comparable(report) -> list:
     """A report's results with blank-node labels aside (each parse names them anew)."""
     return [("_:" if r.focus.startswith("_:") else r.focus, r.path, r.component, r.line, r.messages)
             for r in report.results]
+
+
+def test_an_iri_with_a_double_slash_under_our_base_is_refused_and_never_a_link_elsewhere(project):
+    config = project()
+    template = (config.root / "data" / "templates" / "case-template.ttl").read_bytes()
+    evil = template.replace(b"kk:usefulFor aud:other-regions ;",
+                            b"kk:usefulFor aud:other-regions ; rdfs:seeAlso <https://w3id.org/kouiki//evil.example/x#y> ;")
+    assert evil != template
+    report = submission.check(evil, config.root, store_dir=config.store_dir)
+    assert any(r.component == "ks:NamespaceCheck" and "evil.example" in r.messages["en"] for r in report.results)
+    from kouiki_kg.resources import local_path
+    assert local_path("https://w3id.org/kouiki//evil.example/x") is None
+    assert local_path("https://w3id.org/kouiki/id/lg/022039") == "/id/lg/022039"
