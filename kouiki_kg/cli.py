@@ -16,7 +16,7 @@ from .build import BuildError, build
 from .config import Config
 from .formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
 from .namespaces import PREFIXES
-from .store import GraphStore, StoreMissing, current_build
+from .store import GraphStore, QueryFailed, StoreMissing, current_build
 from .validation import RdfSyntaxError, SubmissionTooLarge
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
@@ -291,6 +291,8 @@ def query_command(ctx: click.Context, query: str | None, query_file: Path | None
         result = store.evaluate(sparql)
     except SyntaxError as err:
         raise click.ClickException(f"SPARQL syntax error: {err}") from None
+    except QueryFailed as err:
+        raise click.ClickException(f"the query is too complex: {err.message}") from None
     out = sys.stdout.buffer
     if isinstance(result, ox.QueryTriples):
         chosen = GRAPH_FORMATS.get(fmt or "ttl")

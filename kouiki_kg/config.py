@@ -5,6 +5,9 @@ KOUIKI_ROOT            project directory holding ontology/, shapes/ and data/ttl
 KOUIKI_STORE           directory of the on-disk Oxigraph store (default: {root}/var/store)
 KOUIKI_QUERY_TIMEOUT   seconds a SPARQL query may run before it is cancelled (default 10)
 KOUIKI_ROW_LIMIT       most result rows (or triples) one query returns (default 10000)
+KOUIKI_MAX_ANSWER_BYTES  most bytes (about) one query's answer holds: past it the answer is cut
+                       (X-Kouiki-Truncated-Reason: bytes) (default 50000000)
+KOUIKI_QUERY_MEMORY    bytes of memory a query worker may take (default 1000000000; 0: no limit)
 KOUIKI_QUERY_WORKERS   query worker processes (default: four per CPU; up to four times as many
                        while long queries run, see querypool.py)
 KOUIKI_MAX_UPLOAD      largest submission or query body, in bytes (default 2000000)
@@ -69,6 +72,8 @@ class Config:
     store_dir: Path
     query_timeout: float = 10.0
     row_limit: int = 10_000
+    max_answer_bytes: int = 50_000_000
+    query_memory: int = 1_000_000_000  # 0: no limit
     query_workers: int = 2
     web_workers: int = 1
     max_upload: int = 2_000_000
@@ -91,6 +96,8 @@ class Config:
         settings = {
             "query_timeout": _number("KOUIKI_QUERY_TIMEOUT", 10.0),
             "row_limit": _number("KOUIKI_ROW_LIMIT", 10_000, int),
+            "max_answer_bytes": _number("KOUIKI_MAX_ANSWER_BYTES", 50_000_000, int),
+            "query_memory": _number_or_zero("KOUIKI_QUERY_MEMORY", 1_000_000_000),
             # more workers than cores: a long query (demoted to the lowest CPU priority) must not
             # leave short ones waiting for a free worker
             "query_workers": _number("KOUIKI_QUERY_WORKERS", 4 * (os.cpu_count() or 2), int),

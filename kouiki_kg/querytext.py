@@ -21,15 +21,48 @@ _TOKEN = re.compile(
     r"|'(?:[^'\\\n]|\\.)*'"
     r"|#[^\n]*)"  # comments
     r'|(?P<iri><[^<>"{}|^`\\\s]*>)'
-    r"""|(?P<word>[?$]?[^\s{}()\[\];,<>"'#?$*/|^!=+&]+)""",  # keywords, prefixed names, variables
+    r"""|(?P<word>[?$]?[^\s{}()\[\];,<>"'#?$*/|^!=+&]+)"""  # keywords, prefixed names, variables
+    r"|(?P<open>[({\[])|(?P<close>[)}\]])"
+    r"|(?P<op>&&|\|\||[-+*/|^]|[!<>]=?|=)",  # operators and property-path separators
 )
+# Oxigraph's parser and evaluator recurse: on a worker's 8 MB stack, 5,000 nested parentheses or
+# braces, 2,000 path steps, or 10,000 terms of one sum or UNION crash the process. Far above any
+# real query, far below those.
+MAX_NESTING = 128
+MAX_OPERATORS = 1000
+MAX_UNIONS = 1000
+
+
+def complexity(query: str) -> dict[str, int]:
+    """How deep brackets nest, how many operators (and path separators) and UNIONs a query has."""
+    depth = deepest = operators = unions = 0
+    for match in _TOKEN.finditer(query):
+        kind = match.lastgroup
+        if kind == "open":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif kind == "close":
+            depth = max(0, depth - 1)
+        elif kind == "op":
+            operators += 1
+        elif kind == "word" and match.group().upper() == "UNION":
+            unions += 1
+    return {"nesting": deepest, "operators": operators, "unions": unions}
+
+
+def too_complex(query: str) -> dict | None:
+    """The limits a query passes ({limit: (found, allowed)}), or None when it is within them all."""
+    found = complexity(query)
+    over = {name: (found[name], limit) for name, limit in
+            (("nesting", MAX_NESTING), ("operators", MAX_OPERATORS), ("unions", MAX_UNIONS)) if found[name] > limit}
+    return over or None
 _QUERY_FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}
 
 
 def _tokens(query: str):
-    """(kind, text, offset) of each IRI and word, strings and comments left out."""
+    """(kind, text, offset) of each IRI and word, strings, comments and punctuation left out."""
     for match in _TOKEN.finditer(query):
-        if match.lastgroup != "skip":
+        if match.lastgroup in ("iri", "word"):
             yield match.lastgroup, match.group(), match.start()
 
 

@@ -46,7 +46,14 @@ def gunicorn_options(host: str, port: int, threads: int, workers: int = 1) -> di
         "graceful_timeout": 10,
         "limit_request_line": 8190,  # longer GET queries: use POST
         "accesslog": "-",
+        "control_socket_disable": control_socket_disable,
     }
+
+
+# Gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl): two servers
+# on a machine shared it, and the first to stop removed the other's. Ours need none. (Also read
+# by `gunicorn -c python:kouiki_kg.serving`, as a setting of this module.)
+control_socket_disable = True
 
 
 def post_worker_init(worker) -> None:

@@ -9,7 +9,6 @@ Each build directory holds ``oxigraph/`` (the store) and ``build.json`` (its has
 from __future__ import annotations
 
 import gzip
-import itertools
 import json
 import os
 import re
@@ -22,7 +21,7 @@ from typing import Callable
 import pyoxigraph as ox
 
 from .namespaces import PREFIXES, QUERY_BASE
-from .querytext import dataset_clause, uses_service
+from .querytext import dataset_clause, too_complex, uses_service
 
 
 class StoreMissing(Exception):
@@ -106,7 +105,8 @@ class StoreView:
         return self._store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=union_default_graph)
 
     def evaluate(self, sparql: str, default_graph_uris=(), named_graph_uris=()):
-        """A query as the SPARQL endpoint answers it: its dataset, our base IRI and prefixes."""
+        """A query as the SPARQL endpoint answers it: its dataset, our base IRI and prefixes, its limits."""
+        refuse_too_complex(sparql)
         return self._store.query(sparql, **dataset_options(sparql, default_graph_uris, named_graph_uris))
 
     def _covers_store(self, graphs: list[str]) -> bool:
@@ -272,6 +272,7 @@ class QueryRequest:
     results_format: str | None  # short name for SELECT/ASK; None: nothing acceptable
     graph_format: str | None  # short name for CONSTRUCT/DESCRIBE; None: nothing acceptable
     row_limit: int
+    max_answer_bytes: int = 50_000_000
     default_graph_uris: tuple[str, ...] = ()
     named_graph_uris: tuple[str, ...] = ()
     endpoint: str | None = None  # a remote SPARQL store to ask instead of the build's own
@@ -300,6 +301,7 @@ class QueryAnswer:
     body: bytes = b""
     rows: int = 0
     truncated: bool = False
+    truncated_reason: str | None = None  # "rows" (the row limit) or "bytes" (the answer's byte limit)
 
 
 class QueryFailed(Exception):
@@ -329,10 +331,44 @@ def _term_json(term) -> dict:
                                         "object": _term_json(term.object)}}
 
 
-def _solutions_json(variables: list[str], rows: list) -> bytes:
-    bindings = [{v: _term_json(row[v]) for v in variables if row[v] is not None} for row in rows]
-    return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}},
-                      ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def _binding_json(row, variables: list[str]) -> str:
+    return json.dumps({v: _term_json(row[v]) for v in variables if row[v] is not None},
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+def _solutions_json(variables: list[str], bindings: list[str]) -> bytes:
+    """SPARQL JSON results from bindings already written as JSON objects."""
+    head = json.dumps({"vars": variables}, ensure_ascii=False, separators=(",", ":"))
+    return f'{{"head":{head},"results":{{"bindings":[{",".join(bindings)}]}}}}'.encode("utf-8")
+
+
+def _size(item) -> int:
+    """Bytes an answer item takes, near enough: its terms' text (a row's values, a triple's)."""
+    terms = [item.subject, item.predicate, item.object] if isinstance(item, ox.Triple) else list(item)
+    return sum(len(getattr(term, "value", "") or "") + 16 for term in terms if term is not None)
+
+
+def _within_limits(result, request: "QueryRequest", encode, variables) -> tuple[list, str | None]:
+    """The items of an answer up to the row limit and the byte limit, each checked before it is
+    encoded, so a worker never holds more than the limit; and why it stopped ("rows", "bytes")."""
+    kept, total = [], 0
+    for item in result:
+        if len(kept) == request.row_limit:
+            return kept, "rows"
+        total += _size(item)
+        if total > request.max_answer_bytes:
+            if not kept:
+                raise QueryFailed("too_large", f"one row or triple takes more than {request.max_answer_bytes} bytes")
+            return kept, "bytes"
+        kept.append(encode(item, variables))
+    return kept, None
+
+
+def refuse_too_complex(query: str) -> None:
+    """A query past the limits querytext sets is refused before anything parses it."""
+    over = too_complex(query)
+    if over:
+        raise QueryFailed("too_complex", "; ".join(f"{name} {found} > {limit}" for name, (found, limit) in over.items()))
 
 
 def dataset_options(query: str, default_graph_uris=(), named_graph_uris=()) -> dict:
@@ -367,6 +403,7 @@ def run_query(store, request: QueryRequest) -> QueryAnswer:
 
     if uses_service(request.query):
         raise QueryFailed("forbidden", "SERVICE (federated query) is not allowed on this endpoint")
+    refuse_too_complex(request.query)
 
     try:
         options = dataset_options(request.query, request.default_graph_uris, request.named_graph_uris)
@@ -380,23 +417,21 @@ def run_query(store, request: QueryRequest) -> QueryAnswer:
             if request.results_format is None:
                 return QueryAnswer("solutions", None)
             variables = [v.value for v in result.variables]
-            rows = list(itertools.islice(result, request.row_limit + 1))
-            truncated = len(rows) > request.row_limit
-            rows = rows[: request.row_limit]
-            body = _solutions_json(variables, rows)
+            encoded, reason = _within_limits(result, request, _binding_json, variables)
+            body = _solutions_json(variables, encoded)
             fmt = RESULT_FORMATS[request.results_format]
             if fmt.name != "json":  # re-read our JSON to let Oxigraph write the other formats
                 parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
                 body = parsed.serialize(format=fmt.results)
-            return QueryAnswer("solutions", fmt.name, body, rows=len(rows), truncated=truncated)
+            return QueryAnswer("solutions", fmt.name, body, rows=len(encoded), truncated=reason is not None,
+                               truncated_reason=reason)
         if request.graph_format is None:
             return QueryAnswer("graph", None)
-        triples = list(itertools.islice(result, request.row_limit + 1))
-        truncated = len(triples) > request.row_limit
-        triples = triples[: request.row_limit]
+        triples, reason = _within_limits(result, request, lambda triple, _: triple, None)
         fmt = GRAPH_FORMATS[request.graph_format]
         body = ox.serialize(triples, format=fmt.rdf, prefixes=PREFIXES if fmt.name in ("ttl", "trig", "rdfxml") else None)
-        return QueryAnswer("graph", fmt.name, body, rows=len(triples), truncated=truncated)
+        return QueryAnswer("graph", fmt.name, body, rows=len(triples), truncated=reason is not None,
+                           truncated_reason=reason)
     except SyntaxError as err:
         message = err.msg if hasattr(err, "msg") else str(err)
         line, column = err.lineno, err.offset

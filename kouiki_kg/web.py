@@ -16,7 +16,8 @@ from .store import BuildInfo, GraphStore, StoreMissing, current_build
 
 READ_METHODS = "GET, HEAD, OPTIONS"
 READ_BLUEPRINTS = {"sparql", "dataset", "health", "openapi", "home", "resources", "validate"}  # not "cases": writes  # open to every origin (no credentials anywhere)
-EXPOSED_HEADERS = "ETag, Content-Length, X-Kouiki-Row-Limit, X-Kouiki-Truncated, X-Kouiki-Rows, X-Kouiki-Cache"
+EXPOSED_HEADERS = ("ETag, Content-Length, X-Kouiki-Row-Limit, X-Kouiki-Truncated, X-Kouiki-Truncated-Reason, X-Kouiki-Rows, "
+                   "X-Kouiki-Cache")
 
 
 @lru_cache(maxsize=8)
@@ -136,7 +137,7 @@ def pool(what: str = "query") -> "QueryPool":
             # stewards checking at once during a query burst waited up to 2 s with it)
             existing = current_app.extensions[f"kouiki.pool.{what}"] = QueryPool(
                 size, demote_after=None if checks else LONG_RUNNING,
-                memory_limit=config.check_memory if checks else None)
+                memory_limit=(config.check_memory if checks else config.query_memory) or None)
         return existing
 
 

@@ -11,6 +11,7 @@ from ..formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name, convert_tu
 from ..cache import Cached
 from ..store import QueryFailed, QueryRequest
 from ..namespaces import BASE, PREFIXES
+from ..querytext import MAX_NESTING, MAX_OPERATORS, MAX_UNIONS
 from ..web import add_cors, answer_cache, choose_lang, current, etag_for, not_modified, preflight, run_pooled
 
 bp = Blueprint("sparql", __name__)
@@ -118,14 +119,15 @@ def endpoint():
     build, info = current()
     etag = etag_for(info, params["query"], results_format.name if results_format else "-",
                     graph_format.name if graph_format else "-", "\t".join(params["default"]),
-                    "\t".join(params["named"]), str(config.row_limit))
+                    "\t".join(params["named"]), str(config.row_limit), str(config.max_answer_bytes))
     if not_modified(etag):
         return add_cors(Response(status=304, headers={"ETag": etag, "Vary": "Accept"}), METHODS)
     query_request = QueryRequest(
         build_dir=str(build), query=params["query"],
         results_format=results_format.name if results_format else None,
         graph_format=graph_format.name if graph_format else None,
-        row_limit=config.row_limit, default_graph_uris=tuple(params["default"]), named_graph_uris=tuple(params["named"]),
+        row_limit=config.row_limit, max_answer_bytes=config.max_answer_bytes,
+        default_graph_uris=tuple(params["default"]), named_graph_uris=tuple(params["named"]),
         endpoint=config.sparql_endpoint)
     # same build, same request: the same bytes; the same request sent meanwhile waits for them
     # (and for a time-out too, if it allows the same time)
@@ -147,6 +149,18 @@ def _evaluate(query_request: QueryRequest, timeout: float, etag: str, row_limit:
                            f"SPARQL の構文エラーです（{err.line}行 {err.column}列）。" if err.line else "SPARQL の構文エラーです。",
                            f"SPARQL syntax error at line {err.line}, column {err.column}." if err.line else "SPARQL syntax error.",
                            line=err.line, column=err.column, detail=err.message) from None
+        if err.kind == "too_complex":
+            raise ApiError(400, "query_too_complex",
+                           f"問い合わせが複雑すぎます（{err.message}）。括弧の入れ子は {MAX_NESTING} 段、演算子とパスの区切りは "
+                           f"{MAX_OPERATORS} 個、UNION は {MAX_UNIONS} 個までです。",
+                           f"The query is too complex ({err.message}): at most {MAX_NESTING} levels of brackets, "
+                           f"{MAX_OPERATORS} operators and path separators, {MAX_UNIONS} UNIONs.",
+                           limits={"nesting": MAX_NESTING, "operators": MAX_OPERATORS, "unions": MAX_UNIONS}) from None
+        if err.kind == "too_large":
+            raise ApiError(413, "answer_too_large",
+                           f"答えの一行（または一トリプル）だけで上限の {config_bytes():,} バイトを超えます。",
+                           f"A single row (or triple) of the answer is larger than the limit of {config_bytes():,} bytes.",
+                           limit_bytes=config_bytes()) from None
         if err.kind == "forbidden":
             raise ApiError(403, "service_not_allowed",
                            "SERVICE による連合問い合わせはこのエンドポイントでは使えません。",
@@ -161,7 +175,13 @@ def _evaluate(query_request: QueryRequest, timeout: float, etag: str, row_limit:
         "X-Kouiki-Row-Limit": str(row_limit), "X-Kouiki-Rows": str(answer.rows),
         "X-Kouiki-Truncated": "true" if answer.truncated else "false",
     }
+    if answer.truncated_reason:  # "rows": KOUIKI_ROW_LIMIT; "bytes": KOUIKI_MAX_ANSWER_BYTES
+        headers["X-Kouiki-Truncated-Reason"] = answer.truncated_reason
     return Cached(answer.body, fmt.content_type, tuple(headers.items()))
+
+
+def config_bytes() -> int:
+    return current_app.config["KOUIKI"].max_answer_bytes
 
 
 def _describe_or_ui():
