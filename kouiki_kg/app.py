@@ -5,9 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Flask, request
-from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors
+from . import errors, hosts
 from .config import Config
 from .i18n import translate
 from .resources import link, local_path
@@ -30,9 +29,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = app.config["KOUIKI"].max_upload  # larger bodies: 413
     app.json.ensure_ascii = False  # Japanese stays readable in JSON answers
     app.json.sort_keys = False
-    proxies = app.config["KOUIKI"].trusted_proxies
-    if proxies:  # pages and the sitemap name the scheme and host visitors used, which the proxy passes on
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    hosts.install(app, app.config["KOUIKI"])  # the URL pages name: configured, never a client's say
 
     from .views import cases, dataset, health, home, openapi, resources, sparql, validate
 

@@ -85,7 +85,11 @@ def serve_command(ctx, host, port, threads, query_timeout, row_limit, query_work
     warm_url = public_url or base.warm_url or (f"http://{host}:{port}/" if warm else None)
     config = Config.from_env(root=base.root, store_dir=base.store_dir, query_timeout=query_timeout,
                              row_limit=row_limit, query_workers=query_workers, web_workers=web_workers,
-                             warm_url=_public_url(warm_url) if warm_url else None)
+                             warm_url=_public_url(warm_url) if warm_url else None,
+                             allowed_hosts=(*base.allowed_hosts, host) if host not in ("0.0.0.0", "::") else None)
+    if host in ("0.0.0.0", "::") and not (config.public_url or config.allowed_hosts):
+        click.echo("listening on every address: only loopback names are answered until KOUIKI_PUBLIC_URL or "
+                   "KOUIKI_ALLOWED_HOSTS names the others", err=True)
     # Build in a child process: RocksDB's background threads do not survive gunicorn's fork, so
     # the process that forks the server must never have opened a store (an ingest's build in
     # the forked worker would hang).

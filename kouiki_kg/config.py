@@ -29,6 +29,10 @@ KOUIKI_WARM_URL        the public URL (http(s)://host/) to make every page of ea
                        on their first request)
 KOUIKI_TRUSTED_PROXIES  reverse proxies in front whose X-Forwarded-Proto/-Host/-For to believe
                        (default 0: none; behind one nginx, 1), so pages name the URL visitors used
+KOUIKI_PUBLIC_URL      the site's own URL (https://kouiki.example.jp/): pages, the sitemap and cache
+                       keys name it, whatever Host or X-Forwarded-* say (default: unset, see hosts.py)
+KOUIKI_ALLOWED_HOSTS   without a public URL, the host names (or host:port) requests may name besides
+                       loopback and `serve --host`, comma-separated; others get 400 (default: none)
 KOUIKI_TOKENS / KOUIKI_TOKENS_FILE  stewards' bearer tokens, hashed (see `kouiki-kg token`)
 """
 
@@ -86,6 +90,8 @@ class Config:
     graph_store_endpoint: str | None = None
     remote_refresh: float = 5.0
     trusted_proxies: int = 0
+    public_url: str | None = None  # None: the request's host, if allowed (hosts.py)
+    allowed_hosts: tuple[str, ...] = ()
     warm_url: str | None = None  # None: pages are made on their first request only
 
     @classmethod
@@ -113,6 +119,8 @@ class Config:
             "graph_store_endpoint": os.environ.get("KOUIKI_GRAPH_STORE_ENDPOINT") or None,
             "remote_refresh": _number("KOUIKI_REMOTE_REFRESH", 5.0),
             "trusted_proxies": _number_or_zero("KOUIKI_TRUSTED_PROXIES", 0),
+            "public_url": os.environ.get("KOUIKI_PUBLIC_URL") or None,
+            "allowed_hosts": tuple(h.strip() for h in os.environ.get("KOUIKI_ALLOWED_HOSTS", "").split(",") if h.strip()),
             "warm_url": os.environ.get("KOUIKI_WARM_URL") or None,
         }
         settings.update({k: v for k, v in overrides.items() if v is not None})

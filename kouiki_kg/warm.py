@@ -84,7 +84,7 @@ def warm(config: Config, url: str, langs: tuple[str, ...] = LANGS, jobs: int = 1
                         "The shared cache is off (KOUIKI_SHARED_CACHE_BYTES=0): there is nowhere to keep the pages.")
     started = time.monotonic()
     config = replace(config, cache_bytes=0)  # the warmer keeps nothing in memory: visitors read the disk cache
-    app = _app(config)
+    app = _app(config, url)
     from . import web
 
     with app.test_request_context(base_url=url):
@@ -164,10 +164,11 @@ def _share_worker(answers, *args) -> None:
     answers.put(_warm_share(*args))
 
 
-def _app(config: Config):
+def _app(config: Config, url: str):
+    """The app, answering to the URL the pages are made for (as the server does: hosts.py)."""
     from .app import create_app
 
-    return create_app(config)
+    return create_app(replace(config, allowed_hosts=(*config.allowed_hosts, urlsplit(url).netloc)))
 
 
 def _warm_share(config: Config, url: str, langs: tuple[str, ...], paths: list[str], budget: int, since: int,
@@ -175,7 +176,7 @@ def _warm_share(config: Config, url: str, langs: tuple[str, ...], paths: list[st
     """One process's share of the pages: ask the app for each, as a visitor would."""
     if lowest_priority:
         os.nice(19)  # visitors first: this pass only takes CPU they leave idle
-    app = _app(config)
+    app = _app(config, url)
     from . import web
 
     with app.app_context():
@@ -235,7 +236,7 @@ def follow(config: Config, url: str, langs: tuple[str, ...] = LANGS, jobs: int =
     """Warm each build as it is served (after every ingest's rebuild), until the server that
     started this (`parent`) has gone."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # the server stopping: let the pass's processes go
-    app = _app(config)
+    app = _app(config, url)
     from . import web
 
     warmed = None

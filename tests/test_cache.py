@@ -209,7 +209,7 @@ def test_the_code_digest_covers_code_and_templates(tmp_path):
 
 def test_a_page_cached_for_one_host_is_not_served_to_another(store, store_dir):
     # a page names its own URL (schema.org): behind a proxy and on 127.0.0.1 it is two answers
-    client = create_app(Config(root=ROOT, store_dir=store_dir)).test_client()
+    client = create_app(Config(root=ROOT, store_dir=store_dir, allowed_hosts=("one.example", "two.example"))).test_client()
     pages = {host: client.get("/id/lg/022039", base_url=f"http://{host}", headers={"Accept": "text/html"}).data.decode()
              for host in ("one.example", "two.example", "one.example:8080")}
     for host, html in pages.items():
@@ -218,7 +218,8 @@ def test_a_page_cached_for_one_host_is_not_served_to_another(store, store_dir):
 
 
 def test_the_home_page_and_the_dataset_description_are_made_once_per_build(store, store_dir):
-    app = create_app(Config(root=ROOT, store_dir=store_dir, shared_cache_bytes=0))
+    app = create_app(Config(root=ROOT, store_dir=store_dir, shared_cache_bytes=0,
+                            allowed_hosts=("one.example", "two.example")))
     client = app.test_client()
     for path, headers in (("/", {"Accept": "text/html"}), ("/?page=2", {"Accept": "text/html"}),
                           ("/dataset", {"Accept": "text/turtle"}), ("/dataset?format=html", {})):

@@ -364,12 +364,47 @@ def test_behind_a_trusted_proxy_pages_name_the_url_visitors_used(store_dir):
     """Behind a TLS proxy the sitemap and a page's own URL are the visitor's https URL, from
     X-Forwarded-*, but only if the operator says a proxy is there (anyone can send the headers)."""
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "kouiki.example.jp", "Accept": "text/html"}
-    behind = create_app(Config(root=ROOT, store_dir=store_dir, trusted_proxies=1)).test_client()
+    behind = create_app(Config(root=ROOT, store_dir=store_dir, trusted_proxies=1,
+                               allowed_hosts=("kouiki.example.jp",))).test_client()
     assert "<loc>https://kouiki.example.jp/id/lg/022039</loc>" in behind.get("/sitemap.xml", headers=forwarded).text
     assert '"url": "https://kouiki.example.jp/id/lg/022039"' in behind.get("/id/lg/022039", headers=forwarded).text
     direct = create_app(Config(root=ROOT, store_dir=store_dir)).test_client()
     sitemap = direct.get("/sitemap.xml", headers=forwarded).text
     assert "kouiki.example.jp" not in sitemap and "<loc>http://localhost/id/lg/022039</loc>" in sitemap
+    # a forged X-Forwarded-Host, even through a trusted proxy, names no page
+    forged = behind.get("/sitemap.xml", headers={**forwarded, "X-Forwarded-Host": "evil.example", "Accept": "application/json"})
+    assert forged.status_code == 400 and forged.get_json()["error"] == "bad_host"
+
+
+def test_a_host_nobody_configured_is_400_and_names_no_page(store_dir):
+    client = create_app(Config(root=ROOT, store_dir=store_dir)).test_client()
+    for path in ("/", "/sitemap.xml", "/robots.txt", "/id/lg/022039"):
+        response = client.get(path, base_url="http://evil.example", headers={"Accept": "application/json"})
+        assert response.status_code == 400 and response.get_json()["error"] == "bad_host", path
+        assert set(response.get_json()["message"]) == {"ja", "en"} and b"evil.example/id" not in response.data
+    for host in ("127.0.0.1:8000", "localhost", "[::1]:8000"):
+        assert client.get("/robots.txt", base_url=f"http://{host}").status_code == 200, host
+
+
+def test_with_a_public_url_pages_name_it_whatever_the_headers_say(store_dir):
+    client = create_app(Config(root=ROOT, store_dir=store_dir, public_url="https://kouiki.example.jp/",
+                               trusted_proxies=1)).test_client()
+    forged = {"Host": "evil.example", "X-Forwarded-Host": "evil2.example", "X-Forwarded-Proto": "http",
+              "Accept": "text/html"}
+    assert "Sitemap: https://kouiki.example.jp/sitemap.xml" in client.get("/robots.txt", headers=forged).text
+    assert "<loc>https://kouiki.example.jp/id/lg/022039</loc>" in client.get("/sitemap.xml", headers=forged).text
+    page = client.get("/id/lg/022039", headers=forged).text
+    assert '"url": "https://kouiki.example.jp/id/lg/022039"' in page and "evil" not in page
+
+
+def test_the_nginx_recipe_headers_name_the_public_site(store_dir):
+    """docs/deployment.md's nginx sets X-Forwarded-Host to its own server_name and the scheme it
+    served, and the server is told the name: what a visitor's Host says changes nothing."""
+    client = create_app(Config(root=ROOT, store_dir=store_dir, trusted_proxies=1,
+                               allowed_hosts=("kouiki.example.jp",))).test_client()
+    recipe = {"Host": "10.0.0.11:8000", "X-Forwarded-Host": "kouiki.example.jp", "X-Forwarded-Proto": "https",
+              "X-Forwarded-For": "203.0.113.7", "Accept": "text/html"}
+    assert "<loc>https://kouiki.example.jp/id/lg/022039</loc>" in client.get("/sitemap.xml", headers=recipe).text
 
 
 def test_search(client):

@@ -25,6 +25,7 @@ from kouiki_kg.warm import WarmError, read_status, warm
 from .conftest import ROOT, RunningServer, quiet
 
 URL = "http://kouiki.example.jp/"
+HOST = "kouiki.example.jp"  # a server for URL is configured to answer to it (hosts.py)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,7 @@ def visit(app, path: str, lang: str):
 
 
 def test_a_pass_puts_every_page_where_visitors_find_it(own_store):
-    config = Config(root=ROOT, store_dir=own_store)
+    config = Config(root=ROOT, store_dir=own_store, allowed_hosts=(HOST,))
     report = warm(config, URL, jobs=2, lowest_priority=False)
     assert report.state == "done" and not report.failed and not report.full
     assert report.done == report.pages == 2 * len(listed_pages(create_app(config)))
