@@ -93,3 +93,58 @@ def test_bounded_mixed_load(store_dir):
         assert stormy["short_p50_ms"] <= 1.5 * calm["short_p50_ms"] + 20, (calm, stormy)
     finally:
         server.stop()
+
+
+def trivial_while_heavy(url: str, seconds: float, heavy: int) -> tuple[list[float], dict[int, int]]:
+    """`heavy` clients send pathological queries for `seconds`; one client asks a trivial ASK in a
+    loop. Returns the trivial query's latencies and the heavy clients' statuses."""
+    deadline = time.monotonic() + seconds
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def hog(index: int) -> None:
+        rng, session = random.Random(index), requests.Session()
+        while time.monotonic() < deadline:
+            r = session.post(url + "/sparql", data={"query": rng.choice(PATHOLOGICAL) + f" # {rng.random()}"}, timeout=60)
+            with lock:
+                statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+
+    threads = [threading.Thread(target=hog, args=(i,)) for i in range(heavy)]
+    for t in threads:
+        t.start()
+    session, times = requests.Session(), []
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        r = session.get(url + "/sparql", params={"query": f"ASK {{ ?s ?p {len(times)} }}"}, timeout=30)
+        times.append(time.monotonic() - started)
+        assert r.status_code == 200, r.text[:200]
+        time.sleep(0.05)
+    for t in threads:
+        t.join()
+    return times, statuses
+
+
+@pytest.mark.load
+@pytest.mark.xfail(strict=True, reason="known: beside 16 clients of pathological queries a trivial ASK still waits up "
+                   "to ~10 s for a worker (FIFO with the hogs); capacity kept for cheap queries is open work (issue 21)")
+def test_trivial_queries_stay_short_beside_sixteen_pathological_clients(store_dir):
+    """Issue: a trivial ASK timed out (10.5 s) beside 6–16 clients of pathological queries, handed
+    to a worker still starting that was then demoted. Every trivial query answers within 1 s."""
+    server = RunningServer(store_dir)
+    try:
+        times, statuses = trivial_while_heavy(server.url, 30.0, heavy=16)
+        print({"trivial_max_ms": round(1000 * max(times)), "trivial_p50_ms": round(1000 * statistics.median(times)),
+               "n": len(times), "heavy_statuses": statuses})
+        assert max(times) <= 1.0, sorted(times)[-5:]
+    finally:
+        server.stop()
+
+
+def test_a_trivial_query_beside_pathological_ones_short_run(store_dir):
+    """The default suite's short version of the run above: 4 clients, 6 s."""
+    server = RunningServer(store_dir, KOUIKI_QUERY_WORKERS="4")
+    try:
+        times, _ = trivial_while_heavy(server.url, 6.0, heavy=4)
+        assert max(times) <= 2.0, sorted(times)[-5:]
+    finally:
+        server.stop()
