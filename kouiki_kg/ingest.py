@@ -214,8 +214,9 @@ def ingest_lock(config: Config):
 
 # --- publish and withdraw: one transaction each ----------------------------------------------------
 #
-# A change is checked and built aside (the new case file staged under var/transactions/, the store
-# built from the project as it would be, not swapped in). Nothing visible has changed yet: a
+# A change is checked and built aside (the new case file staged beside the case file as a hidden
+# .tmp, its history versions under var/transactions/, the store built from the project as it would
+# be, not swapped in). Nothing visible has changed yet: a
 # refusal, a failed build or a kill leaves no trace but scratch files. Then an intent is written to
 # the journal (var/publish-journal.json, atomically): that is the commit point. Applying it keeps
 # the version, replaces (or removes) the case file, swaps the store in, writes the audit line and
