@@ -61,8 +61,8 @@ def build_command(ctx: click.Context, force: bool, lang: str) -> None:
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 256),
-              help="Request threads (queries themselves run in the worker pool).")
+@click.option("--threads", default=64, show_default=True, type=click.IntRange(1, 256),
+              help="Request threads per web process (they mostly wait on the query workers: 16 were all held by 16 slow queries).")
 @click.option("--query-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds before a query is cancelled [env KOUIKI_QUERY_TIMEOUT; default 10].")
 @click.option("--row-limit", type=click.IntRange(min=1), default=None,

@@ -19,6 +19,7 @@ import multiprocessing
 import queue
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from .remote import StoreUnavailable
@@ -27,6 +28,8 @@ from .validation import RdfSyntaxError, SubmissionTooLarge
 
 
 LONG_RUNNING = 0.5  # seconds after which a request runs at the lowest CPU priority
+RESERVED = 1  # idle workers a known-heavy request may not take: kept for everything else
+HEAVY_SHAPES = 10_000  # request shapes remembered as heavy
 
 
 def _set_niceness(pid: int, value: int) -> bool:
@@ -94,6 +97,7 @@ class QueryPool:
         self._lock = threading.RLock()
         self._all: list[_Worker] = []
         self._demoted = 0  # requests running at the lowest priority now
+        self._heavy: OrderedDict[str, None] = OrderedDict()  # shapes that ran long: most recent last
         self.killed = 0  # workers killed for overrunning, for /health and tests
         for _ in range(size):
             self._idle.put(self._spawn())
@@ -118,10 +122,14 @@ class QueryPool:
             if worker in self._all:
                 self._all.remove(worker)
 
-    def run(self, request, timeout: float):
-        """Run request.execute(cache) in a worker within `timeout` seconds of getting one, or raise."""
+    def run(self, request, timeout: float, cost_key: str | None = None):
+        """Run request.execute(cache) in a worker within `timeout` seconds of getting one, or raise.
+
+        `cost_key` names the request's shape (a query without its comments and values): a shape
+        that has run past the demotion threshold before is heavy, and may not take the pool's
+        last idle workers, which stay for everything else (measured cost, not a guess)."""
         begun = time.monotonic()
-        worker = self._checkout(timeout)
+        worker = self._checkout(timeout, heavy=cost_key is not None and cost_key in self._heavy)
         demoted = False
         try:
             if not worker.ready:
@@ -147,10 +155,13 @@ class QueryPool:
                 ready = worker.conn.poll(max(0.0, timeout - (time.monotonic() - started)))
             if not ready:
                 self.killed += 1
+                self._remember_heavy(cost_key)
                 self._retire(worker)
                 worker = None
                 raise QueryTimeout(f"{time.monotonic() - started:.1f} s")
             status, payload = worker.conn.recv()
+            if demoted:
+                self._remember_heavy(cost_key)
         except (EOFError, OSError, BrokenPipeError):
             self._retire(worker)
             worker = None
@@ -169,7 +180,27 @@ class QueryPool:
     def _short_of_places(self) -> bool:  # call with the lock held
         return len(self._all) - self._demoted < self.size and len(self._all) < self.most
 
-    def _checkout(self, timeout: float) -> _Worker:
+    def _remember_heavy(self, cost_key: str | None) -> None:
+        if cost_key is None:
+            return
+        with self._lock:
+            self._heavy[cost_key] = None
+            self._heavy.move_to_end(cost_key)
+            while len(self._heavy) > HEAVY_SHAPES:
+                self._heavy.popitem(last=False)
+
+    def _checkout(self, timeout: float, heavy: bool = False) -> _Worker:
+        if heavy:  # a known-heavy shape waits while taking a worker would leave none for others
+            deadline = time.monotonic() + timeout
+            while True:
+                with self._lock:
+                    if self._idle.qsize() > RESERVED:
+                        break
+                    if self._short_of_places() and len(self._all) < self.most - RESERVED:
+                        return self._spawn()
+                if time.monotonic() >= deadline:
+                    raise PoolBusy()
+                time.sleep(0.02)
         try:
             worker = self._idle.get_nowait()
         except queue.Empty:

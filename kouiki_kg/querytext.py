@@ -71,6 +71,21 @@ def uses_service(query: str) -> bool:
     return any(kind == "word" and text.upper() == "SERVICE" for kind, text, _ in _tokens(query))
 
 
+def query_shape(query: str) -> str:
+    """The query without comments, layout and literal values: queries of one shape cost alike
+    (`ASK { ?s ?p 1 }` and `ASK { ?s ?p 2 }`), whatever comment a client adds to make it new."""
+    parts = []
+    for match in _TOKEN.finditer(query):
+        kind, text = match.lastgroup, match.group()
+        if kind == "skip":
+            parts.append("''" if text[:1] in "\"'" else "")  # a string stays a string; a comment goes
+        elif kind == "word" and text[:1] in "0123456789+-.":
+            parts.append("0")
+        else:
+            parts.append(text)
+    return " ".join(p for p in parts if p)
+
+
 def query_form(query: str) -> str | None:
     """SELECT, CONSTRUCT, DESCRIBE or ASK: the first query-form keyword (None if there is none)."""
     return next((text.upper() for kind, text, _ in _tokens(query) if kind == "word" and text.upper() in _QUERY_FORMS),

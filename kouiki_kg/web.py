@@ -152,13 +152,14 @@ POOL_MESSAGES = {  # what: (timeout code, timeout ja, timeout en, Retry-After, l
 POOL_MESSAGES["steward"] = POOL_MESSAGES["validation"]
 
 
-def run_pooled(request_, timeout: float, what: str):
-    """Run a request in the worker pool; the pool's own failures become 503s with our error shape."""
+def run_pooled(request_, timeout: float, what: str, cost_key: str | None = None):
+    """Run a request in the worker pool; the pool's own failures become 503s with our error shape.
+    `cost_key`: the request's shape, whose measured cost decides whether it is heavy (querypool)."""
     from .querypool import PoolBusy, QueryTimeout, WorkerLost
 
     code, timeout_ja, timeout_en, retry, lost_ja, lost_en = POOL_MESSAGES[what]
     try:
-        return pool(what).run(request_, timeout)
+        return pool(what).run(request_, timeout, cost_key)
     except QueryTimeout:
         raise ApiError(503, code, timeout_ja.format(t=timeout), timeout_en.format(t=timeout), {"Retry-After": retry},
                        limit_seconds=timeout) from None

@@ -361,3 +361,26 @@ def test_a_server_leaves_no_runtime_files_outside_its_own_folder(server):
     servers to stop removed the other's. Ours have none."""
     assert "Control socket listening" not in server.output()
     assert requests.get(server.url + "/health", timeout=10).status_code == 200
+
+
+def test_a_shape_measured_heavy_leaves_the_last_idle_worker_to_others(store_dir):
+    """Once a query shape has run past the demotion threshold, the same shape may not take the
+    pool's last idle worker: a cheap query arriving meanwhile gets it at once."""
+    from kouiki_kg.querypool import PoolBusy, QueryPool, QueryTimeout
+    from kouiki_kg.querytext import query_shape
+    from kouiki_kg.store import QueryRequest
+
+    pool = QueryPool(1, most=1)  # one worker, no stand-ins: the reserve is all there is
+    try:
+        build = str((store_dir / "current").resolve())
+        heavy = QueryRequest(build, EXPLOSIVE, "json", "ttl", 10)
+        with pytest.raises(QueryTimeout):  # measured: past 0.5 s, then stopped at its limit
+            pool.run(heavy, 1, cost_key=query_shape(EXPLOSIVE))
+        with pytest.raises(PoolBusy):  # now known heavy: it waits for a spare worker, there is none
+            pool.run(heavy, 1, cost_key=query_shape(EXPLOSIVE + " # another comment"))
+        cheap = QueryRequest(build, "ASK { ?s ?p ?o }", "json", "ttl", 10)
+        started = time.monotonic()
+        assert pool.run(cheap, 10, cost_key=query_shape(cheap.query)).kind == "boolean"
+        assert time.monotonic() - started < 5
+    finally:
+        pool.close()

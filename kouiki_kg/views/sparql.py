@@ -11,7 +11,7 @@ from ..formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name, convert_tu
 from ..cache import Cached
 from ..store import QueryFailed, QueryRequest
 from ..namespaces import BASE, PREFIXES
-from ..querytext import MAX_NESTING, MAX_OPERATORS, MAX_UNIONS
+from ..querytext import MAX_NESTING, MAX_OPERATORS, MAX_UNIONS, query_shape
 from ..web import add_cors, answer_cache, choose_lang, current, etag_for, not_modified, preflight, run_pooled
 
 bp = Blueprint("sparql", __name__)
@@ -142,7 +142,7 @@ def endpoint():
 def _evaluate(query_request: QueryRequest, timeout: float, etag: str, row_limit: int) -> Cached:
     """Run a query in the worker pool: its answer with its headers, or the error to send."""
     try:
-        answer = run_pooled(query_request, timeout, "query")
+        answer = run_pooled(query_request, timeout, "query", cost_key=query_shape(query_request.query))
     except QueryFailed as err:
         if err.kind == "syntax":
             raise ApiError(400, "query_syntax",
