@@ -9,6 +9,7 @@ so the answer is the one the engine would give.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import pyoxigraph as ox
 
@@ -36,8 +37,7 @@ MAX_UNIONS = 1000
 def complexity(query: str) -> dict[str, int]:
     """How deep brackets nest, how many operators (and path separators) and UNIONs a query has."""
     depth = deepest = operators = unions = 0
-    for match in _TOKEN.finditer(query):
-        kind = match.lastgroup
+    for kind, text, _ in _scan(query):
         if kind == "open":
             depth += 1
             deepest = max(deepest, depth)
@@ -45,7 +45,7 @@ def complexity(query: str) -> dict[str, int]:
             depth = max(0, depth - 1)
         elif kind == "op":
             operators += 1
-        elif kind == "word" and match.group().upper() == "UNION":
+        elif kind == "word" and text.upper() == "UNION":
             unions += 1
     return {"nesting": deepest, "operators": operators, "unions": unions}
 
@@ -59,11 +59,16 @@ def too_complex(query: str) -> dict | None:
 _QUERY_FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}
 
 
+@lru_cache(maxsize=64)
+def _scan(query: str) -> tuple[tuple[str, str, int], ...]:
+    """Every token of a query as (kind, text, offset), once: the checks below all read a query
+    that a request has just had scanned (SERVICE, limits, dataset, shape)."""
+    return tuple((m.lastgroup, m.group(), m.start()) for m in _TOKEN.finditer(query))
+
+
 def _tokens(query: str):
     """(kind, text, offset) of each IRI and word, strings, comments and punctuation left out."""
-    for match in _TOKEN.finditer(query):
-        if match.lastgroup in ("iri", "word"):
-            yield match.lastgroup, match.group(), match.start()
+    return (token for token in _scan(query) if token[0] in ("iri", "word"))
 
 
 def uses_service(query: str) -> bool:
@@ -75,8 +80,7 @@ def query_shape(query: str) -> str:
     """The query without comments, layout and literal values: queries of one shape cost alike
     (`ASK { ?s ?p 1 }` and `ASK { ?s ?p 2 }`), whatever comment a client adds to make it new."""
     parts = []
-    for match in _TOKEN.finditer(query):
-        kind, text = match.lastgroup, match.group()
+    for kind, text, _ in _scan(query):
         if kind == "skip":
             parts.append("''" if text[:1] in "\"'" else "")  # a string stays a string; a comment goes
         elif kind == "word" and text[:1] in "0123456789+-.":
