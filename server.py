@@ -1,9 +1,12 @@
-"""WSGI entry point: `app` for any WSGI server, configured from the KOUIKI_* environment.
+"""Entry points for servers run by hand, configured from the KOUIKI_* environment.
 
-`kouiki-kg serve` runs the same app under gunicorn in the documented production setting; to
-run gunicorn yourself, see the README (`gunicorn -c python:kouiki_kg.serving … server:app`).
+`app` is the WSGI app, for any WSGI server; `asgi` is what `kouiki-kg serve` runs: the same app
+behind gunicorn's asyncio worker, each request read whole before a thread sees it (serving.py).
+Production: `gunicorn -c python:kouiki_kg.serving … server:asgi` (see the README).
 """
 
 from kouiki_kg.app import create_app
+from kouiki_kg.serving import REQUEST_THREADS, asgi_app
 
 app = create_app()
+asgi = asgi_app(app, REQUEST_THREADS)

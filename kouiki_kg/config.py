@@ -11,6 +11,8 @@ KOUIKI_QUERY_MEMORY    bytes of memory a query worker may take (default 10000000
 KOUIKI_QUERY_WORKERS   query worker processes (default: four per CPU; up to four times as many
                        while long queries run, see querypool.py)
 KOUIKI_MAX_UPLOAD      largest submission or query body, in bytes (default 2000000)
+KOUIKI_BODY_TIMEOUT    seconds a request's body may take to arrive after its headers; later: 408
+                       (default 30)
 KOUIKI_CACHE_BYTES     memory for cached answers (SPARQL results, pages) per web process, in bytes
                        (default 64000000; 0 turns it off)
 KOUIKI_SHARED_CACHE_BYTES  disk for answers shared by the web processes, under the store folder
@@ -81,6 +83,7 @@ class Config:
     query_workers: int = 2
     web_workers: int = 1
     max_upload: int = 2_000_000
+    body_timeout: float = 30.0
     cache_bytes: int = 64_000_000
     shared_cache_bytes: int = 256_000_000
     validation_timeout: float = 30.0
@@ -110,6 +113,7 @@ class Config:
             # web processes: one renders pages on one core (the GIL); production sets one per CPU
             "web_workers": _number("KOUIKI_WEB_WORKERS", 1, int),
             "max_upload": _number("KOUIKI_MAX_UPLOAD", 2_000_000, int),
+            "body_timeout": _number("KOUIKI_BODY_TIMEOUT", 30.0),
             "cache_bytes": _number_or_zero("KOUIKI_CACHE_BYTES", 64_000_000),
             "shared_cache_bytes": _number_or_zero("KOUIKI_SHARED_CACHE_BYTES", 256_000_000),
             "validation_timeout": _number("KOUIKI_VALIDATION_TIMEOUT", 30.0),

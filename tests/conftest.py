@@ -117,7 +117,8 @@ class RunningServer:
 
 @pytest.fixture(scope="session")
 def server(store_dir):
-    """A real server on the session store: 3 s query limit, 1,000-row cap, 2 query workers."""
-    running = RunningServer(store_dir, KOUIKI_QUERY_TIMEOUT="3", KOUIKI_ROW_LIMIT="1000", KOUIKI_QUERY_WORKERS="2")
+    """A real server on the session store: 3 s query limit, 1,000-row cap, 2 query workers, 3 s for a body."""
+    running = RunningServer(store_dir, KOUIKI_QUERY_TIMEOUT="3", KOUIKI_ROW_LIMIT="1000", KOUIKI_QUERY_WORKERS="2",
+                            KOUIKI_BODY_TIMEOUT="3")
     yield running
     running.stop()

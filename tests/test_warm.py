@@ -187,8 +187,7 @@ def test_gunicorn_run_by_hand_warms_with_kouiki_warm_url(own_store, tmp_path):
            "KOUIKI_WARM_URL": "https://kouiki.example.jp/"}
     log = open(tmp_path / "gunicorn.log", "w+")
     server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "python:kouiki_kg.serving",
-                               "--workers", "2", "--worker-class", "gthread", "--threads", "4",
-                               "--bind", f"127.0.0.1:{port}", "server:app"],
+                               "--workers", "2", "--bind", f"127.0.0.1:{port}", "server:asgi"],
                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline, warmed = time.monotonic() + 60, {}
