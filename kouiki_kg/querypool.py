@@ -30,6 +30,7 @@ from .validation import RdfSyntaxError, SubmissionTooLarge
 LONG_RUNNING = 0.5  # seconds after which a request runs at the lowest CPU priority
 RESERVED = 1  # idle workers a known-heavy request may not take: kept for everything else
 HEAVY_SHAPES = 10_000  # request shapes remembered as heavy
+STARTUP_LIMIT = 60.0  # seconds a new worker may take to import before it is given up
 
 
 def _set_niceness(pid: int, value: int) -> bool:
@@ -78,7 +79,7 @@ def _worker_main(conn, memory_limit: int | None = None) -> None:  # runs in the 
 class _Worker:
     process: multiprocessing.Process
     conn: object
-    ready: bool = False  # it has said it finished starting (imports take ~0.5 s)
+    retired: bool = False  # stopped, or being stopped: its pipe is closed once, by whoever came first
 
 
 class QueryPool:
@@ -100,8 +101,28 @@ class QueryPool:
         self._heavy: OrderedDict[str, None] = OrderedDict()  # shapes that ran long: most recent last
         self.killed = 0  # workers killed for overrunning, for /health and tests
         for _ in range(size):
-            self._idle.put(self._spawn())
+            self._start()
         atexit.register(self.close)
+
+    # A worker joins the idle queue only once it has said it is ready. Handed a request while
+    # still importing (~0.5 s, ~1 s under load), a trivial query waited for it: p100 1.09 s beside
+    # 16 clients of pathological queries. Now a request waiting for a worker takes the first one
+    # ready — one just started, or one another request has given back.
+
+    def _start(self) -> None:
+        worker = self._spawn()
+        threading.Thread(target=self._enlist_when_ready, args=(worker,), name="kouiki-worker-start",
+                         daemon=True).start()
+
+    def _enlist_when_ready(self, worker: _Worker) -> None:
+        try:
+            ready = worker.conn.poll(STARTUP_LIMIT) and worker.conn.recv()[0] == "ready"
+        except (EOFError, OSError):
+            ready = False
+        if ready:
+            self._idle.put(worker)
+        else:
+            self._retire(worker)
 
     def _spawn(self) -> _Worker:
         parent, child = self._context.Pipe()
@@ -115,12 +136,15 @@ class QueryPool:
         return worker
 
     def _retire(self, worker: _Worker) -> None:
+        with self._lock:
+            if worker.retired:  # a starting worker may be retired by close() and by its own start
+                return
+            worker.retired = True
+            if worker in self._all:
+                self._all.remove(worker)
         worker.process.kill()
         worker.process.join(timeout=5)
         worker.conn.close()
-        with self._lock:
-            if worker in self._all:
-                self._all.remove(worker)
 
     def run(self, request, timeout: float, cost_key: str | None = None):
         """Run request.execute(cache) in a worker within `timeout` seconds of getting one, or raise.
@@ -129,19 +153,9 @@ class QueryPool:
         that has run past the demotion threshold before is heavy, and may not take the pool's
         last idle workers, which stay for everything else (measured cost, not a guess)."""
         begun = time.monotonic()
-        worker = self._checkout(timeout, heavy=cost_key is not None and cost_key in self._heavy)
+        worker = self._checkout(timeout, cost_key)
         demoted = False
         try:
-            if not worker.ready:
-                # A worker started for this request is still importing: it is not charged for that,
-                # nor demoted behind long queries for it (a fresh worker handed a short query, past
-                # 0.5 s and reniced to 19, made a trivial ASK time out under load).
-                if not worker.conn.poll(max(0.0, timeout - (time.monotonic() - begun))):
-                    self._retire(worker)
-                    worker = None
-                    raise QueryTimeout(f"{time.monotonic() - begun:.1f} s (the worker did not start)")
-                worker.conn.recv()
-                worker.ready = True
             started = time.monotonic()
             timeout = max(0.0, timeout - (started - begun))
             worker.conn.send(request)
@@ -150,6 +164,7 @@ class QueryPool:
                 # A long request yields the CPU to short ones (its worker's priority is lowered)
                 # and its place in the pool to them.
                 demoted = _set_niceness(worker.process.pid, 19)
+                self._remember_heavy(cost_key)  # measured: past the threshold, now (not when it ends)
                 if demoted:
                     self._stand_aside()
                 ready = worker.conn.poll(max(0.0, timeout - (time.monotonic() - started)))
@@ -160,8 +175,6 @@ class QueryPool:
                 worker = None
                 raise QueryTimeout(f"{time.monotonic() - started:.1f} s")
             status, payload = worker.conn.recv()
-            if demoted:
-                self._remember_heavy(cost_key)
         except (EOFError, OSError, BrokenPipeError):
             self._retire(worker)
             worker = None
@@ -189,39 +202,37 @@ class QueryPool:
             while len(self._heavy) > HEAVY_SHAPES:
                 self._heavy.popitem(last=False)
 
-    def _checkout(self, timeout: float, heavy: bool = False) -> _Worker:
-        if heavy:  # a known-heavy shape waits while taking a worker would leave none for others
-            deadline = time.monotonic() + timeout
-            while True:
-                with self._lock:
-                    if self._idle.qsize() > RESERVED:
-                        break
-                    if self._short_of_places() and len(self._all) < self.most - RESERVED:
-                        return self._spawn()
-                if time.monotonic() >= deadline:
-                    raise PoolBusy()
-                time.sleep(0.02)
-        try:
-            worker = self._idle.get_nowait()
-        except queue.Empty:
+    def _checkout(self, timeout: float, cost_key: str | None = None) -> _Worker:
+        """A ready worker within `timeout`. A request whose shape is known heavy — known when it
+        asks, or learnt while it waits — leaves the last RESERVED idle workers to others."""
+        deadline = time.monotonic() + timeout
+        while True:
+            heavy = cost_key is not None and cost_key in self._heavy
             with self._lock:
-                if self._short_of_places():
-                    return self._spawn()
-            try:
-                worker = self._idle.get(timeout=timeout)
+                held_back = heavy and self._idle.qsize() <= RESERVED
+                if self._short_of_places() and (not held_back or len(self._all) < self.most - RESERVED) \
+                        and (held_back or self._idle.empty()):
+                    self._start()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise PoolBusy()
+            if held_back:
+                time.sleep(min(0.02, remaining))
+                continue
+            try:  # briefly, then look again: its shape may have been found heavy meanwhile
+                worker = self._idle.get(timeout=min(0.05, remaining))
             except queue.Empty:
-                raise PoolBusy() from None
-        if not worker.process.is_alive():  # died on its own (e.g. out of memory): replace it
-            self._retire(worker)
-            worker = self._spawn()
-        return worker
+                continue
+            if worker.process.is_alive():
+                return worker
+            self._retire(worker)  # died on its own (e.g. out of memory): replaced above, on the next turn
 
     def _stand_aside(self) -> None:
         """A request was demoted: if nothing waits idle, start a worker for whoever asks next."""
         with self._lock:
             self._demoted += 1
             if self._idle.empty() and self._short_of_places():
-                self._idle.put(self._spawn())
+                self._start()
 
     def _give_back(self, worker: _Worker | None, demoted: bool) -> None:
         """After a request (its worker None if retired): the pool keeps `size` places, starting a
@@ -231,7 +242,7 @@ class QueryPool:
                 self._demoted -= 1
             if worker is None:
                 if self._short_of_places():
-                    self._idle.put(self._spawn())
+                    self._start()
                 return
             surplus = len(self._all) - self._demoted > self.size
             if surplus:
@@ -241,7 +252,8 @@ class QueryPool:
             return
         if demoted and not _set_niceness(worker.process.pid, 0):
             self._retire(worker)  # may not raise a priority again without privilege: start afresh
-            worker = self._spawn()
+            self._start()
+            return
         self._idle.put(worker)
 
     def pids(self) -> list[int]:

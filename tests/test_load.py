@@ -127,9 +127,6 @@ def trivial_while_heavy(url: str, seconds: float, heavy: int, after: float = 0.0
 
 
 @pytest.mark.load
-@pytest.mark.xfail(strict=False, reason="at the target's edge: p100 measured 0.95–1.09 s (p50 6 ms; was 10 s): a trivial "
-                   "query arriving when every worker is busy waits for a new worker to start (~1 s under load); a "
-                   "pre-started spare worker is open work (issue 21)")
 def test_trivial_queries_stay_short_beside_sixteen_pathological_clients(store_dir):
     """Issue: a trivial ASK timed out (10.5 s) beside 6–16 clients of pathological queries: 16
     request threads were all held by them, and a worker still starting was handed the ASK and
