@@ -11,9 +11,8 @@ from .. import pages, schema_org, search
 from ..cache import Cached
 from ..errors import ApiError
 from ..formats import GRAPH_FORMATS, Format, negotiate
-from ..i18n import translate
-from ..resources import local_path
-from ..web import add_cors, build_file, choose_lang, current, etag_for, not_modified, page_number, reader, remembered
+from ..i18n import LANG_VARY, choose_lang, translate
+from ..web import add_cors, build_file, current, etag_for, not_modified, page_number, reader, remembered
 
 bp = Blueprint("home", __name__)
 HTML = Format("html", "text/html", "html")
@@ -29,7 +28,7 @@ def _html(etag: str, lang: str, render: Callable[[], str], *, remember: bool = F
     body = (remembered(etag, lambda: Cached(render().encode("utf-8"), HTML_TYPE, ())).body if remember
             else render().encode("utf-8"))
     response = Response(body, content_type=HTML_TYPE)
-    response.headers.update({"ETag": etag, "Vary": "Accept-Language", "Content-Language": lang,
+    response.headers.update({"ETag": etag, "Vary": LANG_VARY, "Content-Language": lang,
                              "Cache-Control": "public, max-age=300"})
     return response
 
@@ -62,16 +61,16 @@ def search_page():
     if len(text) > search.MAX_QUERY:
         raise ApiError(400, "query_too_long", f"検索語は {search.MAX_QUERY} 文字までです。",
                        f"Search for at most {search.MAX_QUERY} characters.")
-    results = search.search(build_file(build, search.INDEX_FILE), text)
-    for r in results:
-        r["href"] = local_path(r["iri"]) or r["iri"]
-        r["label"] = r["label_en"] if lang == "en" and r["label_en"] else r["label_ja"]
+    page = page_number("page")
+    found = search.search(build_file(build, search.INDEX_FILE), text, page, lang=lang)
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     if best == "application/json" or request.args.get("format") == "json":
-        return add_cors(jsonify(query=text, results=[{k: r[k] for k in ("iri", "kind", "label_ja", "label_en")}
-                                                     for r in results]))
-    return _html(etag_for(info, "search", lang, text), lang,
-                 lambda: render_template("search.html", lang=lang, q=text, results=results))
+        return add_cors(jsonify(query=text, total=found.total, page=found.page, pages=found.pages,
+                                results=[hit.to_json() for hit in found.hits], suggestions=found.suggestions))
+    first = (found.page - 1) * search.PER_PAGE + 1
+    return _html(etag_for(info, "search", lang, text, str(found.page)), lang,
+                 lambda: render_template("search.html", lang=lang, q=text, found=found, first=first,
+                                         last=first + len(found.hits) - 1))
 
 
 @bp.get("/robots.txt")
