@@ -5,12 +5,14 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Flask, request
+from markupsafe import Markup
 
 from . import errors, hosts
 from .config import Config
-from .i18n import translate
+from .i18n import choose_lang, remember_lang, translate
+from .namespaces import compact
 from .resources import link, local_path
-from .web import READ_BLUEPRINTS, add_cors, choose_lang
+from .web import READ_BLUEPRINTS, add_cors
 
 
 # No inline script anywhere (pages hand data to scripts as JSON blocks); inline styles are allowed
@@ -46,6 +48,7 @@ def create_app(config: Config | None = None) -> Flask:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         if response.mimetype == "text/html":
+            remember_lang(response)
             response.headers.setdefault("Content-Language", choose_lang())
             response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
             response.headers["X-Frame-Options"] = "DENY"
@@ -64,6 +67,17 @@ def create_app(config: Config | None = None) -> Flask:
                 "lang_query": urlencode(args), "config": app.config["KOUIKI"]}
 
     app.add_template_global(link, "link")  # a node as HTML (resources.py): the templates' most used piece
+
+    app.add_template_filter(compact, "compact")  # kk:Initiative for the full IRI
+
+    @app.template_filter("in_lang")
+    def in_lang(value):
+        """A text in another language than the page's (a Japanese name on an English page) in an
+        element that says so; any other value as it is."""
+        tag = getattr(value, "lang", "")
+        if not value or not tag or tag.split("-")[0] == choose_lang():
+            return value
+        return Markup('<span lang="{}">{}</span>').format(tag, value)
 
     @app.template_filter("local_path")
     def local_path_or_iri(iri: str) -> str:

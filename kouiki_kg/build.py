@@ -293,7 +293,10 @@ def _build(config: Config, files: list[InputFile], force: bool, log: Callable[[s
         staging.mkdir(parents=True)
         built_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # canonical xsd:dateTime
 
+        described_triples = []  # what the description counts: the data, without the shapes and itself
+
         def describe(query, triples):
+            described_triples.append(triples)
             described = time.perf_counter()
             turtle = dataset.description_turtle(dataset.gather_statistics(query, triples), built_at, digest)
             log(f"described the dataset ({time.perf_counter() - described:.1f} s)")
@@ -316,7 +319,8 @@ def _build(config: Config, files: list[InputFile], force: bool, log: Callable[[s
         if beside is not None:
             conform(beside.report(log))
         info = BuildInfo(content_hash=digest, triples=sum(graph_triples.values()), graphs=len(graph_triples),
-                         built_at=built_at, version=__version__, graph_triples=graph_triples)
+                         built_at=built_at, version=__version__, graph_triples=graph_triples,
+                         dataset_triples=described_triples[0] if described_triples else None)
         info.write(staging)
         staging.rename(build_dir)
         if swap:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from .i18n import LANG_VARY, choose_lang
+
 
 class ApiError(Exception):
     def __init__(self, status: int, code: str, ja: str, en: str, headers: dict | None = None, **extra):
@@ -26,13 +28,11 @@ def wants_html() -> bool:
 
 def error_response(status: int, code: str, ja: str, en: str, headers: dict | None = None, **extra) -> Response:
     if wants_html():
-        from .web import choose_lang
-
         lang = choose_lang()
         response = Response(render_template("error.html", lang=lang, status=status, code=code,
                                             message={"ja": ja, "en": en}[lang], other={"ja": en, "en": ja}[lang]),
                             status=status, content_type="text/html; charset=utf-8")
-        response.headers["Vary"] = "Accept, Accept-Language"
+        response.headers["Vary"] = f"Accept, {LANG_VARY}"
     else:
         response = jsonify({"error": code, "status": status, "message": {"ja": ja, "en": en}, **extra})
         response.status_code = status

@@ -1,6 +1,39 @@
-"""UI strings in Japanese and English: one table, looked up by key in templates as t('key')."""
+"""The page's language, and UI strings in Japanese and English: one table, looked up by key in
+templates as t('key')."""
 
 from __future__ import annotations
+
+from flask import Response, request
+
+LANGS = ("ja", "en")
+
+
+LANG_COOKIE = "lang"  # set by the language switch (a ?lang= link), read before Accept-Language
+# What a page's language depends on, for caches: the cookie as much as the header.
+LANG_VARY = "Accept-Language, Cookie"
+
+
+def choose_lang() -> str:
+    """?lang= first, then the visitor's choice (the lang cookie), then Accept-Language, then Japanese."""
+    asked = request.args.get("lang", "")
+    if asked in LANGS:
+        return asked
+    chosen = request.cookies.get(LANG_COOKIE, "")
+    if chosen in LANGS:
+        return chosen
+    best = request.accept_languages.best_match(LANGS)
+    return best or "ja"
+
+
+def remember_lang(response: Response) -> Response:
+    """A ?lang= link is a choice: kept in a cookie for the pages that follow (a year, this site
+    only, no script needs it)."""
+    asked = request.args.get("lang", "")
+    if asked in LANGS and request.cookies.get(LANG_COOKIE) != asked:
+        response.set_cookie(LANG_COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                            secure=request.scheme == "https")
+    return response
+
 
 STRINGS = {
     "site": {"ja": "広域連携ナレッジグラフ", "en": "Kouiki KG"},
@@ -13,12 +46,30 @@ STRINGS = {
     "nav.ontology": {"ja": "オントロジー", "en": "Ontology"},
     "nav.shapes": {"ja": "SHACL シェイプ", "en": "SHACL shapes"},
     "footer.license": {"ja": "データは CC BY 4.0", "en": "Data under CC BY 4.0"},
-    "search.placeholder": {"ja": "取組・団体・テーマを検索（例: バス、札幌）", "en": "Search initiatives, bodies, themes (e.g. バス)"},
+    "search.placeholder": {"ja": "取組・団体・テーマを検索（例: バス、札幌）", "en": "Search initiatives, bodies, themes (e.g. bus, Sapporo)"},
     "search.label": {"ja": "サイト内検索", "en": "Search this site"},
     "search.button": {"ja": "検索", "en": "Search"},
     "search.title": {"ja": "検索", "en": "Search"},
     "search.count": {"ja": "「{q}」の検索結果: {n} 件", "en": "{n} results for “{q}”"},
+    "search.count_one": {"ja": "「{q}」の検索結果: 1 件", "en": "1 result for “{q}”"},
+    "search.title_for": {"ja": "「{q}」の検索結果", "en": "Results for “{q}”"},
+    "search.showing": {"ja": "（{first}〜{last} 件目）", "en": "(showing {first}–{last})"},
+    "search.did_you_mean": {"ja": "もしかして:", "en": "Did you mean:"},
+    "search.tips": {"ja": "漢字・かな・ローマ字・英語の名前で探せます。語を短くするか、別の書き方を試してください。",
+                    "en": "You can search by names in kanji, kana, romaji or English. Try a shorter word or another spelling."},
+    "search.browse": {"ja": "テーマ・都道府県・役割から探す", "en": "Browse by theme, prefecture or role"},
+    "search.in_prefecture": {"ja": "—", "en": "in"},
+    "search.part_of": {"ja": "取組:", "en": "Part of"},
+    "page.nav": {"ja": "ページ", "en": "Pages"},
+    "list.separator": {"ja": "、", "en": ", "},
+    "lg.in_prefecture": {"ja": "この都道府県の団体が参加する取組（{n} 件）", "en": "Initiatives in which bodies of this prefecture take part ({n})"},
+    "home.lead": {"ja": "実施主体", "en": "Lead"},
+    "home.prefectures": {"ja": "都道府県", "en": "Prefectures"},
+    "home.themes": {"ja": "テーマ", "en": "Themes"},
+    "home.bodies_taking_part": {"ja": "参加団体 {n}", "en": "{n} bodies take part"},
+    "home.body_taking_part": {"ja": "参加団体 1", "en": "1 body takes part"},
     "kind.initiative": {"ja": "取組", "en": "Initiative"},
+    "kind.activity": {"ja": "構成活動", "en": "Activity"},
     "kind.local_government": {"ja": "地方公共団体", "en": "Local government"},
     "kind.concept": {"ja": "概念", "en": "Concept"},
     "kind.organisation": {"ja": "組織", "en": "Organisation"},

@@ -85,12 +85,24 @@ FIGURES = {
 # grouping that is, and their prefecture (a prefecture is its own); branches by path, as above.
 # Counted here per prefecture: each initiative is in one chunk.
 IN_PREFECTURE = """
-    SELECT DISTINCT ?i ?what WHERE {
+    SELECT DISTINCT ?i ?what ?body WHERE {
       { VALUES ?i { $initiatives$ } ?i prov:wasAssociatedWith ?body . ?body kk:prefecture ?what }
       UNION { VALUES ?i { $initiatives$ } ?i prov:wasAssociatedWith/foaf:member ?body . ?body kk:prefecture ?what }
-      UNION { VALUES ?i { $initiatives$ } ?i prov:wasAssociatedWith ?what . ?what a kk:Prefecture }
-      UNION { VALUES ?i { $initiatives$ } ?i prov:wasAssociatedWith/foaf:member ?what . ?what a kk:Prefecture }
+      UNION { VALUES ?i { $initiatives$ } ?i prov:wasAssociatedWith ?what . ?what a kk:Prefecture BIND (?what AS ?body) }
+      UNION { VALUES ?i { $initiatives$ } ?i prov:wasAssociatedWith/foaf:member ?what . ?what a kk:Prefecture BIND (?what AS ?body) }
     }"""
+# How many bodies take part in each initiative: the local governments associated with it by name
+# or as named members of a grouping; a grouping the source gives only a count for (八戸圏域
+# 1市6町1村: 8) counts as that many when that is more — in every seed case the named body leads
+# the grouping it belongs to, so adding the two would count it twice. Never a guessed member.
+NAMED_BODIES = """
+    SELECT ?i (COUNT(DISTINCT ?body) AS ?n) WHERE {
+      { VALUES ?i { $initiatives$ } ?i prov:wasAssociatedWith ?body . ?body kk:localGovernmentCode [] }
+      UNION { VALUES ?i { $initiatives$ } ?i prov:wasAssociatedWith/foaf:member ?body . ?body kk:localGovernmentCode [] }
+    } GROUP BY ?i"""
+COUNTED_BODIES = """
+    SELECT ?i (MAX(?count) AS ?n) WHERE { VALUES ?i { $initiatives$ } ?i prov:wasAssociatedWith ?g .
+      ?g kk:memberCount ?count FILTER NOT EXISTS { ?g foaf:member [] } } GROUP BY ?i"""
 LEADS = f"""
     SELECT ?initiative (GROUP_CONCAT(DISTINCT STR(?agent); separator=" ") AS ?leads) WHERE {{ VALUES ?initiative {{ $initiatives$ }}
       OPTIONAL {{ ?initiative prov:qualifiedAssociation ?a . ?a prov:hadRole <{CONCEPT}role/lead> ; prov:agent ?agent }}
@@ -143,10 +155,15 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
              for row in per_initiative(FILED_UNDER) for ancestor in with_ancestors(row["concept"].value)}
     figures = [(name, position, row["what"].value, int(row["n"].value))
                for name, sparql in FIGURES.items() for position, row in enumerate(query(sparql))]
-    in_prefecture: dict[str, int] = {}
-    for row in per_initiative(IN_PREFECTURE):
-        in_prefecture[row["what"].value] = in_prefecture.get(row["what"].value, 0) + 1
-    figures += [("prefectures", position, what, n) for position, (what, n) in enumerate(sorted(in_prefecture.items()))]
+    in_prefecture = {(row["what"].value, row["i"].value, row["body"].value) for row in per_initiative(IN_PREFECTURE)}
+    per_prefecture: dict[str, set] = {}
+    for prefecture, initiative, _ in in_prefecture:
+        per_prefecture.setdefault(prefecture, set()).add(initiative)
+    figures += [("prefectures", position, what, len(found)) for position, (what, found) in enumerate(sorted(per_prefecture.items()))]
+    bodies_taking_part: dict[str, int] = {}
+    for sparql in (NAMED_BODIES, COUNTED_BODIES):
+        for row in per_initiative(sparql):
+            bodies_taking_part[row["i"].value] = max(bodies_taking_part.get(row["i"].value, 0), int(row["n"].value))
     top_themes = sorted(row["t"].value for row in query(f"SELECT ?t WHERE {{ <{CONCEPT}theme> skos:hasTopConcept ?t }}"))
     # every page we serve for a minted IRI (hash IRIs live in their document's page), read graph by
     # graph: one DISTINCT over the whole store takes 50 s at 1 M triples, these 4 s together
@@ -155,8 +172,8 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
               for row in query(f"SELECT DISTINCT ?s WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} FILTER (isIRI(?s)) }}")
               if row["s"].value.startswith(BASE) and "#" not in row["s"].value}
     paths = SITE_PAGES + sorted(minted - set(SITE_PAGES))
-    leads = [(position, row["initiative"].value, row["leads"].value if row["leads"] is not None else "")
-             for position, row in enumerate(per_initiative(LEADS))]
+    leads = [(position, row["initiative"].value, row["leads"].value if row["leads"] is not None else "",
+              bodies_taking_part.get(row["initiative"].value, 0)) for position, row in enumerate(per_initiative(LEADS))]
     # `via` as an N-Triples term: a grouping or activity may be a blank node
     taking_part = {(row["agent"].value, row["role"].value, row["initiative"].value,
                     str(row["via"]) if row["via"] is not None else "")
@@ -172,7 +189,9 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
         connection.executescript("""
             CREATE TABLE filed (concept TEXT, initiative TEXT, via TEXT, PRIMARY KEY (concept, initiative, via)) WITHOUT ROWID;
             CREATE TABLE figures (name TEXT, position INTEGER, iri TEXT, n INTEGER, PRIMARY KEY (name, position));
-            CREATE TABLE initiatives (position INTEGER PRIMARY KEY, iri TEXT, leads TEXT);
+            CREATE TABLE initiatives (position INTEGER PRIMARY KEY, iri TEXT, leads TEXT, bodies INTEGER);
+            CREATE TABLE in_prefecture (prefecture TEXT, initiative TEXT, body TEXT,
+                                        PRIMARY KEY (prefecture, initiative, body)) WITHOUT ROWID;
             CREATE TABLE pages (position INTEGER PRIMARY KEY, path TEXT);
             CREATE TABLE taking_part (agent TEXT, role TEXT, initiative TEXT, via TEXT,
                                       PRIMARY KEY (agent, role, initiative, via)) WITHOUT ROWID;
@@ -192,7 +211,8 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
         connection.executemany("INSERT INTO pages VALUES (?,?)", enumerate(paths))
         connection.executemany("INSERT INTO filed VALUES (?,?,?)", sorted(filed))
         connection.executemany("INSERT INTO figures VALUES (?,?,?,?)", figures)
-        connection.executemany("INSERT INTO initiatives VALUES (?,?,?)", leads)
+        connection.executemany("INSERT INTO initiatives VALUES (?,?,?,?)", leads)
+        connection.executemany("INSERT INTO in_prefecture VALUES (?,?,?)", sorted(in_prefecture))
         # initiatives by top theme, through the theme's narrower concepts
         themes = sorted(((t, connection.execute("SELECT COUNT(DISTINCT initiative) FROM filed WHERE concept = ? AND via = 'subject'",
                                                 (t,)).fetchone()[0]) for t in top_themes), key=lambda tn: (-tn[1], tn[0]))
@@ -281,11 +301,35 @@ class Listings:
                           (concept, limit, offset))
         return [r[0] for r in rows], total
 
-    def initiatives(self, offset: int, limit: int) -> tuple[list[tuple[str, list[str]]], int]:
-        """One page of all initiatives with their leads, and how many there are."""
+    def initiatives(self, offset: int, limit: int) -> tuple[list[dict], int]:
+        """One page of all initiatives — each with its leads, top themes, prefectures and how many
+        bodies take part — and how many there are."""
         total = self._rows("SELECT COUNT(*) FROM initiatives", ())[0][0]
-        rows = self._rows("SELECT iri, leads FROM initiatives ORDER BY position LIMIT ? OFFSET ?", (limit, offset))
-        return [(r[0], r[1].split()) for r in rows], total
+        rows = self._rows("SELECT iri, leads, bodies FROM initiatives ORDER BY position LIMIT ? OFFSET ?", (limit, offset))
+        iris = [r[0] for r in rows]
+        themes = self._grouped("""SELECT filed.initiative, filed.concept FROM filed JOIN figures ON figures.iri = filed.concept
+                                  AND figures.name = 'themes' WHERE filed.via = 'subject' AND filed.initiative IN ({keys})
+                                  ORDER BY figures.position""", iris)
+        prefectures = self._grouped("SELECT DISTINCT initiative, prefecture FROM in_prefecture WHERE initiative IN ({keys}) "
+                                    "ORDER BY prefecture", iris)
+        return [{"iri": iri, "leads": leads.split(), "bodies": bodies, "themes": themes.get(iri, []),
+                 "prefectures": prefectures.get(iri, [])} for iri, leads, bodies in rows], total
+
+    def in_prefecture(self, prefecture: str, offset: int, limit: int) -> tuple[list[tuple[str, list[str]]], int]:
+        """One page of the initiatives in which bodies of a prefecture (or the prefecture) take
+        part, each with those bodies, and how many there are."""
+        total = self._rows("SELECT COUNT(DISTINCT initiative) FROM in_prefecture WHERE prefecture = ?", (prefecture,))[0][0]
+        iris = [r[0] for r in self._rows("SELECT DISTINCT initiative FROM in_prefecture WHERE prefecture = ? "
+                                         "ORDER BY initiative LIMIT ? OFFSET ?", (prefecture, limit, offset))]
+        bodies = self._grouped("SELECT initiative, body FROM in_prefecture WHERE prefecture = '%s' AND initiative IN ({keys}) "
+                               "ORDER BY body" % prefecture.replace("'", "''"), iris)
+        return [(iri, bodies.get(iri, [])) for iri in iris], total
+
+    def _grouped(self, sql: str, keys: list[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for key, value in self._rows_for(sql, keys):
+            found.setdefault(key, []).append(value)
+        return found
 
     def pages(self, offset: int, limit: int) -> tuple[list[str], int]:
         """Paths of the site's pages and of every minted resource (for the sitemap), and how many there are."""

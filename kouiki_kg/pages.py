@@ -171,7 +171,7 @@ def initiative(reader: Reader, iri: str, lang: str) -> dict:
 
 # --- local governments and other organisations -----------------------------------------------------
 
-def organisation(reader: Reader, iri: str, lang: str) -> dict:
+def organisation(reader: Reader, iri: str, lang: str, page: int = 1) -> dict:
     s = ox.NamedNode(iri)
     roles = initiatives_by_role(reader, s, lang)
     bodies = [s] + reader.listings.partners(iri)
@@ -193,6 +193,11 @@ def organisation(reader: Reader, iri: str, lang: str) -> dict:
         "passages": passages(reader, s, lang, parts=False),
         "map_points": map_points(reader, bodies, lang),
         "highlight": iri,
+        # a prefecture: the initiatives its bodies take part in, with those bodies
+        "in_prefecture": paged(page, lambda offset, limit: reader.listings.in_prefecture(iri, offset, limit),
+                               lambda rows: [{"initiative": reader.node(ox.NamedNode(i), lang),
+                                              "bodies": reader.nodes([ox.NamedNode(b) for b in bodies], lang)}
+                                             for i, bodies in rows]),
     }
 
 
@@ -222,7 +227,7 @@ def paged(page: int, fetch, show) -> dict:
 
 def scheme(reader: Reader, iri: str, lang: str) -> dict:
     s = ox.NamedNode(iri)
-    rows = reader.select("""SELECT ?c ?b WHERE { ?c skos:inScheme $s$ OPTIONAL { ?c skos:broader ?b } }""", lang, s=s)
+    rows = reader.select("""SELECT DISTINCT ?c ?b WHERE { ?c skos:inScheme $s$ OPTIONAL { ?c skos:broader ?b } }""", lang, s=s)
     children: dict[str | None, list[Node]] = {}
     for r in rows:
         children.setdefault(r["b"].iri if "b" in r else None, []).append(r["c"])
@@ -382,9 +387,10 @@ def home(reader: Reader, lang: str, page: int = 1) -> dict:
         nodes = reader.nodes([ox.NamedNode(iri) for iri, _ in rows], lang)
         return [{"node": node, "n": n} for node, (_, n) in zip(nodes, rows)]
 
-    def with_leads(rows: list[tuple[str, list[str]]]) -> list[dict]:
-        return [{"initiative": reader.node(ox.NamedNode(iri), lang), "leads": reader.nodes([ox.NamedNode(l) for l in leads], lang)}
-                for iri, leads in rows]
+    def with_leads(rows: list[dict]) -> list[dict]:
+        return [{"initiative": reader.node(ox.NamedNode(row["iri"]), lang), "bodies": row["bodies"],
+                 **{part: reader.nodes([ox.NamedNode(i) for i in row[part]], lang) for part in ("leads", "themes", "prefectures")}}
+                for row in rows]
 
     return {"counts": dict(listings.figures("counts")), "themes": figure("themes"), "categories": figure("categories"),
             "prefectures": figure("prefectures"), "roles": figure("roles"),

@@ -27,6 +27,12 @@ DOCUMENT_GRAPHS = {
 }
 
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
+# Properties a page lists first, in this order (what a thing is, its name, what it says, where it
+# is); the others follow by name. Alphabetically, 終了行 (endLine) came before 開始行 (startLine).
+FIRST_PROPERTIES = {iri: i for i, iri in enumerate([
+    PREFIXES["rdf"] + "type", PREFIXES["skos"] + "prefLabel", PREFIXES["dct"] + "title", PREFIXES["rdfs"] + "label",
+    PREFIXES["dct"] + "description", PREFIXES["dct"] + "isPartOf", KK + "startLine", KK + "endLine",
+    PREFIXES["prov"] + "value"])}
 LABEL_PROPERTIES = [ox.NamedNode(iri) for iri in LABEL_IRIS]
 # Incoming links asked for at page time at most (more shows as "1,000+" with a SPARQL query for
 # all of them): only a remote store whose data changed under its listings has so many here.
@@ -46,6 +52,18 @@ def local_path(iri: str) -> str | None:
     if not iri.startswith(BASE) or iri[len(BASE):].startswith("/"):
         return None
     return "/" + iri[len(BASE):]
+
+
+class Text(str):
+    """A text with the language it is written in (`lang`: its tag, "" if untagged), so that a
+    Japanese name shown on an English page is marked lang="ja"."""
+
+    __slots__ = ("lang",)
+
+    def __new__(cls, value: str, lang: str = ""):
+        text = super().__new__(cls, value)
+        text.lang = lang
+        return text
 
 
 @dataclass
@@ -70,7 +88,11 @@ class Node:
 
     @property
     def lang(self) -> str | None:
-        return self.term.language if self.is_literal else None
+        """The literal's language tag, in its usual case (the store keeps tags in lower case: ja-latn → ja-Latn)."""
+        if not self.is_literal or not self.term.language:
+            return None
+        return "-".join(part.title() if i and len(part) == 4 else part.upper() if i and len(part) == 2 else part
+                        for i, part in enumerate(self.term.language.split("-")))
 
     @property
     def datatype(self) -> str | None:
@@ -92,7 +114,7 @@ class Node:
     @property
     def text(self) -> str:
         if self.is_literal:
-            return self.term.value
+            return Text(self.term.value, self.term.language or "")
         if self.label:
             return self.label
         return compact(self.term.value) if not self.is_blank else "…"
@@ -107,6 +129,9 @@ def link(node: Node) -> Markup:
     Called by templates 100–200 times on a page; as a Jinja macro it cost a tenth of the render."""
     if node.href:
         title = f' title="{escape(node.iri)}"' if node.iri else ""
+        lang = getattr(node.label, "lang", "")
+        if lang:
+            title += f' lang="{escape(lang)}"'
         return Markup(f'<a href="{escape(node.href)}"{title}>{escape(node.text)}</a>')
     if node.is_literal:
         lang, datatype = node.lang, node.datatype
@@ -123,12 +148,12 @@ def link(node: Node) -> Markup:
 _UNKNOWN = object()  # not looked up yet (None: looked up, no label)
 
 
-def pick(values: dict[str, str], lang: str) -> str | None:
+def pick(values: dict[str, str], lang: str) -> Text | None:
     """The best text for a language: asked, then ja, then en, then untagged, then any."""
     for candidate in (lang, "ja", "en", ""):
         if candidate in values:
-            return values[candidate]
-    return next(iter(values.values()), None)
+            return Text(values[candidate], candidate)
+    return next((Text(value, tag) for tag, value in values.items()), None)
 
 
 class Reader:
@@ -244,8 +269,10 @@ class Reader:
             grouped.setdefault(triple.predicate, []).append(triple.object)
         rows = []
         predicate_labels = self.labels(grouped, lang)
-        for predicate in sorted(grouped, key=lambda p: (p != RDF_TYPE, compact(p.value))):
-            values = self.nodes(sorted(grouped[predicate], key=self._stable_key), lang)
+        for predicate in sorted(grouped, key=lambda p: (FIRST_PROPERTIES.get(p.value, len(FIRST_PROPERTIES)), compact(p.value))):
+            # the page's language first among literals (a Japanese page showed the English description first)
+            values = self.nodes(sorted(grouped[predicate], key=lambda t: (getattr(t, "language", None) not in (lang, None),
+                                                                          self._stable_key(t))), lang)
             for value in values:
                 if value.is_blank and depth < 4:
                     value.children = self.properties(value.term, lang, depth + 1)

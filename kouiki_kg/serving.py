@@ -28,6 +28,7 @@ from . import warm
 from .app import create_app
 from .config import Config
 from .errors import ApiError
+from .views.sparql import prepare_queries
 from .views.validate import prepare_checks
 
 
@@ -137,10 +138,12 @@ control_socket_disable = True
 
 
 def post_worker_init(worker) -> None:
-    """Gunicorn hook, in each web process as it starts: the steward-check worker parses the
-    project now rather than at the first check. Also for `gunicorn -c python:kouiki_kg.serving`."""
+    """Gunicorn hook, in each web process as it starts: the query workers start and open the store,
+    and the steward-check worker parses the project, now rather than at the first query or check.
+    Also for `gunicorn -c python:kouiki_kg.serving`."""
     served = getattr(worker, "asgi", None) or worker.wsgi  # server:asgi, or server:app under a WSGI worker
     app = served.wsgi.app if isinstance(served, WholeRequests) else served
+    threading.Thread(target=prepare_queries, args=(app,), name="prepare-queries", daemon=True).start()
     threading.Thread(target=prepare_checks, args=(app,), name="prepare-checks", daemon=True).start()
 
 

@@ -36,6 +36,7 @@ class BuildInfo:
     built_at: str
     version: str
     graph_triples: dict = field(default_factory=dict)  # named graph IRI → triples
+    dataset_triples: int | None = None  # the data's, as the dataset description counts them (void:triples)
 
     @classmethod
     def read(cls, build_dir: Path) -> "BuildInfo":

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from .config import Config
 from .errors import ApiError
-from .web import LANGS
+from .i18n import LANGS
 
 STATUS_FILE = "warm.json"  # under {store}/cache: the last pass, shown by /health
 FILL = 0.8  # of the shared cache a pass may fill: room stays for the answers visitors make meanwhile

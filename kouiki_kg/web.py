@@ -234,14 +234,3 @@ def not_modified(etag: str) -> bool:
     tags = {t.strip().removeprefix("W/") for t in header.split(",")}
     return "*" in tags or etag in tags
 
-
-LANGS = ("ja", "en")
-
-
-def choose_lang() -> str:
-    """?lang= first, then Accept-Language, then Japanese."""
-    asked = request.args.get("lang", "")
-    if asked in LANGS:
-        return asked
-    best = request.accept_languages.best_match(LANGS)
-    return best or "ja"

@@ -31,7 +31,9 @@ FORMATS = {"text/turtle": ox.RdfFormat.TURTLE, "application/n-triples": ox.RdfFo
 
 @pytest.fixture(scope="module")
 def client(store_dir):
-    return create_app(Config.from_env(root=ROOT, store_dir=store_dir)).test_client()
+    """A client without cookies: each request chooses its language afresh (a browser keeps the
+    switch's choice: test_the_language_choice_sticks)."""
+    return create_app(Config.from_env(root=ROOT, store_dir=store_dir)).test_client(use_cookies=False)
 
 
 @pytest.fixture(scope="module")
@@ -200,6 +202,21 @@ def test_language_selection(client):
     assert 'hreflang="en"' in ja and "lang=en" in ja
 
 
+def test_the_language_choice_sticks(store_dir):
+    """Issue 22: a browser set to Japanese picked English, opened a case and was back in Japanese."""
+    browser = create_app(Config.from_env(root=ROOT, store_dir=store_dir)).test_client()
+    japanese = {"Accept": "text/html", "Accept-Language": "ja"}
+    switched = browser.get("/?lang=en", headers=japanese)
+    cookie = switched.headers["Set-Cookie"]
+    assert cookie.startswith("lang=en;") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    page = browser.get("/id/initiative/hachinohe-bus-network", headers=japanese)
+    assert '<html lang="en">' in page.text and "Set-Cookie" not in page.headers
+    assert set(page.headers["Vary"].replace(" ", "").split(",")) >= {"Accept-Language", "Cookie"}
+    assert '<html lang="ja">' in browser.get("/id/lg/022039?lang=ja", headers=japanese).text
+    assert '<html lang="ja">' in browser.get("/id/lg/022039", headers={"Accept": "text/html"}).text
+    assert browser.get("/?lang=xx", headers=japanese).headers.get("Set-Cookie") is None  # not a language we have
+
+
 def test_initiative_page_shows_what_the_issue_lists(client):
     html = client.get("/id/initiative/yokohama-8cities-fy2019", headers={"Accept": "text/html"}).data.decode()
     for text in ("横浜市", "町田市", "実施主体", "連携主体", "講師", "総務省自治行政局市町村課",  # actors and roles
@@ -333,12 +350,12 @@ def test_incoming_links_past_the_cap_point_to_sparql(store_dir, monkeypatch):
 def test_a_busy_objects_incoming_links_are_counted_whole(client):
     """The authority data's source: every body cites it, counted at build time, 1,000 listed."""
     html = client.get("/source/localgovjp?lang=en&incoming=20", headers={"Accept": "text/html"}).data.decode()
-    assert '<span class="count">1,964</span>' in html and "1,964 in all; 1,000 of them are listed here." in html
-    assert ">dct:source</a> (1,963)</span>" in html
+    assert '<span class="count">1,965</span>' in html and "1,965 in all; 1,000 of them are listed here." in html
+    assert ">dct:source</a> (1,964)</span>" in html
     assert "page 20 of 20" in html and html.count('<td class="via">') == 50
     assert "/sparql?lang=en#query=" in html
     ja = client.get("/source/localgovjp", headers={"Accept": "text/html"}).data.decode()
-    assert "全 1,964 件のうち 1,000 件をここに表示しています。" in ja
+    assert "全 1,965 件のうち 1,000 件をここに表示しています。" in ja
 
 
 def test_schema_org_json_ld_in_pages(client):
@@ -413,7 +430,7 @@ def test_search(client):
     two_kanji = client.get("/search?q=札幌&format=json").get_json()
     assert any(r["iri"] == BASE + "id/lg/011002" for r in two_kanji["results"])
     by_kana = client.get("/search?q=はちのへ&format=json").get_json()
-    assert [r["iri"] for r in by_kana["results"]] == [BASE + "id/lg/022039"]
+    assert by_kana["results"][0]["iri"] == BASE + "id/lg/022039" and by_kana["total"] == len(by_kana["results"])
     assert client.get("/search?q=" + "あ" * 101).status_code == 400
     assert client.get("/search?q=%22%27%3C").status_code == 200
 

@@ -20,7 +20,7 @@ from kouiki_kg.build import build
 from kouiki_kg.config import Config
 from kouiki_kg.listings import LISTINGS_FILE, Listings
 from kouiki_kg.resources import PER_PAGE
-from kouiki_kg.store import GraphStore
+from kouiki_kg.store import GraphStore, current_build
 
 from .conftest import ROOT, quiet
 from .test_linked_data import PLAIN_INITIATIVES_BY_ROLE
@@ -59,6 +59,10 @@ PLAIN_FIGURES = {
           { ?body kk:prefecture ?what } UNION { ?body a kk:Prefecture BIND (?body AS ?what) }
         } GROUP BY ?what ORDER BY ?what""",
 }
+PLAIN_IN_PREFECTURE = """
+    SELECT DISTINCT ?i ?p WHERE { ?i a kk:Initiative ; prov:wasAssociatedWith ?a .
+      { ?a kk:prefecture ?p } UNION { ?a foaf:member/kk:prefecture ?p } UNION { ?a a kk:Prefecture BIND (?a AS ?p) }
+      UNION { ?a foaf:member ?p . ?p a kk:Prefecture } }"""
 PLAIN_LEADS = """
     SELECT ?i ?lead WHERE { ?i a kk:Initiative
       OPTIONAL { ?i prov:qualifiedAssociation [ prov:hadRole <https://w3id.org/kouiki/concept/role/lead> ; prov:agent ?lead ] } }"""
@@ -98,7 +102,16 @@ def check_against_plain_queries(store: GraphStore) -> None:
         if row["lead"] is not None:
             leads[row["i"].value].append(row["lead"].value)
     rows, total = found.initiatives(0, 10**6)
-    assert total == len(leads) and [(i, sorted(l)) for i, l in rows] == sorted((i, sorted(l)) for i, l in leads.items())
+    assert total == len(leads) and [(r["iri"], sorted(r["leads"])) for r in rows] == sorted((i, sorted(l)) for i, l in leads.items())
+    # by prefecture: an initiative is in a prefecture if a body of it (or the prefecture) takes part
+    in_prefecture: dict[str, set] = {}
+    for row in store.query(PLAIN_IN_PREFECTURE):
+        in_prefecture.setdefault(row["p"].value, set()).add(row["i"].value)
+    for row in rows:
+        assert sorted(row["prefectures"]) == sorted(p for p, found_in in in_prefecture.items() if row["iri"] in found_in)
+    for prefecture, initiatives in in_prefecture.items():
+        listed, n = found.in_prefecture(prefecture, 0, 10**6)
+        assert n == len(initiatives) and {i for i, _ in listed} == initiatives and all(bodies for _, bodies in listed)
     # what each agent takes part in, and its partners (the agent's page and map)
     taking_part: dict[str, list] = {}
     whole_graph = PLAIN_INITIATIVES_BY_ROLE.replace("$agent$", "?agent").replace("DISTINCT ?role", "DISTINCT ?agent ?role")
@@ -205,3 +218,12 @@ def test_listings_asked_in_chunks_are_the_same(synthetic, tmp_path, monkeypatch)
     whole = tables(store.build_dir / LISTINGS_FILE)
     assert len(whole["initiatives"]) > 200 and whole["filed"] and whole["labels"]
     assert tables(tmp_path / "chunked.sqlite") == whole
+
+
+def test_home_cards_say_how_many_bodies_take_part(store_dir):
+    found = Listings(current_build(store_dir) / LISTINGS_FILE)
+    bodies = {row["iri"].rsplit("/", 1)[-1]: row["bodies"] for row in found.initiatives(0, 100)[0]}
+    # 八戸市 leads 八戸圏域 (1市6町1村, counted not named); the 8 cities are named; 広陵町's 3市4町 are a
+    # study's target, not associated with the initiative
+    assert bodies["hachinohe-bus-network"] == 8 and bodies["yokohama-8cities-fy2019"] == 8
+    assert bodies["koryo-facility-sharing"] == 1

@@ -65,4 +65,5 @@ def test_rdflib_sparqlstore(server):
     assert sorted(str(r.name) for r in rows) == sorted(LEAD_NAMES)
     assert graph.query(PREFIX + "ASK { ?i a kk:Initiative }").askAnswer is True
     triples = list(graph.triples((rdflib.URIRef("https://w3id.org/kouiki/id/lg/022039"), rdflib.SKOS.prefLabel, None)))
-    assert {str(o) for _, _, o in triples} == {"八戸市"}
+    assert {(str(o), o.language) for _, _, o in triples} == {("八戸市", "ja"), ("Hachinohe City", "en"),
+                                                             ("Hachinohe-shi", "ja-latn")}

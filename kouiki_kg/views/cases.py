@@ -14,7 +14,8 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from .. import ingest, submission
 from ..errors import ApiError
 from ..validation import RdfSyntaxError
-from ..web import add_cors, choose_lang
+from ..i18n import choose_lang
+from ..web import add_cors
 from .validate import ANSWERS, report_response, run_check, syntax_error
 
 bp = Blueprint("cases", __name__)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pyoxigraph as ox
 import rdflib
 from flask import Blueprint, Response, render_template, request, send_file
 
@@ -9,7 +10,8 @@ from .. import dataset
 from ..cache import Cached
 from ..errors import ApiError
 from ..formats import GRAPH_FORMATS, Format, by_name, convert_turtle, negotiate
-from ..web import add_cors, build_file, choose_lang, current, etag_for, not_modified, preflight, remembered, remote_data
+from ..i18n import LANG_VARY, choose_lang
+from ..web import add_cors, build_file, current, etag_for, not_modified, preflight, reader, remembered, remote_data
 
 bp = Blueprint("dataset", __name__)
 
@@ -40,7 +42,7 @@ def description():
     lang = choose_lang() if fmt is HTML else ""
     etag = etag_for(info, "dataset", fmt.name, lang)
     if not_modified(etag):
-        return add_cors(Response(status=304, headers={"ETag": etag, "Vary": "Accept, Accept-Language"}))
+        return add_cors(Response(status=304, headers={"ETag": etag, "Vary": f"Accept, {LANG_VARY}"}))
 
     def make() -> Cached:  # harvesters ask again and again: parsed and written once per build
         turtle = build_file(build, dataset.DESCRIPTION_FILE).read_text(encoding="utf-8")
@@ -53,7 +55,7 @@ def description():
     response = Response(answer.body, content_type=answer.content_type)
     if fmt is HTML:
         response.headers["Content-Language"] = lang
-    response.headers.update({"ETag": etag, "Vary": "Accept, Accept-Language", "Cache-Control": "public, max-age=300",
+    response.headers.update({"ETag": etag, "Vary": f"Accept, {LANG_VARY}", "Cache-Control": "public, max-age=300",
                              "Link": f'<{dataset.DATASET}>; rel="describedby"'})
     return add_cors(response)
 
@@ -77,8 +79,15 @@ def _summary(turtle: str, lang: str) -> dict:
         "title": text(ds, DCT.title), "description": text(ds, DCT.description),
         "triples": int(g.value(ds, VOID.triples)), "entities": int(g.value(ds, VOID.entities)),
         "license": str(g.value(ds, DCT.license)), "modified": str(g.value(ds, DCT.modified)),
-        "distributions": distributions, "classes": classes[:15], "endpoint": str(g.value(ds, VOID.sparqlEndpoint)),
+        "distributions": distributions, "classes": _classes(classes, lang), "endpoint": str(g.value(ds, VOID.sparqlEndpoint)),
     }
+
+
+def _classes(classes: list[tuple[str, int]], lang: str) -> list[dict]:
+    """Every class the description counts, most instances first, with its label and a link to
+    its page (ours) or its definition (W3C's)."""
+    nodes = reader().nodes([ox.NamedNode(iri) for iri, _ in classes], lang)
+    return [{"node": node, "n": n} for node, (_, n) in zip(nodes, classes)]
 
 
 @bp.route("/dumps/<string:file_name>", methods=["GET", "HEAD", "OPTIONS"])

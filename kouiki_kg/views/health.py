@@ -18,7 +18,11 @@ def health():
         build, info = current()
     except ApiError as err:
         return jsonify(ok=False, error=err.code, message={"ja": err.ja, "en": err.en}), 503
-    body = {"ok": True, "store": {"hash": info.content_hash, "version": info.version, "built_at": info.built_at,
+    if current_app.extensions.get("kouiki.queries_ready") is False:  # a web process still starting (serving.py)
+        return jsonify(ok=False, ready=False, error="starting",
+                       message={"ja": "起動中です。問い合わせの準備ができるまでお待ちください。",
+                                "en": "Starting: the query workers are getting ready."}), 503, {"Retry-After": "1"}
+    body = {"ok": True, "ready": True, "store": {"hash": info.content_hash, "version": info.version, "built_at": info.built_at,
                                   "triples": info.triples, "graphs": info.graphs, "build": build.name}}
     for what, name in (("query", "query_workers"), ("validation", "validation_workers")):
         pool = current_app.extensions.get(f"kouiki.pool.{what}")

@@ -16,11 +16,11 @@ from flask import Blueprint, Response, render_template, request
 from .. import pages, pictures, schema_org
 from ..errors import ApiError
 from ..formats import GRAPH_FORMATS, Format, by_name, negotiate
-from ..i18n import translate
+from ..i18n import LANG_VARY, choose_lang, translate
 from ..namespaces import BASE, PREFIXES
 from ..resources import compact
 from ..cache import Cached
-from ..web import add_cors, choose_lang, current, etag_for, not_modified, page_number, preflight, reader, remembered
+from ..web import add_cors, current, etag_for, not_modified, page_number, preflight, reader, remembered
 
 bp = Blueprint("resources", __name__)
 
@@ -88,7 +88,7 @@ def resource(path: str):
     page_parts = (lang, f"{page_number('incoming')}/{page_number('page')}", request.url_root) if fmt is HTML else ()
     etag = etag_for(info, "resource", iri, fmt.name, *page_parts)
     headers = {
-        "ETag": etag, "Vary": "Accept, Accept-Language", "Cache-Control": "public, max-age=300",
+        "ETag": etag, "Vary": f"Accept, {LANG_VARY}", "Cache-Control": "public, max-age=300",
         "Link": ", ".join(f'</{base_path}{SUFFIX[n]}>; rel="alternate"; type="{f.media_type}"' for n, f in VARIANTS.items()),
         "Content-Location": f"/{base_path}{SUFFIX[fmt.name]}",
     }

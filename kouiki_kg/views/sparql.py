@@ -12,7 +12,8 @@ from ..cache import Cached
 from ..store import QueryFailed, QueryRequest
 from ..namespaces import BASE, PREFIXES
 from ..querytext import MAX_NESTING, MAX_OPERATORS, MAX_UNIONS, query_shape
-from ..web import add_cors, answer_cache, choose_lang, current, etag_for, not_modified, preflight, run_pooled
+from ..i18n import LANG_VARY, choose_lang
+from ..web import add_cors, answer_cache, current, etag_for, not_modified, preflight, run_pooled
 
 bp = Blueprint("sparql", __name__)
 
@@ -139,6 +140,22 @@ def endpoint():
     return add_cors(response, METHODS)
 
 
+def prepare_queries(app) -> None:
+    """Start the query workers and have one open the current build now: the first query after a
+    start took 1–4 s (workers importing, the store opening). The server runs this in a thread as
+    each web process starts; /health says "ready" only once it is done."""
+    with app.app_context():
+        app.extensions["kouiki.queries_ready"] = False
+        config = app.config["KOUIKI"]
+        try:
+            build, _ = current()
+            run_pooled(QueryRequest(build_dir=str(build), query="ASK {}", results_format="json", graph_format=None,
+                                    row_limit=1, endpoint=config.sparql_endpoint), 60.0, "query")
+        except (ApiError, QueryFailed) as err:  # no store yet, or it fails: the first query tries again
+            app.logger.warning("query workers not prepared ahead: %s", err)
+        app.extensions["kouiki.queries_ready"] = True
+
+
 def _evaluate(query_request: QueryRequest, timeout: float, etag: str, row_limit: int) -> Cached:
     """Run a query in the worker pool: its answer with its headers, or the error to send."""
     try:
@@ -201,7 +218,7 @@ def _describe_or_ui():
             "examples": {ex["name"]: ex["query"] for ex in examples},
         }
         response = Response(render_template("sparql.html", lang=lang, examples=examples, ui_config=ui_config))
-        response.headers["Vary"] = "Accept, Accept-Language"
+        response.headers["Vary"] = f"Accept, {LANG_VARY}"
         response.headers["Content-Language"] = lang
         return add_cors(response, METHODS)
     build, info = current()

@@ -16,7 +16,8 @@ from ..errors import ApiError
 from ..formats import GRAPH_FORMATS, Format, negotiate
 from ..store import QueryFailed
 from ..validation import RdfSyntaxError, Report, SubmissionTooLarge
-from ..web import add_cors, choose_lang, preflight, run_pooled
+from ..i18n import LANG_VARY, choose_lang
+from ..web import add_cors, preflight, run_pooled
 
 bp = Blueprint("validate", __name__)
 
@@ -112,7 +113,7 @@ def report_response(report: Report, fmt: Format, lang: str, status: int = 200, *
         triples = [q.triple for q in ox.parse(report.to_turtle().encode("utf-8"), format=ox.RdfFormat.TURTLE)]
         response = Response(ox.serialize(triples, format=fmt.rdf, prefixes={"sh": "http://www.w3.org/ns/shacl#"}
                                          if fmt.name == "ttl" else None), status=status, content_type=fmt.content_type)
-    response.headers["Vary"] = "Accept, Accept-Language"
+    response.headers["Vary"] = f"Accept, {LANG_VARY}"
     response.headers["Cache-Control"] = "no-store"
     if fmt is not HTML and request.values.get("download"):  # the report page's download buttons
         response.headers["Content-Disposition"] = f"attachment; filename=validation-report.{fmt.extension}"

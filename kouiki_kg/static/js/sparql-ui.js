@@ -8,6 +8,51 @@
   Yasgui.Yasqe.defaults.autocompleters = Yasgui.Yasqe.defaults.autocompleters.filter(
     (name) => name !== "property" && name !== "class");
 
+  // YASGUI speaks English only: on the Japanese page its controls are translated here (the
+  // results table through DataTables' own language option, the rest by their English text).
+  const JA = {
+    "Query": "クエリ", "Settings": "設定", "Request method": "リクエストメソッド", "Accept Headers": "Accept ヘッダー",
+    "Ask / Select": "ASK / SELECT", "Construct / Describe": "CONSTRUCT / DESCRIBE", "Arguments": "引数",
+    "Header Arguments": "ヘッダー引数", "Default Graphs": "デフォルトグラフ", "Named Graphs": "名前付きグラフ",
+    "Table": "表", "Response": "応答", "Simple view": "簡易表示", "Ellipse": "長い値を省略", "Page size:": "1 ページの件数:",
+    "All": "すべて", "Close tab": "タブを閉じる", "Add tab": "タブを追加", "Add a new tab": "新しいタブを追加",
+    "Open settings": "設定を開く", "Clear endpoint": "エンドポイントを消去", "Share query": "クエリを共有",
+    "Run query": "クエリを実行", "Shows Table view": "表で表示", "Shows Response view": "応答をそのまま表示",
+    "Filter query results": "結果を絞り込む", "Download result": "結果をダウンロード", "Download": "ダウンロード",
+    "Fullscreen": "全画面", "Close": "閉じる", "Cancel": "キャンセル", "Save": "保存",
+    "Download Results": "結果をダウンロード", "View documentation of Table": "表の説明を見る",
+    "View documentation of Response": "応答の説明を見る", "pagination": "ページ", "First": "最初", "Previous": "前へ",
+    "Next": "次へ", "Last": "最後",
+  };
+  const RESULTS = /^([\d,]+) results? in ([\d.]+) seconds?$/;
+  const ATTRIBUTES = ["title", "aria-label", "placeholder"];
+  function translate(root) {
+    if (config.lang !== "ja") return;
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const node = walker.currentNode;
+      if (node.parentElement.closest(".CodeMirror, td, pre")) continue;  // the query and the answers stay as they are
+      const text = node.textContent.trim();
+      const counted = RESULTS.exec(text);
+      if (JA[text]) node.textContent = node.textContent.replace(text, JA[text]);
+      else if (counted) node.textContent = counted[1] + " 件（" + counted[2] + " 秒）";
+    }
+    root.querySelectorAll("[title], [aria-label], [placeholder]").forEach((element) =>
+      ATTRIBUTES.forEach((name) => {
+        const value = element.getAttribute(name);
+        if (value && JA[value]) element.setAttribute(name, JA[value]);
+      }));
+  }
+  if (config.lang === "ja" && Yasgui.Yasr && Yasgui.Yasr.plugins.table) {
+    Yasgui.Yasr.plugins.table.defaults.tableConfig.language = {
+      info: "_TOTAL_ 件中 _START_〜_END_ 件目", infoEmpty: "0 件", infoFiltered: "（全 _MAX_ 件から絞り込み）",
+      emptyTable: "結果はありません", zeroRecords: "一致する結果はありません", search: "絞り込み:",
+      aria: { orderable: "で並べ替え", orderableReverse: "で逆順に並べ替え", orderableRemove: "の並べ替えを解除",
+              paginate: { first: "最初", last: "最後", next: "次へ", previous: "前へ" } },
+      lengthMenu: "_MENU_ 件ずつ表示", paginate: { first: "最初", last: "最後", next: "次へ", previous: "前へ" },
+    };
+  }
+
   const yasgui = new Yasgui(document.getElementById("yasgui"), {
     requestConfig: {
       endpoint: config.endpoint,
@@ -36,8 +81,12 @@
       a.href = new URL(a.getAttribute("href").slice(config.base.length - 1), window.location.origin).href;
     });
   }
-  const observer = new MutationObserver(() => localiseLinks(document.getElementById("yasgui")));
-  observer.observe(document.getElementById("yasgui"), { childList: true, subtree: true });
+  const observer = new MutationObserver(() => {
+    localiseLinks(document.getElementById("yasgui"));
+    translate(document.getElementById("yasgui"));
+  });
+  observer.observe(document.getElementById("yasgui"),
+    { childList: true, subtree: true, attributes: true, attributeFilter: ATTRIBUTES });
 
   document.querySelectorAll("button.example").forEach((button) =>
     button.addEventListener("click", () => runExample(button.dataset.name)));
