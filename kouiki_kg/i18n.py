@@ -250,6 +250,13 @@ STRINGS = {
     "sparql.share": {"ja": "この問い合わせの URL をコピー", "en": "Copy a link to this query"},
     "sparql.copied": {"ja": "URL をコピーしました", "en": "Link copied"},
     "sparql.endpoint": {"ja": "エンドポイント", "en": "Endpoint"},
+    "sparql.error": {"ja": "問い合わせを実行できませんでした", "en": "The query could not be run"},
+    "sparql.error_timeout_tip": {"ja": "時間のかかる問い合わせを軽くするには: LIMIT を付ける、特定の取組や団体の IRI から始める、"
+                                       "?s ?p ?o だけのパターンや長いプロパティパスを避ける、ORDER BY を外す。",
+                                 "en": "To make it cheaper: add a LIMIT, start from the IRI of a given initiative or body, avoid "
+                                       "patterns of only variables (?s ?p ?o) and long property paths, drop ORDER BY."},
+    "sparql.error_network": {"ja": "サーバーから応答がありませんでした。", "en": "The server did not answer."},
+    "sparql.error_code": {"ja": "エラーコード", "en": "Error code"},
     "sparql.limits": {"ja": "制限時間 {timeout} 秒、最大 {rows} 行。",
                       "en": "Time limit {timeout} s, at most {rows} rows."},
     "dataset.title": {"ja": "データセット", "en": "Dataset"},

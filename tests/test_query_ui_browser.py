@@ -78,3 +78,36 @@ def test_prefix_completion_offers_our_prefixes(page, server):
     page.wait_for_selector(".CodeMirror-hints", timeout=10000)
     hints = page.inner_text(".CodeMirror-hints")
     assert "kk: <https://w3id.org/kouiki/ontology#>" in hints
+
+
+@pytest.mark.parametrize("lang, expected", [("ja", "SPARQL の構文エラーです（2行 18列）"),
+                                            ("en", "SPARQL syntax error at line 2, column 18")])
+def test_a_failing_query_shows_the_servers_error_in_the_page_language(page, server, lang, expected):
+    """Issue 23: a syntax error showed "Response in 0.028 s" above an empty table, read as no
+    results. The server's error is shown in the page's language, its position marked."""
+    page.goto(server.url + f"/sparql?lang={lang}")
+    page.wait_for_selector(".yasqe .CodeMirror")
+    page.evaluate("kouikiYasgui.getTab().getYasqe().setValue('SELECT * WHERE { ?s ?p ?o \\n FILTER (?x = ) }')")
+    page.click(".yasqe_queryButton")
+    page.wait_for_selector("#query-error:not([hidden])", timeout=20000)
+    text = page.inner_text("#query-error")
+    assert expected in text and "query_syntax (HTTP 400)" in text
+    assert page.locator(".query-error-line").count() == 1 and page.locator(".query-error-at").count() == 1
+    assert not page.is_visible(".yasr_response_chip")  # no "Response in … seconds" above nothing
+    page.evaluate("kouikiYasgui.getTab().getYasqe().setValue('ASK {}')")
+    page.click(".yasqe_queryButton")
+    page.wait_for_selector("#query-error", state="hidden", timeout=20000)
+    assert page.locator(".query-error-line").count() == 0
+    # the browser's own log of the 400 is expected; nothing else
+    assert [e for e in page.console_errors if "400" not in e] == []
+
+
+def test_a_query_past_its_time_limit_says_so_and_how_to_make_it_cheaper(page, server):
+    page.goto(server.url + "/sparql?lang=en")
+    page.wait_for_selector(".yasqe .CodeMirror")
+    page.evaluate("kouikiYasgui.getTab().getYasqe().setValue("
+                  "'SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }')")
+    page.click(".yasqe_queryButton")
+    page.wait_for_selector("#query-error:not([hidden])", timeout=30000)
+    text = page.inner_text("#query-error")
+    assert "time limit" in text and "add a LIMIT" in text and "query_timeout (HTTP 503)" in text

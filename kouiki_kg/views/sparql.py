@@ -12,7 +12,7 @@ from ..cache import Cached
 from ..store import QueryFailed, QueryRequest
 from ..namespaces import BASE, PREFIXES
 from ..querytext import MAX_NESTING, MAX_OPERATORS, MAX_UNIONS, query_shape
-from ..i18n import LANG_VARY, choose_lang
+from ..i18n import LANG_VARY, choose_lang, translate
 from ..web import add_cors, answer_cache, current, etag_for, not_modified, preflight, run_pooled
 
 bp = Blueprint("sparql", __name__)
@@ -213,8 +213,11 @@ def _describe_or_ui():
         lang = choose_lang()
         examples = example_queries()
         ui_config = {
-            "endpoint": url_for("sparql.endpoint"), "prefixesUrl": url_for("sparql.prefixes"),
+            # absolute: YASGUI builds its request with new URL(endpoint), which a path alone fails
+            "endpoint": url_for("sparql.endpoint", _external=True), "prefixesUrl": url_for("sparql.prefixes"),
             "base": BASE, "prefixes": PREFIXES, "lang": lang,
+            "messages": {key: translate(f"sparql.{key}", lang) for key in
+                         ("error", "error_timeout_tip", "error_network", "error_code")},
             "examples": {ex["name"]: ex["query"] for ex in examples},
         }
         response = Response(render_template("sparql.html", lang=lang, examples=examples, ui_config=ui_config))

@@ -70,6 +70,61 @@
 
   const yasqe = () => yasgui.getTab().getYasqe();
 
+  // Errors: YASGUI shows an empty table for a 400 or a 503. The server's answer is our JSON error
+  // ({error, message: {ja, en}, line, column}): shown here in the page's language, with the
+  // position marked in the editor, and for a timeout how to make the query cheaper.
+  const errorBox = document.getElementById("query-error");
+  let marks = [];
+  function clearError() {
+    errorBox.hidden = true;
+    errorBox.replaceChildren();
+    document.getElementById("yasgui").classList.remove("has-error");
+    marks.forEach((mark) => mark.clear());
+    marks = [];
+  }
+  function paragraph(text, className) {
+    const p = document.createElement("p");
+    p.textContent = text;
+    if (className) p.className = className;
+    return p;
+  }
+  function showError(err) {
+    clearError();
+    let answer = null;
+    try { answer = JSON.parse(err && err.message); } catch (e) { /* not our JSON: a network failure */ }
+    const heading = document.createElement("h2");
+    heading.textContent = config.messages.error;
+    errorBox.append(heading);
+    if (answer && answer.message) {
+      errorBox.append(paragraph(answer.message[config.lang] || answer.message.en));
+      if (answer.line) {  // the message says where; the editor shows it
+        const editor = yasqe(), line = answer.line - 1;
+        const length = (editor.getLine(line) || "").length;  // a column just past the end marks the last character
+        const column = Math.max(0, Math.min((answer.column || 1) - 1, length - 1));
+        marks.push(editor.markText({ line: line, ch: column }, { line: line, ch: column + 1 },
+                                   { className: "query-error-at" }));
+        editor.addLineClass(line, "background", "query-error-line");
+        marks.push({ clear: () => editor.removeLineClass(line, "background", "query-error-line") });
+      }
+      if (answer.error === "query_timeout") errorBox.append(paragraph(config.messages.error_timeout_tip, "tip"));
+      const code = paragraph(config.messages.error_code + ": ", "muted");
+      const tag = document.createElement("code");
+      tag.textContent = answer.error + " (HTTP " + answer.status + ")";
+      code.append(tag);
+      errorBox.append(code);
+    } else {
+      errorBox.append(paragraph(config.messages.error_network));
+    }
+    document.getElementById("yasgui").classList.add("has-error");
+    errorBox.hidden = false;
+  }
+  function watch(editor) {  // each tab's editor: a new query clears the box, a failed one fills it
+    editor.on("query", clearError);
+    editor.on("error", (...args) => showError(args.find((a) => a instanceof Error) || args[args.length - 1]));
+  }
+  watch(yasqe());
+  yasgui.on("tabAdd", (instance, id) => setTimeout(() => watch(yasgui.getTab(id).getYasqe()), 0));
+
   function runExample(name) {
     yasqe().setValue(config.examples[name]);
     yasqe().query();
