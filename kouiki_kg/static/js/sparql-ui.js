@@ -125,9 +125,10 @@
   watch(yasqe());
   yasgui.on("tabAdd", (instance, id) => setTimeout(() => watch(yasgui.getTab(id).getYasqe()), 0));
 
-  function runExample(name) {
+  function runExample(name) {  // the gallery is below the results: go back up to them
     yasqe().setValue(config.examples[name]);
-    yasqe().query();
+    yasqe().query().catch(() => {});  // a failure is shown by showError
+    document.getElementById("yasgui").scrollIntoView({ block: "start", behavior: "smooth" });
   }
 
   // Links to our own resources go to this server's pages rather than the canonical host.
