@@ -37,12 +37,15 @@ LATIN_NAMES = AUTHORITY_SOURCE + "#latin-names"  # the method, stated in the dat
 # others keep the rule's.
 
 # The reading's suffix → (romanised, English word). 町 is まち or ちょう, 村 むら or そん.
-SUFFIXES = {"City": ("し", "shi", "City"), "DesignatedCity": ("し", "shi", "City"),
-            "SpecialWard": ("く", "ku", "City"),  # Tokyo's special wards call themselves cities in English
-            "DesignatedCityWard": ("く", "ku", "Ward"), "Town": (("まち", "machi"), ("ちょう", "cho"), "Town"),
-            "Village": (("むら", "mura"), ("そん", "son"), "Village")}
-PREFECTURE_SUFFIXES = (("けん", "ken", "Prefecture"), ("ふ", "fu", "Prefecture"), ("と", "to", "Metropolis"),
-                       ("どう", "", ""))  # 北海道: Hokkaido, already whole
+# kind → its readings' suffixes as (kana, romanised, English)
+SUFFIXES = {"City": [("し", "shi", "City")], "DesignatedCity": [("し", "shi", "City")],
+            "SpecialWard": [("く", "ku", "City")],  # Tokyo's special wards call themselves cities in English
+            "DesignatedCityWard": [("く", "ku", "Ward")], "Town": [("まち", "machi", "Town"), ("ちょう", "cho", "Town")],
+            "Village": [("むら", "mura", "Village"), ("そん", "son", "Village")],
+            "Prefecture": [("けん", "ken", "Prefecture"), ("ふ", "fu", "Prefecture"), ("と", "to", "Metropolis"),
+                           ("どう", "", "")]}  # 北海道: Hokkaido, already whole
+# The kana of each romanised suffix (search finds よこはま as it finds Yokohama: search.py)
+KANA_OF_SUFFIX = {latin: kana for endings in SUFFIXES.values() for kana, latin, _ in endings if latin}
 # Names the kana alone cannot give, spelled as the city does.
 SPELLED = {"192082": "Minami-Alps",  # city.minami-alps.yamanashi.jp
            "442127": "Bungo-ono"}  # 豊後+大野: a vowel pair across two words, which no rule can see (bungo-ohno.jp)
@@ -93,15 +96,11 @@ def latin_names(body: "Body", parent: "Body | None" = None) -> tuple[str, str]:
     ("Koryo-cho", "Koryo Town"), ("Kanagawa-ken", "Kanagawa Prefecture"),
     ("Sapporo-shi Chuo-ku", "Chuo Ward, Sapporo City")."""
     if body.kind == "Prefecture":
-        stem, latin, english = _split_suffix(body.kana, PREFECTURE_SUFFIXES)
+        stem, latin, english = _split_suffix(body.kana, SUFFIXES["Prefecture"])
         name = body.name_en or romanise(stem)
         return (f"{name}-{latin}" if latin else name), (f"{name} {english}" if english else name)
     kana = body.kana.split(" ")[-1]  # a ward: "さっぽろし ちゅうおうく"
-    suffixes = SUFFIXES[body.kind]
-    if isinstance(suffixes[0], str):
-        suffixes = ((suffixes[0], suffixes[1]), suffixes[2])
-    *endings, english = suffixes
-    stem, latin, _ = _split_suffix(kana, [(e, l, english) for e, l in endings])
+    stem, latin, english = _split_suffix(kana, SUFFIXES[body.kind])
     name = SPELLED.get(body.code) or romanise(stem, "" if parent else body.url)
     romanised, in_english = f"{name}-{latin}", f"{name} {english}"
     if parent is not None:

@@ -321,13 +321,14 @@ class Listings:
         total = self._rows("SELECT COUNT(DISTINCT initiative) FROM in_prefecture WHERE prefecture = ?", (prefecture,))[0][0]
         iris = [r[0] for r in self._rows("SELECT DISTINCT initiative FROM in_prefecture WHERE prefecture = ? "
                                          "ORDER BY initiative LIMIT ? OFFSET ?", (prefecture, limit, offset))]
-        bodies = self._grouped("SELECT initiative, body FROM in_prefecture WHERE prefecture = '%s' AND initiative IN ({keys}) "
-                               "ORDER BY body" % prefecture.replace("'", "''"), iris)
+        bodies = self._grouped("SELECT initiative, body FROM in_prefecture WHERE prefecture = ? AND initiative IN ({keys}) "
+                               "ORDER BY body", iris, prefecture)
         return [(iri, bodies.get(iri, [])) for iri in iris], total
 
-    def _grouped(self, sql: str, keys: list[str]) -> dict[str, list[str]]:
+    def _grouped(self, sql: str, keys: list[str], *first) -> dict[str, list[str]]:
+        """(key, value) rows of `sql` grouped by key; `first`: parameters before the IN list."""
         found: dict[str, list[str]] = {}
-        for key, value in self._rows_for(sql, keys):
+        for key, value in self._rows_for(sql, keys, first):
             found.setdefault(key, []).append(value)
         return found
 
@@ -348,13 +349,13 @@ class Listings:
             SELECT DISTINCT associated.agent FROM taking_part JOIN associated USING (initiative)
             WHERE taking_part.agent = ? ORDER BY associated.agent""", (agent,))]
 
-    def _rows_for(self, sql: str, keys: list[str]) -> list[tuple]:
+    def _rows_for(self, sql: str, keys: list[str], first: tuple = ()) -> list[tuple]:
         """Rows of `sql`, whose `{keys}` is an IN list, for every key: asked 500 keys at a time,
         below SQLite's limit on parameters."""
         rows = []
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
-            rows += self._rows(sql.format(keys=",".join("?" * len(chunk))), tuple(chunk))
+            rows += self._rows(sql.format(keys=",".join("?" * len(chunk))), (*first, *chunk))
         return rows
 
     def places(self, bodies: list) -> dict[str, list[tuple[ox.NamedNode | ox.BlankNode, float, float]]]:

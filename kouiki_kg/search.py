@@ -26,6 +26,7 @@ from typing import Callable
 import jaconv
 from markupsafe import Markup
 
+from .authority import KANA_OF_SUFFIX
 from .namespaces import KK
 from .store import graph_names
 
@@ -62,6 +63,7 @@ TEXTS_OF = "?s ?p ?t FILTER (?p IN (dct:description, prov:value))"
 TAKING_PART_OF = "?s prov:wasAssociatedWith/skos:prefLabel ?t"
 SEGMENT = "\x1e"  # between the texts of an entry; each is "lang\x1dtext"
 
+_HIRAGANA = re.compile("[\u3041-\u309f ]+")  # a folded kana reading ("よこはまし つるみく")
 _JAPANESE = re.compile("[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 _MACRONS = str.maketrans("āēīōūâêîôûĀĒĪŌŪÂÊÎÔÛ", "aeiouaeiouaeiouaeiou")
 
@@ -73,15 +75,11 @@ def fold(text: str) -> str:
     return " ".join(folded.replace("-", " ").split())
 
 
-# A body's name without its suffix is as good as its name: 横浜, よこはま and Yokohama are 横浜市.
-_SUFFIXES = {"shi": "し", "ku": "く", "cho": "ちょう", "machi": "まち", "mura": "むら", "son": "そん",
-             "ken": "けん", "fu": "ふ", "to": "と"}
-
-
 def _stems(labels: list, names: dict) -> list[str]:
     """The folded names of a local government without their suffix (of its last part, for a
-    ward): from its Japanese label, its romanised label (ja-Latn) and, by the latter's suffix,
-    its kana."""
+    ward) — a body's name without its suffix is as good as its name: 横浜, よこはま and Yokohama
+    are 横浜市 — from its Japanese label, its romanised label (ja-Latn) and, by the latter's
+    suffix, its kana."""
     stems = []
     for _, label in labels:
         tag = (getattr(label, "language", None) or "").lower()  # the store writes tags in lower case
@@ -90,9 +88,10 @@ def _stems(labels: list, names: dict) -> list[str]:
         elif tag == "ja-latn" and "-" in label.value:
             stem, suffix = fold(label.value.rsplit(" ", 1)[-1]).rsplit(" ", 1)
             stems.append(stem)
-            kana = next((n for n in names if n and n[0] > "\u3040" and n.endswith(_SUFFIXES.get(suffix, "\0"))), None)
+            ending = KANA_OF_SUFFIX.get(suffix)
+            kana = next((n for n in names if ending and _HIRAGANA.fullmatch(n) and n.endswith(ending)), None)
             if kana:
-                stems.append(kana.rsplit(" ", 1)[-1][: -len(_SUFFIXES[suffix])])
+                stems.append(kana.rsplit(" ", 1)[-1][: -len(ending)])
     return [stem for stem in stems if stem]
 
 

@@ -51,6 +51,7 @@ class _Gunicorn(BaseApplication):
 # and 16 were all held by 16 slow queries.
 REQUEST_THREADS = 64
 
+
 class WholeRequests:
     """The ASGI app gunicorn runs: the WSGI app behind a wait for each request's whole body.
 
@@ -107,7 +108,7 @@ class WholeRequests:
     async def _answer(self, scope, body: bytes, send) -> None:
         loop = asyncio.get_running_loop()
         environ = build_environ(scope, io.BytesIO(body))
-        status, headers, chunks, rest = await loop.run_in_executor(self.threads, self._run, environ)
+        status, headers, chunks, rest, iterable = await loop.run_in_executor(self.threads, self._run, environ)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         try:
             for chunk in chunks:
@@ -119,12 +120,13 @@ class WholeRequests:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
         finally:
-            if rest is not None and hasattr(rest, "close"):
-                await loop.run_in_executor(self.threads, rest.close)
+            if rest is not None:  # WSGI's close(), in a thread like the rest of the answer
+                await loop.run_in_executor(self.threads, getattr(iterable, "close", lambda: None))
 
     def _run(self, environ: dict):
         """In a request thread: the WSGI app's status, headers, the answer's first chunks (all of
-        it when under WHOLE bytes) and the rest still to be read (None when there is none)."""
+        it when under WHOLE bytes), and the iterator of the rest with its iterable (None when
+        there is no rest: the iterable is then closed)."""
         started: list = []
 
         def start_response(status, response_headers, exc_info=None):
@@ -143,28 +145,12 @@ class WholeRequests:
                     chunks.append(chunk)
                     size += len(chunk)
                 if size > self.WHOLE:
-                    return (*started, chunks, _Rest(iterator, iterable))
+                    return (*started, chunks, iterator, iterable)
         except BaseException:
             getattr(iterable, "close", lambda: None)()
             raise
         getattr(iterable, "close", lambda: None)()
-        return (*started, chunks, None)
-
-
-class _Rest:
-    """The part of a large answer still to be read, and how to close it (WSGI's close())."""
-
-    def __init__(self, iterator, iterable):
-        self.iterator, self.iterable = iterator, iterable
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        return next(self.iterator)
-
-    def close(self) -> None:
-        getattr(self.iterable, "close", lambda: None)()
+        return (*started, chunks, None, None)
 
 
 def refuse_incomplete_bodies(app: Flask) -> None:
@@ -223,7 +209,7 @@ def post_worker_init(worker) -> None:
     Also for `gunicorn -c python:kouiki_kg.serving`."""
     sys.setswitchinterval(SWITCH_INTERVAL)
     served = getattr(worker, "asgi", None) or worker.wsgi  # server:asgi, or server:app under a WSGI worker
-    app = served.wsgi.app if isinstance(served, WholeRequests) else served
+    app = served.app if isinstance(served, WholeRequests) else served
     threading.Thread(target=prepare_queries, args=(app,), name="prepare-queries", daemon=True).start()
     threading.Thread(target=prepare_checks, args=(app,), name="prepare-checks", daemon=True).start()
 

@@ -82,3 +82,28 @@ def test_a_request_answers_from_the_build_it_started_with(store_dir, tmp_path):
     with app.test_request_context():
         build, after = current()
         assert build == second.resolve() and after.content_hash == "0" * 64
+
+
+def test_health_says_ready_only_once_the_query_workers_have_opened_the_store(store_dir):
+    """Issue 22: /health said ready while the first query still took 1–4 s (workers importing,
+    the store opening). Until the web process has prepared its query workers: 503 "starting";
+    then ready, with the workers already there before anyone asked a query."""
+    from kouiki_kg.views.sparql import prepare_queries
+
+    app = create_app(Config(root=ROOT, store_dir=store_dir, query_workers=2))
+    app.extensions["kouiki.queries_ready"] = False  # what prepare_queries sets first
+    starting = app.test_client().get("/health")
+    assert starting.status_code == 503 and starting.get_json()["error"] == "starting"
+    assert starting.headers["Retry-After"] == "1" and starting.get_json()["message"]["ja"]
+    prepare_queries(app)
+    try:
+        ready = app.test_client().get("/health")
+        assert ready.status_code == 200 and ready.get_json()["ready"] is True
+        assert len(ready.get_json()["query_workers"]["pids"]) == 2
+    finally:
+        app.extensions["kouiki.pool.query"].close()
+
+
+def test_the_real_server_answers_health_ready_with_its_query_workers_started(server):
+    body = requests.get(server.url + "/health", timeout=10).json()
+    assert body["ready"] is True and body["query_workers"]["pids"]

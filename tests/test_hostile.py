@@ -133,19 +133,19 @@ def slowloris(url: str, connections: int, seconds: float, *options: str) -> dict
 
 def test_slow_headers_hold_no_thread(server):
     """Issue: 28 connections sending one header line every 3 s made /health time out. Now the
-    server's event loop reads headers, and no thread waits on them: 50 such connections, and
-    /health and a page still answer within 1 s. (The full run: `pytest -m load`, and 200 in
-    bench/slowloris.py, docs/reliability.md.)"""
-    summary = slowloris(server.url, 50, 6, "--interval", "1")
+    server's event loop reads headers, and no thread waits on them: 100 such connections, more
+    than the 64 request threads (with gthread, /health timed out), and /health and a page still
+    answer within 1 s. (The full run: `pytest -m load`, and 200 in bench/slowloris.py.)"""
+    summary = slowloris(server.url, 100, 6, "--interval", "1")
     assert summary["failures"] == [] and summary["probes"] >= 10, summary
     assert summary["max_ms"] < 1000, summary
-    assert summary["open_at_end"] == 50, summary  # held, not merely refused
+    assert summary["open_at_end"] == 100, summary  # held, not merely refused
 
 
 def test_slow_bodies_hold_no_thread_and_time_out_with_408(server):
     """A body that never arrives waits on the event loop, not in a thread, and after
     KOUIKI_BODY_TIMEOUT (3 s on the test server) is answered 408 in both languages."""
-    summary = slowloris(server.url, 50, 2, "--body", "--interval", "1")
+    summary = slowloris(server.url, 100, 2, "--body", "--interval", "1")
     assert summary["failures"] == [] and summary["max_ms"] < 1000, summary
     with socket.create_connection(("127.0.0.1", server.port), timeout=20) as s:
         s.sendall(b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n"

@@ -470,3 +470,46 @@ def test_a_node_shows_as_escaped_html():
         '<span class="literal">2021-04-01</span><span class="tag">xsd:date</span>')
     assert link(Node(ox.Literal("plain"))) == '<span class="literal">plain</span>'
     assert link(Node(ox.BlankNode("b0"))) == "<span>…</span>"
+
+
+def test_a_prefecture_page_lists_the_initiatives_its_bodies_take_part_in(client):
+    """Issue 22: home said "Kanagawa 2", the Kanagawa page said no initiative was recorded."""
+    html = client.get("/id/lg/140007?lang=en", headers={"Accept": "text/html"}).text
+    assert "Initiatives in which bodies of this prefecture take part (2)" in html
+    for path in ("/id/initiative/yokohama-8cities-fy2019", "/id/initiative/yokohama-future-forecast", "/id/lg/141305"):
+        assert f'href="{path}"' in html
+    assert "No initiative of this body is recorded yet" not in html
+    home = client.get("/?lang=en", headers={"Accept": "text/html"}).text
+    assert re.search(r'href="/id/lg/140007"[^>]*>Kanagawa Prefecture</a> <span class="count">2</span>', home)
+
+
+def test_home_cards_say_lead_prefectures_themes_and_how_many_take_part(client):
+    html = client.get("/?lang=en", headers={"Accept": "text/html"}).text
+    card = html[html.index('href="/id/initiative/hachinohe-bus-network"'):]
+    card = card[:card.index("</li>")]
+    assert "Lead: " in card and ">Hachinohe City</a>" in card and ">Aomori Prefecture</a>" in card
+    assert "Themes: " in card and "8 bodies take part" in card
+    assert "1 body takes part" in html and "1 bodies" not in html
+
+
+def test_a_scheme_lists_each_concept_once(client):
+    html = client.get("/concept/theme?lang=en", headers={"Accept": "text/html"}).text
+    concepts = html[html.index('<ul class="tree">'):html.index("</section>", html.index('<ul class="tree">'))]
+    assert concepts.count('href="/concept/theme/transport"') == 1  # (the RDF below lists it too, as skos:hasTopConcept)
+    assert concepts.count('href="/concept/theme/public-transport"') == 1
+
+
+def test_a_passage_page_reads_in_order_and_in_the_page_language_first(client):
+    html = client.get("/source/000_05f34e0fc86adcb0/L13-L15?lang=ja", headers={"Accept": "text/html"}).text
+    assert html.index("開始行") < html.index("終了行")
+    evaluation = client.get("/id/initiative/hachinohe-bus-network/evaluation?lang=ja", headers={"Accept": "text/html"}).text
+    description = evaluation[evaluation.index("dct:description"):]
+    assert description.index('lang="ja"') < description.index('lang="en"')
+
+
+def test_the_dataset_page_agrees_with_home_and_links_its_classes(client):
+    home = client.get("/?lang=en", headers={"Accept": "text/html"}).text
+    dataset = client.get("/dataset?format=html&lang=en", headers={"Accept": "text/html"}).text
+    triples = re.search(r"<strong>([\d,]+)</strong> triples", home).group(1)
+    assert f"<dd>{triples}</dd>" in dataset
+    assert 'href="/ontology#Initiative"' in dataset and ">Initiative</a>" in dataset

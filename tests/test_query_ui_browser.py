@@ -53,6 +53,12 @@ def test_run_an_example_query_and_see_the_table(page, server):
     page.screenshot(path=str(SCREENSHOTS / "sparql-ui.png"), full_page=True)
     assert page.outside_requests == []  # everything is served locally: works offline, no CDN
     assert page.console_errors == []
+    # the editor's controls speak Japanese on the Japanese page (YASGUI knows only English)
+    controls = page.inner_text(".yasr_header") + page.inner_text(".yasr")
+    assert "8 件中 1〜8 件目" in controls and "表" in controls
+    for english in ("Simple view", "Showing", "Table", "Response"):
+        assert english not in controls, english
+    assert not page.is_visible(".autocompleteWrapper") and not page.is_visible(".clearEndpointBtn")  # one endpoint
 
 
 def test_shareable_link_restores_the_query(page, server):

@@ -137,12 +137,23 @@
       a.href = new URL(a.getAttribute("href").slice(config.base.length - 1), window.location.origin).href;
     });
   }
-  const observer = new MutationObserver(() => {
-    localiseLinks(document.getElementById("yasgui"));
-    translate(document.getElementById("yasgui"));
+  // Only what changed is looked at: a table of results is thousands of nodes.
+  const observer = new MutationObserver((records) => {
+    const changed = new Set();
+    records.forEach((record) => {
+      if (record.type === "attributes") changed.add(record.target);
+      record.addedNodes.forEach((node) => changed.add(node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement));
+    });
+    changed.forEach((element) => {
+      if (!element || !element.isConnected) return;
+      const root = element.parentElement || element;  // so that the element's own href and title are seen
+      localiseLinks(root);
+      translate(root);
+    });
   });
   observer.observe(document.getElementById("yasgui"),
     { childList: true, subtree: true, attributes: true, attributeFilter: ATTRIBUTES });
+  translate(document.getElementById("yasgui"));  // what YASGUI built before the observer was watching
 
   document.querySelectorAll("button.example").forEach((button) =>
     button.addEventListener("click", () => runExample(button.dataset.name)));
