@@ -343,11 +343,19 @@ class Listings:
                           (agent,))
         return [(ox.NamedNode(role), ox.NamedNode(initiative), _term(via) if via else None) for role, initiative, via in rows]
 
-    def partners(self, agent: str) -> list[ox.NamedNode | ox.BlankNode]:
-        """Every body associated with an initiative the agent takes part in."""
-        return [_term(r[0]) for r in self._rows("""
-            SELECT DISTINCT associated.agent FROM taking_part JOIN associated USING (initiative)
-            WHERE taking_part.agent = ? ORDER BY associated.agent""", (agent,))]
+    def partners(self, agent: str) -> list[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode | None]]:
+        """(body, role) for every body taking part in an initiative the agent takes part in, with
+        each of its roles there; every body associated with one, with None (a target grouping)."""
+        return [(_term(body), ox.NamedNode(role) if role else None) for body, role in self._rows("""
+            SELECT DISTINCT '<' || theirs.agent || '>', theirs.role FROM taking_part AS mine  -- agents are IRIs, stored bare
+            JOIN taking_part AS theirs ON theirs.initiative = mine.initiative WHERE mine.agent = ?
+            UNION SELECT DISTINCT associated.agent, NULL FROM taking_part AS mine
+            JOIN associated ON associated.initiative = mine.initiative WHERE mine.agent = ?
+            ORDER BY 1, 2""", (agent, agent))]
+
+    def participants(self) -> list[tuple[str, str, str]]:
+        """(agent, role, initiative) for every way any body takes part in any initiative (the home page's map)."""
+        return self._rows("SELECT DISTINCT agent, role, initiative FROM taking_part ORDER BY agent, role, initiative", ())
 
     def _rows_for(self, sql: str, keys: list[str], first: tuple = ()) -> list[tuple]:
         """Rows of `sql`, whose `{keys}` is an IN list, for every key: asked 500 keys at a time,

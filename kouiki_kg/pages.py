@@ -61,15 +61,52 @@ def initiatives_by_role(reader: Reader, agent: ox.NamedNode, lang: str) -> list[
     return list(groups.values())
 
 
-def map_points(reader: Reader, bodies: list, lang: str) -> list[dict]:
-    """Coordinates of local governments (a grouping contributes its named members), from the
-    build's listings: a local government's page maps every partner of every initiative it is in
-    (a hundred or more at 1 M triples)."""
-    places = reader.listings.places(bodies)
-    located = list({place: (lat, long) for body in bodies for place, lat, long in places.get(str(body), [])}.items())
-    labels = reader.labels([place for place, _ in located], lang)
-    return [{"node": Node(place, labels.get(place.value) if isinstance(place, ox.NamedNode) else None),
-             "lat": lat, "long": long} for place, (lat, long) in located]
+ROLE_ORDER = ("lead", "partner", "secretariat", "lecturer", "external-expert", "member")
+
+
+def role_key(role) -> str:
+    """A role IRI as the short key maps colour it by ("other" for a role outside our scheme)."""
+    key = role.value.removeprefix(ROLE) if role is not None else ""
+    return key if key in ROLE_ORDER else "other"
+
+
+def _rank(key: str) -> int:
+    return ROLE_ORDER.index(key) if key in ROLE_ORDER else len(ROLE_ORDER)
+
+
+def map_data(reader: Reader, taking_part: list[tuple], lang: str) -> dict:
+    """Where the bodies in `taking_part` ((body, role, initiative) triples) are, from the build's listings.
+
+    Each place once, in its foremost role; a grouping stands for its named members (role
+    "member" unless the grouping itself has a role); a grouping with no named members but a
+    count becomes an area, drawn around the lead of the same initiative (else its first place):
+    never invented members. At 1 M triples a local government's page maps a hundred bodies or more."""
+    places = reader.listings.places([body for body, *_ in taking_part])
+    best: dict[str, tuple] = {}
+    anchors: dict = {}  # initiative → (lat, long) of its lead, else of its first place
+    areas = []
+    for body, role, initiative in taking_part:
+        key = role_key(role)
+        located = places.get(str(body), [])
+        for place, lat, long in located:
+            if place != body and role is None:
+                key = "member"
+            held = best.get(str(place))
+            if held is None or _rank(key) < _rank(held[1]):
+                best[str(place)] = (place, key, lat, long)
+            if initiative not in anchors or key == "lead" and anchors[initiative][0] != "lead":
+                anchors[initiative] = (key, lat, long)
+        if not located and isinstance(body, ox.NamedNode):
+            count = texts(reader, body, P("kk:memberCount"), lang)
+            if count:
+                areas.append((body, int(count), initiative))
+    labels = reader.labels([place for place, *_ in best.values()] + [body for body, *_ in areas], lang)
+    return {"points": [{"node": Node(place, labels.get(place.value) if isinstance(place, ox.NamedNode) else None),
+                        "role": key, "lat": lat, "long": long} for place, key, lat, long in best.values()],
+            "areas": [{"node": Node(body, labels.get(body.value)), "count": count,
+                       "lat": anchors[initiative][1], "long": anchors[initiative][2]}
+                      for body, count, initiative in dict.fromkeys(areas) if initiative in anchors],
+            "role_names": {k: reader.labels([ox.NamedNode(ROLE + k)], lang).get(ROLE + k, k) for k in ROLE_ORDER}}
 
 
 def prefecture_points(reader: Reader, lang: str) -> list[dict]:
@@ -149,7 +186,11 @@ def initiative(reader: Reader, iri: str, lang: str) -> dict:
     groupings = [{"node": g, "members": objects(reader, g.term, P("foaf:member"), lang),
                   "count": texts(reader, g.term, P("kk:memberCount"), lang)}
                  for g in objects(reader, s, P("kk:targetGrouping"), lang)]
-    bodies = [a["agent"].term for a in associations if a["agent"].iri] + [g["node"].term for g in groupings]
+    # a grouping taking part that the source gives only as a count ("1市6町1村"): its count, for the diagram
+    counted = {a["agent"].iri: texts(reader, a["agent"].term, P("kk:memberCount"), lang) for a in associations
+               if a["agent"].iri and not objects(reader, a["agent"].term, P("foaf:member"), lang)}
+    taking_part = [(a["agent"].term, a["role"].term, None) for a in associations if a["agent"].iri]
+    taking_part += [(g["node"].term, None, None) for g in groupings]
     return {
         "title": texts(reader, s, P("dct:title"), lang),
         "titles": all_texts(reader, s, P("dct:title")),
@@ -160,12 +201,12 @@ def initiative(reader: Reader, iri: str, lang: str) -> dict:
         "themes": objects(reader, s, P("dct:subject"), lang),
         "associations": associations, "components": components, "meetings": meetings,
         "documents": documents, "evaluation": evaluation, "futures": futures, "directions": directions,
-        "groupings": groupings, "councils": objects(reader, s, P("kk:setUp"), lang),
+        "groupings": groupings, "counted": {iri: n for iri, n in counted.items() if n}, "councils": objects(reader, s, P("kk:setUp"), lang),
         "builds_on": objects(reader, s, P("kk:buildsOn"), lang),
         "built_upon_by": reader.nodes([t.subject for t in reader.store.triples(None, ox.NamedNode(P("kk:buildsOn")), s)], lang),
         "sources": objects(reader, s, P("dct:source"), lang),
         "passages": passages(reader, s, lang),
-        "map_points": map_points(reader, bodies, lang),
+        "map": map_data(reader, taking_part, lang),
     }
 
 
@@ -174,7 +215,8 @@ def initiative(reader: Reader, iri: str, lang: str) -> dict:
 def organisation(reader: Reader, iri: str, lang: str, page: int = 1) -> dict:
     s = ox.NamedNode(iri)
     roles = initiatives_by_role(reader, s, lang)
-    bodies = [s] + reader.listings.partners(iri)
+    taking_part = [(s, group["role"].term, None) for group in roles] + [
+        (body, role, None) for body, role in reader.listings.partners(iri)]
     return {
         "name": texts(reader, s, P("skos:prefLabel"), lang),
         "names": all_texts(reader, s, P("skos:prefLabel")),
@@ -191,7 +233,7 @@ def organisation(reader: Reader, iri: str, lang: str, page: int = 1) -> dict:
         "comment": texts(reader, s, P("rdfs:comment"), lang),
         "roles": roles,
         "passages": passages(reader, s, lang, parts=False),
-        "map_points": map_points(reader, bodies, lang),
+        "map": map_data(reader, taking_part, lang),
         "highlight": iri,
         # a prefecture: the initiatives its bodies take part in, with those bodies
         "in_prefecture": paged(page, lambda offset, limit: reader.listings.in_prefecture(iri, offset, limit),
@@ -392,6 +434,10 @@ def home(reader: Reader, lang: str, page: int = 1) -> dict:
                  **{part: reader.nodes([ox.NamedNode(i) for i in row[part]], lang) for part in ("leads", "themes", "prefectures")}}
                 for row in rows]
 
-    return {"counts": dict(listings.figures("counts")), "themes": figure("themes"), "categories": figure("categories"),
+    def overview() -> dict:  # every body taking part in anything: the same for every home page of a build
+        return map_data(reader, [(ox.NamedNode(agent), ox.NamedNode(role), initiative)
+                                 for agent, role, initiative in listings.participants()], lang)
+
+    return {"map": reader.once(("home_map", lang), overview), "counts": dict(listings.figures("counts")), "themes": figure("themes"), "categories": figure("categories"),
             "prefectures": figure("prefectures"), "roles": figure("roles"),
             "initiatives": paged(page, listings.initiatives, with_leads)}

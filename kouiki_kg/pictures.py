@@ -1,5 +1,11 @@
-"""Server-rendered SVG pictures: who takes part in an initiative and in which role, and where
-the bodies are on a map of Japan (projected points and prefecture labels; no tile server).
+"""The role diagram of an initiative, drawn on the server as SVG (maps are in maps.py).
+
+One node per body, whatever the number of its roles; a role held in one component activity is
+drawn from that activity, not from the whole initiative; groupings covered by the initiative
+appear with their counts. The layout is grandalf's Sugiyama layering (layers, then crossings
+reduced), drawn top-down for wide screens and left-to-right — a tall picture — for phones:
+both are in the page and CSS shows one. Labels wrap (BudouX phrases in Japanese, words in
+English) and are never cut.
 
 Every text that comes from data is XML-escaped here; the result is marked safe for Jinja.
 """
@@ -7,103 +13,228 @@ Every text that comes from data is XML-escaped here; the result is marked safe f
 from __future__ import annotations
 
 import functools
-import math
+import re
+from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
+import budoux
+from grandalf.graphs import Edge, Graph, Vertex
+from grandalf.layouts import SugiyamaLayout
 from markupsafe import Markup
 
-from .namespaces import CONCEPT
+from .maps import ROLE_COLOURS, text_width
+from .pages import role_key
 
-ROLE_COLOURS = {
-    "lead": "#1f5fa8", "partner": "#2e8b57", "secretariat": "#8e44ad", "lecturer": "#d35400",
-    "external-expert": "#7f6a00", "member": "#16a085",
-}
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+FONT = 13
+LINE = 17
+PAD_X, PAD_Y = 10, 8
 
 
-def _role_key(role_iri: str) -> str:
-    return role_iri.removeprefix(CONCEPT + "role/")
+@functools.cache
+def _phrases():
+    return budoux.load_default_japanese_parser()
 
 
-def actor_diagram(title: str, associations: list[dict], aria_label: str) -> Markup:
-    """The initiative in the middle, each (agent, role) around it on an ellipse, edges labelled by role."""
-    pairs = []
-    for a in associations:
-        key = (a["agent"].text, a["role"].text)
-        if key not in {(p["agent"].text, p["role"].text) for p in pairs}:
-            pairs.append(a)
-    width, height = 760, 200 + 46 * max(0, len(pairs) - 4)
-    cx, cy = width / 2, height / 2
-    rx, ry = width / 2 - 130, height / 2 - 34
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0f}" role="img" '
-             f'aria-label={quoteattr(aria_label)} class="diagram">']
-    nodes = []
-    for index, a in enumerate(pairs):
-        angle = -math.pi / 2 + 2 * math.pi * index / max(1, len(pairs))
-        x, y = cx + rx * math.cos(angle), cy + ry * math.sin(angle)
-        colour = ROLE_COLOURS.get(_role_key(a["role"].value), "#555")
-        parts.append(f'<line x1="{cx:.1f}" y1="{cy:.1f}" x2="{x:.1f}" y2="{y:.1f}" stroke="{colour}" stroke-width="2"/>')
-        mx, my = (cx + x) / 2, (cy + y) / 2
-        parts.append(f'<text x="{mx:.1f}" y="{my - 4:.1f}" text-anchor="middle" class="role" fill="{colour}">'
-                     f'{escape(a["role"].text)}</text>')
-        nodes.append((x, y, a, colour))
-    shown = _short(title, 20)
-    box = min(360, 15 * len(shown) + 36)
-    parts.append(f'<rect x="{cx - box / 2:.1f}" y="{cy - 22:.1f}" width="{box}" height="44" rx="8" class="initiative"/>')
-    parts.append(f'<text x="{cx:.1f}" y="{cy + 5:.1f}" text-anchor="middle" class="initiative-title">'
-                 f'<title>{escape(title)}</title>{escape(shown)}</text>')
-    for x, y, a, colour in nodes:
-        label = a["agent"].text
-        box = 14 * min(len(label), 12) + 20
-        link_open = f'<a href={quoteattr(a["agent"].href)}>' if a["agent"].href else "<g>"
-        link_close = "</a>" if a["agent"].href else "</g>"
-        parts.append(f'{link_open}<rect x="{x - box / 2:.1f}" y="{y - 15:.1f}" width="{box}" height="30" rx="15" '
-                     f'fill="#fff" stroke="{colour}" stroke-width="2"/>'
-                     f'<text x="{x:.1f}" y="{y + 5:.1f}" text-anchor="middle" class="agent">'
-                     f'<title>{escape(label)}</title>{escape(_short(label, 12))}</text>{link_close}')
+def wrap(text: str, ems: float, size: float = FONT) -> list[str]:
+    """Lines of at most `ems` wide (CJK) characters' width: BudouX phrases for Japanese, words
+    for text mostly in Latin letters (a name in brackets included). A Japanese phrase wider than
+    a line is split by width; a word never is (its line is as wide as it). No text is ever cut."""
+    limit = ems * size
+    latin = sum(c.isascii() for c in text) > len(text) / 2
+    tokens = re.findall(r"\S+\s*", text) if latin else _phrases().parse(text)
+    lines, line = [], ""
+    for token in tokens:
+        while not latin and text_width(token, size) > limit:  # a phrase wider than a line: by width
+            cut = max(1, next((i for i in range(len(token), 0, -1) if text_width(token[:i], size) <= limit), 1))
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(token[:cut])
+            token = token[cut:]
+        if line and text_width((line + token).rstrip(), size) > limit:
+            lines.append(line.rstrip())
+            line = token
+        else:
+            line += token
+    return [*lines, line.rstrip()] if line.strip() else lines or [text]
+
+
+@dataclass
+class _Node:
+    key: str
+    lines: list[str]
+    kind: str  # initiative, component, body, grouping
+    href: str | None = None
+    title: str = ""
+    lang: str = ""
+    w: float = 0
+    h: float = 0
+    xy: tuple = (0, 0)
+
+    def __post_init__(self):
+        size = FONT + 1 if self.kind == "initiative" else FONT
+        self.w = max(text_width(line, size) for line in self.lines) + 2 * PAD_X
+        self.h = len(self.lines) * LINE + 2 * PAD_Y
+
+
+@dataclass
+class _Link:
+    source: str
+    target: str
+    roles: list[tuple[str, str]] = field(default_factory=list)  # (role key, role name)
+    points: list = field(default_factory=list)
+
+
+class _Path:
+    """grandalf hands an edge's route (its bends through dummy vertices) to its view."""
+
+    def __init__(self):
+        self.points = []
+
+    def setpath(self, points):
+        self.points = points
+
+
+def _role_text(link: _Link) -> str:
+    return "・".join(name for _, name in link.roles)
+
+
+def _layout(nodes: dict[str, _Node], links: list[_Link], root: str, vertical: bool) -> tuple[float, float]:
+    """Place nodes (centres) and route links; returns the picture's width and height.
+    vertical=True: layers run top-down. False: left to right (each node's w/h swapped for the
+    layering, the result turned back)."""
+    # the role names sit above a body (top-down) or left of it (left to right): room for them
+    label_width: dict[str, float] = {}
+    for link in links:
+        if link.roles:
+            label_width[link.target] = max(label_width.get(link.target, 0), text_width(_role_text(link), 12))
+    vertices = {k: Vertex(k) for k in nodes}
+    for key, vertex in vertices.items():
+        class View:  # grandalf reads w/h and writes xy
+            w, h = (max(nodes[key].w, label_width.get(key, 0) + 6), nodes[key].h) if vertical else (nodes[key].h, nodes[key].w)
+            xy = (0, 0)
+        vertex.view = View()
+    edges = []
+    for link in links:
+        edge = Edge(vertices[link.source], vertices[link.target])
+        edge.view = _Path()
+        edges.append((edge, link))
+    graph = Graph(list(vertices.values()), [e for e, _ in edges])
+    offset = 0.0
+    for component in graph.C:
+        layout = SugiyamaLayout(component)
+        layout.xspace, layout.yspace = (20, 76) if vertical else (14, max(label_width.values(), default=0) + 40)
+        roots = [vertices[root]] if vertices[root] in component.sV else None
+        layout.init_all(roots=roots)
+        layout.draw(3)
+        xs = [v.view.xy[0] - v.view.w / 2 for v in component.sV]
+        shift = offset - min(xs)
+        for v in component.sV:
+            x, y = v.view.xy
+            nodes[v.data].xy = (x + shift, y) if vertical else (y, x + shift)
+        for edge, link in edges:
+            if edge in component.sE:
+                link.points = [(x + shift, y) if vertical else (y, x + shift) for x, y in edge.view.points]
+        offset = max(v.view.xy[0] + v.view.w / 2 for v in component.sV) + shift + 30
+    # bounds include the role names: a name wider than its body would be cut at the edge
+    room = {k: max(n.w, label_width.get(k, 0) + 6) if vertical else n.w for k, n in nodes.items()}
+    left = min(n.xy[0] - room[k] / 2 for k, n in nodes.items())
+    top = min(n.xy[1] - n.h / 2 for n in nodes.values())
+    for n in nodes.values():
+        n.xy = (n.xy[0] - left + 8, n.xy[1] - top + 8)
+    for link in links:
+        link.points = [(x - left + 8, y - top + 8) for x, y in link.points]
+    width = max(n.xy[0] + room[k] / 2 for k, n in nodes.items()) + 8
+    height = max(n.xy[1] + n.h / 2 for n in nodes.values()) + 8
+    return width, height
+
+
+def _svg(nodes: dict[str, _Node], links: list[_Link], size: tuple[float, float], aria_label: str, vertical: bool) -> str:
+    width, height = size
+    css = "wide" if vertical else "tall"
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" role="group" '
+             f'aria-label={quoteattr(aria_label)} class="diagram {css}" width="{width:.0f}">']
+    labels = []
+    incoming: dict[str, int] = {}
+    for link in links:
+        a, b = nodes[link.source], nodes[link.target]
+        points = [a.xy] + link.points[1:-1] + [b.xy] if link.points else [a.xy, b.xy]
+        colour = ROLE_COLOURS.get(link.roles[0][0], ROLE_COLOURS["other"]) if link.roles else "#8a96a3"
+        dash = ' stroke-dasharray="5 4"' if not link.roles else ""
+        parts.append(f'<polyline points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in points)}" fill="none" '
+                     f'stroke="{colour}" stroke-width="2"{dash}/>')
+        if link.roles:  # the role's name beside the body it belongs to: above it, or left of it when tall
+            text = _role_text(link)
+            stacked = incoming.get(link.target, 0)
+            incoming[link.target] = stacked + 1
+            if vertical:
+                lx, ly, anchor = b.xy[0], b.xy[1] - b.h / 2 - 6 - 15 * stacked, "middle"
+            else:
+                lx, ly, anchor = b.xy[0] - b.w / 2 - 5, b.xy[1] + 4 + 15 * stacked, "end"
+            labels.append(f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" class="role" fill="{colour}">'
+                          f'{escape(text)}</text>')
+    for n in nodes.values():
+        x, y = n.xy[0] - n.w / 2, n.xy[1] - n.h / 2
+        size = FONT + 1 if n.kind == "initiative" else FONT
+        lang = f' xml:lang="{n.lang}"' if n.lang else ""
+        text = "".join(f'<tspan x="{n.xy[0]:.1f}" y="{y + PAD_Y + LINE * (i + 0.78):.1f}">{escape(line)}</tspan>'
+                       for i, line in enumerate(n.lines))
+        shape = (f'<rect x="{x:.1f}" y="{y:.1f}" width="{n.w:.1f}" height="{n.h:.1f}" rx="{6 if n.kind != "body" else n.h / 2 if len(n.lines) == 1 else 10:.1f}" '
+                 f'class="node {n.kind}"/><text text-anchor="middle" class="label {n.kind}" font-size="{size}"{lang}>'
+                 f'<title>{escape(n.title)}</title>{text}</text>')
+        parts.append(f'<a href={quoteattr(n.href)}>{shape}</a>' if n.href else f"<g>{shape}</g>")
+    parts += labels
     parts.append("</svg>")
-    return Markup("".join(parts))
-
-
-# The 47 prefectures fit in 127–146.5°E, 25.8–45.8°N (Naha to Wakkanai); an equirectangular
-# projection scaled by cos(36°). Remote islands outside the frame are clamped to its edge.
-_WEST, _EAST, _SOUTH, _NORTH = 126.8, 146.2, 25.6, 45.8
-_SCALE_X = math.cos(math.radians(36))
-
-
-def _project(lat: float, long: float, width: float, height: float) -> tuple[float, float]:
-    span_x, span_y = (_EAST - _WEST) * _SCALE_X, _NORTH - _SOUTH
-    scale = min(width / span_x, height / span_y)
-    long, lat = min(max(long, _WEST), _EAST), min(max(lat, _SOUTH), _NORTH)
-    return (long - _WEST) * _SCALE_X * scale + 8, (_NORTH - lat) * scale + 8
-
-
-@functools.lru_cache(maxsize=8)
-def _prefecture_layer(prefectures: tuple, width: int, height: int) -> str:
-    """The grey dots and names under every map: the same 47 on every page of a language."""
-    parts = []
-    for lat, long, name in prefectures:
-        x, y = _project(lat, long, width, height)
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" class="prefecture"/>'
-                     f'<text x="{x + 4:.1f}" y="{y + 3:.1f}" class="prefecture-name">{escape(name)}</text>')
     return "".join(parts)
 
 
-def japan_map(prefectures: list[dict], points: list[dict], aria_label: str, highlight: str | None = None) -> Markup:
-    """Prefectures as grey dots with names, the given bodies as coloured dots with names."""
-    width, height = 520, 560
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width + 16} {height + 16}" role="img" '
-             f'aria-label={quoteattr(aria_label)} class="map"><rect width="{width + 16}" height="{height + 16}" class="sea"/>']
-    parts.append(_prefecture_layer(tuple((p["lat"], p["long"], p["node"].text) for p in prefectures), width, height))
-    for p in points:
-        x, y = _project(p["lat"], p["long"], width, height)
-        css = "body highlight" if highlight and p["node"].iri == highlight else "body"
-        link_open = f'<a href={quoteattr(p["node"].href)}>' if p["node"].href else "<g>"
-        link_close = "</a>" if p["node"].href else "</g>"
-        parts.append(f'{link_open}<circle cx="{x:.1f}" cy="{y:.1f}" r="5" class="{css}"><title>{escape(p["node"].text)}'
-                     f'</title></circle>{link_close}')
-    parts.append("</svg>")
-    return Markup("".join(parts))
+def actor_diagram(data: dict, iri: str, page_lang: str, words: dict[str, str], aria_label: str) -> Markup:
+    """The initiative, the component activities in which a body holds a role, each body once,
+    the groupings the initiative covers; links labelled by the roles held there.
+
+    `data` is pages.initiative's; `words` gives "target" (a covered grouping's link) and
+    "bodies" (a count, "{n} bodies")."""
+    def lang_of(node) -> str:
+        return _foreign(node.label, page_lang)
+
+    title = data["title"] or iri
+    # (key → text, kind, href, language), then each layout wraps the texts to its own widths
+    specs = {iri: (title, "initiative", None, _foreign(title, page_lang))}
+    links: dict[tuple[str, str], _Link] = {}
+    components = {c["node"].iri: c for c in data["components"]}
+    for a in data["associations"]:
+        agent, where = a["agent"], a["where"]
+        agent_key = agent.iri or str(agent.term)
+        count = data.get("counted", {}).get(agent.iri)
+        specs.setdefault(agent_key, (agent.text + (f" — {words['bodies'].format(n=count)}" if count else ""),
+                                     "grouping" if count else "body", agent.href, lang_of(agent)))
+        source = where.iri if where.iri and where.iri != iri else iri
+        if source != iri and source not in specs:
+            c = components.get(source)
+            name = f"{c['ordinal']}. {where.text}" if c and c["ordinal"] else where.text
+            specs[source] = (name, "component", where.href, lang_of(where))
+            links[(iri, source)] = _Link(iri, source)
+        link = links.setdefault((source, agent_key), _Link(source, agent_key))
+        role = (role_key(a["role"].term), a["role"].text)
+        if role not in link.roles:
+            link.roles.append(role)
+    for g in data["groupings"]:
+        key = g["node"].iri or str(g["node"].term)
+        count = words["bodies"].format(n=g["count"]) if g["count"] and not g["members"] else ""
+        specs.setdefault(key, (g["node"].text + (f" — {count}" if count else ""), "grouping", g["node"].href, lang_of(g["node"])))
+        links.setdefault((iri, key), _Link(iri, key, [("member", words["target"])]))
+    links_list = list(links.values())
+    pictures = []
+    for vertical, ems in ((True, {"initiative": 16, "component": 11, "body": 9, "grouping": 11}),
+                          (False, {"initiative": 7, "component": 7, "body": 7, "grouping": 7})):
+        nodes = {key: _Node(key, wrap(text, ems[kind], FONT + 1 if kind == "initiative" else FONT), kind, href, text, lang)
+                 for key, (text, kind, href, lang) in specs.items()}
+        pictures.append(_svg(nodes, links_list, _layout(nodes, links_list, iri, vertical), aria_label, vertical))
+    wide, tall = pictures
+    return Markup(wide + tall)
+
+
+def _foreign(text, page_lang: str) -> str:
+    """The language tag of a text (resources.Text) written in another language than the page's, else ""."""
+    tag = getattr(text, "lang", "")
+    return tag if tag and tag.split("-")[0] != page_lang else ""

@@ -226,7 +226,7 @@ def test_initiative_page_shows_what_the_issue_lists(client):
                  "書式等の統一により収集・分析作業の効率化が図られる",  # a challenge
                  "将来の脅威に対する備え", "災害対応",  # directions
                  "短期的には好事例の情報共有を更に推進", "003_0fbe08a3f1deeb3d.txt",  # future plans, provenance
-                 '<svg', 'class="diagram"', 'class="map"'):
+                 '<svg', 'class="diagram wide"', 'class="diagram tall"', 'class="map"'):
         assert text in html, text
     hachinohe = client.get("/id/initiative/hachinohe-bus-network", headers={"Accept": "text/html"}).data.decode()
     for text in ("他の地域", "八戸圏域地域公共交通網形成計画", "2019-03", "他の市町村との広域連携に取り組む市町村の取組"):
@@ -271,14 +271,18 @@ def test_agent_pages_answer_as_the_plain_queries(store):
                       for g in groups for i in g["initiatives"])
         assert ours == sorted(plain), agent
         kinds.update(role.rsplit("/", 1)[1] for role, _, _ in plain)
-        # the map: the agent and every partner of its initiatives that has coordinates
+        # the map: the agent, every body associated with its initiatives and every one taking part
+        # in them in any role (a grouping by its named members), where it has coordinates
+        initiatives = [ox.NamedNode(i) for _, i, _ in plain]
         bodies = [agent] + [r["p"] for r in store.query_with("""SELECT DISTINCT ?p WHERE {
-            VALUES ?i { $i$ } ?i prov:wasAssociatedWith ?p }""", i=[ox.NamedNode(i) for _, i, _ in plain])] if plain else [agent]
+            VALUES ?i { $i$ } ?i prov:wasAssociatedWith ?p }""", i=initiatives)] if plain else [agent]
+        bodies += [r["agent"] for r in store.query(PLAIN_INITIATIVES_BY_ROLE.replace("$agent$", "?agent").replace(
+            "DISTINCT ?role", "DISTINCT ?agent ?role")) if plain and r["initiative"] in initiatives]
         expected = set()
         for body in bodies:
             members = [t.object for t in store.triples(body, ox.NamedNode(PREFIXES["foaf"] + "member"))] or [body]
             expected |= {m.value for m in members if store.triples(m, ox.NamedNode(PREFIXES["geo"] + "lat"))}
-        assert {p["node"].iri for p in pages.organisation(reader, agent.value, "ja")["map_points"]} == expected, agent
+        assert {p["node"].iri for p in pages.organisation(reader, agent.value, "ja")["map"]["points"]} == expected, agent
     assert {"lead", "partner", "member", "secretariat", "lecturer"} <= kinds
 
 

@@ -7,7 +7,7 @@ from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
-from .. import pages, schema_org, search
+from .. import maps, pages, schema_org, search
 from ..cache import Cached
 from ..errors import ApiError
 from ..formats import GRAPH_FORMATS, Format, negotiate
@@ -44,10 +44,14 @@ def index():
     page = page_number("page")
 
     def render() -> str:
-        data = pages.home(reader(), lang, page)
+        read = reader()
+        data = pages.home(read, lang, page)
+        overview = read.once(("home_map_svg", lang), lambda: maps.figure(
+            data["map"], pages.prefecture_points(read, lang), lang, translate("home.map", lang)))
         document = schema_org.describe("home", "", {"name": translate("site", lang), "description": translate("tagline", lang)},
                                        request.url_root)
-        return render_template("home.html", lang=lang, d=data, info=info, json_ld=schema_org.script(document))
+        return render_template("home.html", lang=lang, d=data, info=info, overview=overview,
+                               json_ld=schema_org.script(document))
 
     # the page names its own URL (schema.org): one answer per host it is asked on
     return _html(etag_for(info, "home", lang, str(page), request.url_root), lang, render, remember=True)

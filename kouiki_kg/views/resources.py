@@ -13,7 +13,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request
 
-from .. import pages, pictures, schema_org
+from .. import maps, pages, pictures, schema_org
 from ..errors import ApiError
 from ..formats import GRAPH_FORMATS, Format, by_name, negotiate
 from ..i18n import LANG_VARY, choose_lang, translate
@@ -150,11 +150,11 @@ def render_page(read, iri: str, base_path: str, lang: str) -> str:
     data.setdefault("label", node.text)
     pictures_ = {}
     if kind == "initiative":
-        pictures_["diagram"] = pictures.actor_diagram(data["title"] or node.text, data["associations"],
-                                                     translate("page.diagram", lang))
-    if data.get("map_points"):
-        pictures_["map"] = pictures.japan_map(pages.prefecture_points(read, lang), data["map_points"],
-                                              translate("page.map", lang), data.get("highlight"))
+        words = {"target": translate("diagram.target", lang), "bodies": translate("diagram.bodies", lang)}
+        pictures_["diagram"] = pictures.actor_diagram(data, iri, lang, words, translate("page.diagram", lang))
+    if data.get("map"):
+        pictures_["map"] = maps.figure(data["map"], pages.prefecture_points(read, lang), lang,
+                                       translate("page.map", lang), data.get("highlight"))
     if kind in ("ontology", "shapes"):
         properties, incoming = [], None
     else:

@@ -1,0 +1,297 @@
+"""Maps of Japan drawn on the server as SVG: they work without JavaScript and fetch nothing.
+
+The outlines are static/geo/japan.geojson (Natural Earth land, public domain, via world-atlas;
+prefecture borders from japanmap, Apache-2.0; rebuilt by scripts/vendor_geodata.py). A map
+zooms to the bodies it shows, with an inset of all Japan marking where it is; bodies are
+coloured by role and labelled, labels placed where they overlap nothing already drawn.
+
+Every text that comes from data is XML-escaped here; the result is marked safe for Jinja.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+from markupsafe import Markup
+from shapely import clip_by_rect
+from shapely.geometry import shape
+
+from .i18n import translate
+
+GEOJSON = Path(__file__).parent / "static" / "geo" / "japan.geojson"
+JAPAN = (122.8, 24.0, 146.0, 45.7)  # west, south, east, north: Yonaguni to Wakkanai and Nemuro
+# The map's own units. CSS scales a map to its box: one drawn 480 wide for screens, one 330 wide
+# for phones (the same labels, larger against the land), and shows the one that fits.
+WIDTHS = {"wide": 480, "narrow": 330}
+INSET = 110
+FONT = 11
+
+# One colour per role, told apart by people with the common colour-vision deficiencies
+# (Okabe–Ito palette); a role not listed here is grey. site.css repeats them for the legend
+# (.swatch.role-*): the Content-Security-Policy allows no style attributes.
+ROLE_COLOURS = {
+    "lead": "#0072B2", "partner": "#009E73", "secretariat": "#CC79A7", "lecturer": "#D55E00",
+    "external-expert": "#8a6d00", "member": "#56B4E9", "other": "#6b7785",
+}
+ROLE_ORDER = list(ROLE_COLOURS)
+
+
+@dataclass
+class Place:
+    """A body on the map: where it is, what to call it, its role there."""
+    name: str
+    lat: float
+    long: float
+    role: str = "other"  # a ROLE_COLOURS key
+    href: str | None = None
+    lang: str = ""  # the name's language when it differs from the page's
+
+
+@dataclass
+class Area:
+    """A grouping given only as a count ("3市4町"): drawn as a ring of that count around a place,
+    never as invented members."""
+    name: str
+    count: int
+    lat: float
+    long: float
+
+
+@functools.cache
+def _outlines():
+    features = json.loads(GEOJSON.read_text(encoding="utf-8"))["features"]
+    japan = next(shape(f["geometry"]) for f in features if f["properties"]["kind"] == "japan")
+    neighbours = [shape(f["geometry"]) for f in features if f["properties"]["kind"] == "neighbour"]
+    borders = next(shape(f["geometry"]) for f in features if f["properties"]["kind"] == "borders")
+    return japan, neighbours, borders
+
+
+class View:
+    """A longitude/latitude box drawn into `width` × `height` units (equirectangular, x scaled
+    by the cosine of the middle latitude: true enough at the scale of a prefecture or of Japan)."""
+
+    def __init__(self, west: float, south: float, east: float, north: float, width: float, height: float):
+        self.west, self.south, self.east, self.north = west, south, east, north
+        self.width, self.height = width, height
+        self.kx = width / (east - west)
+        self.ky = height / (north - south)
+
+    @classmethod
+    def around(cls, points: list[tuple[float, float]], width: float, min_span: float = 1.0,
+               aspect: tuple[float, float] = (0.62, 0.8)) -> View:
+        """The smallest box holding the points with a margin, at least `min_span` degrees high,
+        widened to an aspect (height / width) inside `aspect`; all Japan when the points span most of it."""
+        longs, lats = [p[1] for p in points], [p[0] for p in points]
+        west, east, south, north = min(longs), max(longs), min(lats), max(lats)
+        cos = math.cos(math.radians((south + north) / 2))
+        span_y = max(north - south, min_span) * 1.35
+        span_x = max((east - west) * 1.25, span_y * cos / aspect[1]) / cos  # in degrees of longitude
+        span_y = max(span_y, span_x * cos * aspect[0])
+        if span_y >= (JAPAN[3] - JAPAN[1]) * 0.6:
+            return cls.japan(width)
+        mid_x, mid_y = (west + east) / 2, (south + north) / 2
+        height = width * span_y / (span_x * cos)
+        return cls(mid_x - span_x / 2, mid_y - span_y / 2, mid_x + span_x / 2, mid_y + span_y / 2, width, height)
+
+    @classmethod
+    def japan(cls, width: float) -> View:
+        west, south, east, north = JAPAN
+        cos = math.cos(math.radians((south + north) / 2))
+        return cls(west, south, east, north, width, width * (north - south) / ((east - west) * cos))
+
+    def xy(self, long: float, lat: float) -> tuple[float, float]:
+        return (long - self.west) * self.kx, (self.north - lat) * self.ky
+
+    @property
+    def key(self) -> tuple:
+        return tuple(round(v, 3) for v in (self.west, self.south, self.east, self.north, self.width, self.height))
+
+
+def _path(geometry, view: View) -> str:
+    """SVG path data for (multi)polygons and (multi)lines, in the view's units."""
+    parts = []
+    for part in getattr(geometry, "geoms", [geometry]):
+        if part.is_empty:
+            continue
+        rings = [part.exterior, *part.interiors] if part.geom_type == "Polygon" else [part]
+        for ring in rings:
+            points = [view.xy(x, y) for x, y in ring.coords]
+            closing = "Z" if part.geom_type == "Polygon" else ""
+            parts.append("M" + "L".join(f"{x:.1f} {y:.1f}" for x, y in points) + closing)
+    return "".join(parts)
+
+
+@functools.lru_cache(maxsize=256)
+def _base(key: tuple) -> str:
+    """Sea, land and prefecture borders for one view (cached: the same views recur page after page)."""
+    view = View(*key)
+    japan, neighbours, borders = _outlines()
+    tolerance = 0.6 / view.kx  # simplify to ~half a unit: finer detail would not show
+    margin = 2 * tolerance
+
+    def clipped(geometry):
+        return clip_by_rect(geometry, view.west - margin, view.south - margin, view.east + margin,
+                            view.north + margin).simplify(tolerance)
+
+    land = "".join(f'<path d="{_path(clipped(g), view)}" class="neighbour"/>' for g in neighbours if not clipped(g).is_empty)
+    return (f'<rect width="{view.width:.0f}" height="{view.height:.0f}" class="sea"/>{land}'
+            f'<path d="{_path(clipped(japan), view)}" class="land" fill-rule="evenodd"/>'
+            f'<path d="{_path(clipped(borders), view)}" class="border"/>')
+
+
+def text_width(text: str, size: float = FONT) -> float:
+    """Width of a text in the map's units: a wide (CJK) character is 1 em, others ~0.58 em."""
+    return sum(size if unicodedata.east_asian_width(c) in "WF" else size * 0.58 for c in text)
+
+
+class _Labels:
+    """Greedy label placement: each label takes the first of eight spots around its point that
+    overlaps no label, no point and stays inside the map; if none is free, the nearest free spot
+    further out, with a leader line. (Labels are few here: dozens, not thousands.)"""
+
+    SPOTS = [(1, 0), (-1, 0), (0, -1), (0, 1), (1, -1), (-1, -1), (1, 1), (-1, 1)]
+
+    def __init__(self, width: float, height: float, points: list[tuple[float, float]], radius: float):
+        self.width, self.height = width, height
+        self.boxes = [(x - radius, y - radius, x + radius, y + radius) for x, y in points]
+
+    def _free(self, box) -> bool:
+        x0, y0, x1, y1 = box
+        if x0 < 2 or y0 < 2 or x1 > self.width - 2 or y1 > self.height - 2:
+            return False
+        return all(x1 <= a0 or x0 >= a1 or y1 <= b0 or y0 >= b1 for a0, b0, a1, b1 in self.boxes)
+
+    def place(self, x: float, y: float, width: float, height: float, gap: float = 7) -> tuple | None:
+        """(text x, text baseline y, anchor, leader) or None when nowhere fits."""
+        for distance in (gap, gap + 14, gap + 30, gap + 50):
+            for dx, dy in self.SPOTS:
+                cx, cy = x + dx * (distance + width / 2 if dx else 0), y + dy * (distance + height / 2 if dy else 0)
+                box = (cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
+                if self._free(box):
+                    self.boxes.append(box)
+                    leader = distance > gap
+                    return cx, cy + height * 0.35, "middle", leader
+        return None
+
+
+def japan_map(places: list[Place], aria_label: str, role_names: dict[str, str], *, areas: list[Area] = (),
+              highlight: str | None = None, context: list[tuple[str, float, float]] = (),
+              attribution: str = "", area_text: str = "{name}: {count}", label_limit: int = 60) -> Markup:
+    """Both drawings of one map (see WIDTHS), then its legend and credit. Up to `label_limit`
+    bodies are named, each where it overlaps nothing if it can; with fewer bodies than that,
+    every one is named, overlapping if it must."""
+    drawings = "".join(_drawing(places, aria_label, css, width, areas, highlight, context, area_text, label_limit)
+                       for css, width in WIDTHS.items())
+    legend = _legend({p.role for p in places}, role_names, bool(areas), highlight is not None)
+    credit = f'<p class="attribution">{escape(attribution)}</p>' if attribution else ""
+    return Markup(drawings + legend + credit)
+
+
+def _drawing(places: list[Place], aria_label: str, css: str, width: int, areas, highlight, context, area_text,
+             label_limit) -> str:
+    """The bodies on a map zoomed to them, with an inset of Japan when zoomed.
+
+    `places` are drawn in order, the highlighted one (its href) last; `context` names places
+    (prefectures) in grey where room is left, on a map zoomed to a region (on all Japan they
+    would crowd out the bodies' names); `role_names` gives the legend's words per role key."""
+    located = [(p.lat, p.long) for p in places] + [(a.lat, a.long) for a in areas]
+    view = View.around(located, width) if located else View.japan(width)
+    zoomed = view.key != View.japan(width).key
+    regional = view.north - view.south < 8  # a region, not most of Japan: room for prefecture names
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {view.width:.0f} {view.height:.0f}" '
+             f'role="group" aria-label={quoteattr(aria_label)} class="map">', '<g class="viewport">', _base(view.key)]
+    ordered = sorted(places, key=lambda p: (p.href == highlight, -ROLE_ORDER.index(p.role)
+                                            if p.role in ROLE_ORDER else 0))
+    screen = [view.xy(p.long, p.lat) for p in ordered]
+    labels = _Labels(view.width, view.height, screen, 6)
+    if zoomed:  # the inset's corner is taken
+        inset = _inset_view(view)
+        labels.boxes.append((view.width - inset.width - 8, view.height - inset.height - 8, view.width, view.height))
+    for area in areas:  # a ring around where the grouping's lead is, with its count
+        x, y = view.xy(area.long, area.lat)
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="22" class="area"><title>{escape(area.name)}</title></circle>')
+        text = area_text.format(name=area.name, count=area.count)
+        spot = labels.place(x, y, text_width(text, FONT - 1), FONT + 2, gap=24)
+        if spot:
+            parts.append(f'<text x="{spot[0]:.1f}" y="{spot[1]:.1f}" text-anchor="middle" class="area-label">{escape(text)}</text>')
+    for place, (x, y) in zip(ordered, screen):
+        mine = highlight is not None and place.href == highlight
+        colour = ROLE_COLOURS.get(place.role, ROLE_COLOURS["other"])
+        marker = (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{8 if mine else 5.5}" fill="{colour}" '
+                  f'class="place{" highlight" if mine else ""}"><title>{escape(place.name)}</title></circle>')
+        parts.append(f'<a href={quoteattr(place.href)}>{marker}</a>' if place.href else marker)
+    # labels after every marker, the highlighted body's first: none is drawn under a point
+    every = len(ordered) <= label_limit
+    for index in sorted(range(len(ordered)), key=lambda i: ordered[i].href != highlight)[:label_limit]:
+        place, (x, y) = ordered[index], screen[index]
+        size = FONT + 1 if place.href == highlight else FONT
+        spot = labels.place(x, y, text_width(place.name, size), size + 3)
+        if not spot and not every:
+            continue
+        spot = spot or (x + 7 + text_width(place.name, size) / 2, y + size * 0.35, "middle", False)  # over others: still named
+        tx, ty, anchor, leader = spot
+        if leader:
+            parts.append(f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{tx:.1f}" y2="{ty - size * 0.35:.1f}" class="leader"/>')
+        lang = f' xml:lang="{place.lang}"' if place.lang else ""
+        parts.append(f'<text x="{tx:.1f}" y="{ty:.1f}" text-anchor="{anchor}" class="place-label'
+                     f'{" highlight" if place.href == highlight else ""}"{lang}>{escape(place.name)}</text>')
+    named = {p.name for p in places}
+    for name, lat, long in context if regional else ():  # prefecture names where they fit, after everything that matters
+        x, y = view.xy(long, lat)
+        if 0 <= x <= view.width and 0 <= y <= view.height and name not in named:
+            spot = labels.place(x, y, text_width(name, FONT - 2), FONT, gap=0)
+            if spot:
+                parts.append(f'<text x="{spot[0]:.1f}" y="{spot[1]:.1f}" text-anchor="middle" class="context">{escape(name)}</text>')
+    parts.append("</g></svg>")
+    if zoomed:  # a picture of its own over the corner: panning and zooming the map leave it be
+        parts.append(_inset(view))
+    return f'<div class="map-frame {css}">{"".join(parts)}</div>'
+
+
+def _inset_view(view: View) -> View:
+    return View.japan(INSET if view.width >= 400 else INSET * 0.75)
+
+
+def _inset(view: View) -> str:
+    """All Japan in the corner, with the main view's box on it."""
+    inset = _inset_view(view)
+    bx0, by0 = inset.xy(view.west, view.north)
+    bx1, by1 = inset.xy(view.east, view.south)
+    w, h = max(bx1 - bx0, 3), max(by1 - by0, 3)
+    share = inset.width / view.width * 100  # of the map's width, as drawn
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {inset.width:.0f} {inset.height:.0f}" class="inset" '
+            f'width="{share:.1f}%" aria-hidden="true" focusable="false">{_base(inset.key)}'
+            f'<rect x="{bx0:.1f}" y="{by0:.1f}" width="{w:.1f}" height="{h:.1f}" class="inset-box"/>'
+            f'<rect width="{inset.width:.0f}" height="{inset.height:.0f}" class="inset-frame"/></svg>')
+
+
+def _legend(roles: set[str], role_names: dict[str, str], areas: bool, highlight: bool) -> str:
+    items = [f'<li><span class="swatch role-{r}"></span>{escape(role_names.get(r, r))}</li>'
+             for r in ROLE_ORDER if r in roles]
+    if highlight and "this" in role_names:
+        items.insert(0, f'<li><span class="swatch this"></span>{escape(role_names["this"])}</li>')
+    if areas and "area" in role_names:
+        items.append(f'<li><span class="swatch area"></span>{escape(role_names["area"])}</li>')
+    return f'<ul class="legend">{"".join(items)}</ul>' if items else ""
+
+
+def figure(data: dict, prefectures: list[dict], lang: str, aria_label: str, highlight: str | None = None) -> Markup | None:
+    """A page's map from pages.map_data (and the prefectures named in grey), or None with nothing to place."""
+    if not data["points"] and not data["areas"]:
+        return None
+    places = [Place(p["node"].text, p["lat"], p["long"], p["role"], p["node"].href,
+                    getattr(p["node"].label, "lang", "") if getattr(p["node"].label, "lang", lang) != lang else "")
+              for p in data["points"]]
+    areas = [Area(a["node"].text, a["count"], a["lat"], a["long"]) for a in data["areas"]]
+    names = dict(data["role_names"], this=translate("map.this", lang), area=translate("map.area", lang),
+                 other=translate("map.other", lang))
+    highlight_href = next((p.href for p, d in zip(places, data["points"]) if d["node"].iri == highlight), None)
+    return japan_map(places, aria_label, names, areas=areas, highlight=highlight_href,
+                     context=[(p["node"].text, p["lat"], p["long"]) for p in prefectures],
+                     attribution=translate("map.attribution", lang), area_text=translate("map.area_label", lang))

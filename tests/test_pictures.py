@@ -1,0 +1,195 @@
+"""The pictures as drawn on the server: the map of Japan and the role diagram, read back from the
+SVG of every initiative page, in both languages (test_pictures_browser.py looks at them in Chromium)."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pyoxigraph as ox
+import pytest
+
+from kouiki_kg import maps
+from kouiki_kg.app import create_app
+from kouiki_kg.config import Config
+from kouiki_kg.pictures import wrap
+
+from .conftest import ROOT
+
+MIC_DIVISION = "https://w3id.org/kouiki/id/org/mic-municipal-affairs-division"
+
+
+@pytest.fixture(scope="module")
+def client(store_dir):
+    return create_app(Config.from_env(root=ROOT, store_dir=store_dir)).test_client(use_cookies=False)
+
+
+@pytest.fixture(scope="module")
+def initiatives(store) -> list[str]:
+    return sorted(r["i"].value for r in store.query("SELECT ?i WHERE { ?i a kk:Initiative }"))
+
+
+def page(client, path: str, lang: str) -> str:
+    response = client.get(f"{path}?lang={lang}", headers={"Accept": "text/html"})
+    assert response.status_code == 200, path
+    return response.data.decode()
+
+
+def drawings(html: str, kind: str) -> dict[str, str]:
+    """The SVG of each drawing of a picture: maps by frame (wide, narrow), diagrams by layout (wide, tall)."""
+    if kind == "map":
+        found = re.findall(r'<div class="map-frame (\w+)">(<svg.*?</svg>)', html, re.S)
+    else:
+        found = re.findall(r'(<svg[^>]*class="diagram (\w+)".*?</svg>)', html, re.S)
+        found = [(css, svg) for svg, css in found]
+    return dict(found)
+
+
+def texts(svg: str, css: str) -> list[str]:
+    """The texts of one class, whole (a wrapped text's lines joined)."""
+    return [unescape(re.sub(r"<title>.*?</title>|<[^>]+>", "", body))
+            for body in re.findall(rf'<text[^>]*class="[^"]*\b{css}\b[^"]*"[^>]*>(.*?)</text>', svg, re.S)]
+
+
+def located_participants(store, initiative: str) -> set[str]:
+    """Local governments that take part (themselves, or named as a member of a grouping that
+    takes part or is covered) and have coordinates."""
+    rows = store.query_with("""SELECT DISTINCT ?b WHERE {
+        { $i$ prov:qualifiedAssociation/prov:agent ?a } UNION { $i$ kk:hasComponent/prov:qualifiedAssociation/prov:agent ?a }
+        UNION { $i$ kk:targetGrouping ?a }
+        { ?a foaf:member ?b } UNION { ?a geo:lat [] BIND (?a AS ?b) } ?b geo:lat [] }""", i=ox.NamedNode(initiative))
+    return {r["b"].value for r in rows}
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_every_initiative_map_draws_japan_and_names_every_participant(client, store, initiatives, lang):
+    bordered = 0
+    for initiative in initiatives:
+        path = initiative.removeprefix("https://w3id.org/kouiki")
+        html = page(client, path, lang)
+        expected = located_participants(store, initiative)
+        frames = drawings(html, "map")
+        assert set(frames) == {"wide", "narrow"}, path
+        for css, svg in frames.items():
+            land = re.search(r'class="land"', svg) and re.search(r'<path d="(M[^"]+)" class="land"', svg).group(1)
+            assert land and land.count("L") > 15, (path, css)  # a coastline, not a box
+            borders = re.search(r'<path d="([^"]*)" class="border"', svg).group(1)
+            bordered += borders.count("M") >= 2  # prefectures around the bodies (Hokkaido has none inside)
+            assert 'class="sea"' in svg, (path, css)
+            hrefs = re.findall(r'<a href="([^"]+)"><circle[^>]*class="place', svg)
+            assert {h.split("?")[0] for h in hrefs} == {i.removeprefix("https://w3id.org/kouiki") for i in expected}, (path, css)
+            names = texts(svg, "place-label")
+            assert len(names) == len(expected) and all(names), (path, css, names)
+            # zoomed to the bodies: an inset of Japan marks where the view is
+            assert 'class="inset"' in html.split(f'<div class="map-frame {css}">', 1)[1].split("</div>", 1)[0]
+        assert "Natural Earth" in html and "japanmap" in html  # the attribution
+    assert bordered >= 2 * (len(initiatives) - 1)
+
+
+def test_a_count_without_names_is_drawn_as_a_count(client):
+    html = page(client, "/id/initiative/koryo-facility-sharing", "ja")
+    svg = drawings(html, "map")["wide"]
+    assert len(re.findall(r'<circle[^>]*class="place', svg)) == 1  # Koryo itself: no invented members
+    assert texts(svg, "area-label") == ["3市4町（広陵町の可能性調査の対象）（7 団体）"]
+    assert 'class="area"' in svg
+    english = drawings(page(client, "/id/initiative/koryo-facility-sharing", "en"), "map")["wide"]
+    assert texts(english, "area-label") == ["The 3 cities and 4 towns of Koryo's feasibility study (7 bodies)"]
+
+
+def test_places_are_coloured_by_role_and_the_page_body_drawn_last(client):
+    svg = drawings(page(client, "/id/initiative/yokohama-8cities-fy2019", "en"), "map")["wide"]
+    fills = dict(re.findall(r'<a href="/id/lg/(\d+)"><circle[^>]*fill="(#\w+)"', svg))
+    assert fills["141003"] == maps.ROLE_COLOURS["lead"]
+    assert {fills[c] for c in fills if c != "141003"} == {maps.ROLE_COLOURS["partner"]}
+    html = page(client, "/id/lg/141003", "en")
+    svg = drawings(html, "map")["wide"]
+    circles = re.findall(r'<circle[^>]*class="(place[^"]*)"', svg)
+    assert circles[-1] == "place highlight" and circles.count("place highlight") == 1
+    labels = texts(svg, "place-label")
+    assert "Yokohama City" in labels and "Machida City" in labels
+    assert 'class="swatch this"' in html and "This body" in html
+
+
+def test_home_has_an_overview_map(client, store):
+    html = page(client, "/", "en")
+    svg = drawings(html, "map")["wide"]
+    leads = {r["b"].value for r in store.query("""SELECT DISTINCT ?b WHERE {
+        ?i prov:qualifiedAssociation [ prov:agent ?b ; prov:hadRole <https://w3id.org/kouiki/concept/role/lead> ] .
+        ?b geo:lat [] }""")}
+    hrefs = {h.split("?")[0] for h in re.findall(r'<a href="([^"]+)"><circle', svg)}
+    assert {lead.removeprefix("https://w3id.org/kouiki") for lead in leads} <= hrefs
+    assert "Map of the bodies taking part in initiatives" in html
+
+
+def node_texts(svg: str) -> list[str]:
+    return [unescape(re.sub(r"<title>.*?</title>|<[^>]+>", "", body))
+            for body in re.findall(r'<text text-anchor="middle" class="label [^"]+"[^>]*>(.*?)</text>', svg, re.S)]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_diagrams_show_each_body_once_with_every_label_whole(client, store, initiatives, lang):
+    for initiative in initiatives:
+        path = initiative.removeprefix("https://w3id.org/kouiki")
+        html = page(client, path, lang)
+        for css, svg in drawings(html, "diagram").items():
+            titles = [unescape(t) for t in re.findall(r"<title>(.*?)</title>", svg)]
+            shown = node_texts(svg)
+            assert len(titles) == len(shown) and len(set(titles)) == len(titles), (path, css)  # each node once
+            for title, text in zip(titles, shown):
+                # wrapped, never cut: the lines hold every character of the label (spaces at breaks aside)
+                assert text.replace(" ", "") == title.replace(" ", "") and "…" not in text, (path, css, title)
+
+
+def test_roles_are_drawn_where_they_are_held(client):
+    svg = drawings(page(client, "/id/initiative/yokohama-8cities-fy2019", "ja"), "diagram")["wide"]
+    # the ministry division lectured at one study session: its link starts at that activity
+    assert "総務省" in "".join(node_texts(svg))
+    nagano = drawings(page(client, "/id/initiative/nagano-rpa-ai-joint-procurement", "ja"), "diagram")["wide"]
+    assert node_texts(nagano).count("長野県") == 1
+    assert "実施主体・事務局" in texts(nagano, "role")
+    koryo = drawings(page(client, "/id/initiative/koryo-facility-sharing", "ja"), "diagram")["wide"]
+    assert any("7 団体" in t for t in node_texts(koryo))  # the grouping covered, with its count
+    hachinohe = drawings(page(client, "/id/initiative/hachinohe-bus-network", "en"), "diagram")["wide"]
+    assert "Hachinohe area (1 city, 6 towns, 1 village) — 8 bodies (not named in the source)" in hachinohe  # a partner given as a count
+    sapporo = drawings(page(client, "/id/initiative/sapporo-senior-survey", "en"), "diagram")["wide"]
+    assert "covers" in texts(sapporo, "role")
+
+
+def test_roles_from_a_component_start_at_the_component(store):
+    from kouiki_kg import pages
+    from kouiki_kg.listings import LISTINGS_FILE, Listings
+    from kouiki_kg.pictures import actor_diagram
+    from kouiki_kg.resources import Reader
+
+    iri = "https://w3id.org/kouiki/id/initiative/yokohama-8cities-fy2019"
+    reader = Reader(store, Listings(store.build_dir / LISTINGS_FILE))
+    data = pages.initiative(reader, iri, "en")
+    svg = str(actor_diagram(data, iri, "en", {"target": "covers", "bodies": "{n} bodies"}, "diagram"))
+    lecturer = [a for a in data["associations"] if a["agent"].iri == MIC_DIVISION]
+    assert lecturer and all(a["where"].iri != iri for a in lecturer)
+    # one link ends at the division, and it is labelled Lecturer; none comes from the initiative's own box
+    for css, drawing in drawings(svg, "diagram").items():
+        assert texts(drawing, "role").count("Lecturer") == 1, css
+
+
+@pytest.mark.parametrize("text,ems", [
+    ("8市の長期的見通し及び課題解決に向けた連携施策の検討", 7),
+    ("Study of collaborative measures for the eight cities' long-term outlook", 7),
+    ("総務省自治行政局市町村課", 4), ("Administration", 3), ("", 5),
+])
+def test_wrap_keeps_every_character(text, ems):
+    lines = wrap(text, ems)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    if not text.isascii():
+        assert all(maps.text_width(line) <= ems * 13 for line in lines)
+
+
+def test_outlines_and_their_licences_are_vendored():
+    geo = ROOT / "kouiki_kg" / "static" / "geo"
+    assert {"japan.geojson", "README.md", "LICENSE-world-atlas", "LICENSE-japanmap"} <= {p.name for p in geo.iterdir()}
+    japan, neighbours, borders = maps._outlines()
+    assert japan.bounds[0] < 123.5 and japan.bounds[2] > 145.5  # Yonaguni to Nemuro
+    assert len(borders.geoms) > 80 and neighbours
+    # Sapporo, Naha and Sado are on land
+    from shapely.geometry import Point
+    assert all(japan.contains(Point(x, y)) for x, y in ((141.35, 43.06), (127.68, 26.21), (138.4, 38.05)))
