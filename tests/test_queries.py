@@ -183,3 +183,39 @@ def test_roles_across_initiatives(store):
     assert ("講師", "総務省自治行政局市町村課", YOKOHAMA_2019 + "/activity-2") in rows
     assert ("事務局", "長野県", NAGANO) in rows
     assert ("外部有識者", "外部有識者", SAPPORO) in rows
+
+
+def test_every_query_has_a_line_and_tags_for_the_gallery(store_dir):
+    from kouiki_kg.app import create_app
+    from kouiki_kg.config import Config
+    from kouiki_kg.views.sparql import EXAMPLE_TAGS, example_queries
+
+    with create_app(Config.from_env(root=ROOT, store_dir=store_dir)).app_context():
+        examples = example_queries()
+    assert len(examples) == len(list(QUERIES.glob("*.rq")))
+    for ex in examples:
+        assert ex["summary"]["ja"] and ex["summary"]["en"].isascii() and ex["summary"]["ja"] != ex["summary"]["en"], ex["name"]
+        assert ex["tags"] and set(ex["tags"]) <= set(EXAMPLE_TAGS), ex["name"]
+    views = {tag for ex in examples for tag in ex["tags"] if tag in ("map", "chart", "timeline", "network")}
+    assert views == {"map", "chart", "timeline", "network"}  # an example for each result view
+
+
+def test_map_of_bodies_taking_part(store):
+    rows = run(store, "16-map-of-bodies-taking-part.rq", "body", "roleName", "initiative")
+    assert (LG + "294268", "実施主体", KORYO) in rows and (LG + "200000", "事務局", NAGANO) in rows
+    assert {(LG + code, "連携主体", YOKOHAMA_2019) for code in ("132098", "141305", "142018", "142042", "142051", "142085", "142131")} <= set(rows)
+    assert len({body for body, _, _ in rows}) == 14  # the bodies with coordinates: no grouping given only as a count
+
+
+def test_initiatives_per_theme(store):
+    rows = run(store, "17-initiatives-per-theme-chart.rq", "theme", "initiatives")
+    counts = {theme.rsplit("/", 1)[1]: n for theme, n in rows}
+    assert counts["human-resources"] == 5 and counts["transport"] == 2 and sum(counts.values()) == 26
+    assert [n for _, n in rows] == sorted((n for _, n in rows), reverse=True)
+
+
+def test_network_of_initiatives_and_bodies(store):
+    graph = list(store.query((QUERIES / "18-network-of-initiatives-and-bodies.rq").read_text(encoding="utf-8")))
+    links = {(t.subject.value, t.object.value) for t in graph if t.predicate.value.endswith("wasAssociatedWith")}
+    assert (KORYO, LG + "294268") in links and (HACHINOHE, B + "id/org/hachinohe-area") in links
+    assert len({s for s, _ in links}) == 8

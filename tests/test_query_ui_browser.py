@@ -117,3 +117,75 @@ def test_a_query_past_its_time_limit_says_so_and_how_to_make_it_cheaper(page, se
     page.wait_for_selector("#query-error:not([hidden])", timeout=30000)
     text = page.inner_text("#query-error")
     assert "time limit" in text and "add a LIMIT" in text and "query_timeout (HTTP 503)" in text
+
+
+VIEWS = {  # example → the view chosen for its answer, and texts that view must draw
+    "16-map-of-bodies-taking-part": ("map", ["札幌市", "八戸市", "広陵町"]),
+    "17-initiatives-per-theme-chart": ("chart", ["人材", "交通"]),
+    "08-meetings-timeline": ("timeline", ["8市連携市長会議"]),
+    "18-network-of-initiatives-and-bodies": ("network", ["魚津市", "広陵町"]),
+    "01-initiatives-lead-partners": ("table", []),
+}
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_each_result_view_draws_for_its_example(page, server, width):
+    page.set_viewport_size({"width": width, "height": 1000})
+    page.goto(server.url + "/sparql?lang=ja")
+    page.wait_for_selector(".yasqe .CodeMirror")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for name, (view, texts) in VIEWS.items():
+        page.click(f"button.example[data-name='{name}']")
+        page.wait_for_selector(f".yasr_btn.select_{view}.selected", timeout=20000)
+        if view == "table":
+            page.wait_for_selector(".yasr table tbody tr")
+            continue
+        page.wait_for_selector(f".result-view-{view} svg text", timeout=20000)
+        # what the view holds (a label hidden where it would overlap another is still a point)
+        held = page.eval_on_selector(f".result-view-{view}", """el => JSON.stringify(echarts.getInstanceByDom(el).getOption().series
+            .map(s => [s.data, (s.yAxis || [])]).concat(echarts.getInstanceByDom(el).getOption().yAxis || []))""")
+        for text in texts:
+            assert text in held, (name, text)
+        assert page.locator(f".result-view-{view} svg text").count() >= 3, name
+        assert page.locator(f".result-view-{view}").bounding_box()["width"] <= width
+        page.locator("#yasgui").screenshot(path=str(SCREENSHOTS / f"sparql-view-{view}-{width}.png"))
+    # the view is a choice: the map's answer can be shown as a table too
+    page.click("button.example[data-name='16-map-of-bodies-taking-part']")
+    page.wait_for_selector(".yasr_btn.select_map.selected", timeout=20000)
+    page.click(".yasr_btn.select_table")
+    page.wait_for_selector(".yasr table tbody tr")
+    assert "札幌市" in page.inner_text(".yasr table tbody")
+    assert page.outside_requests == [] and page.console_errors == []
+
+
+def test_results_show_labels_beside_iris_and_values_with_their_datatype(page, server):
+    page.goto(server.url + "/sparql?lang=en")
+    page.wait_for_selector(".yasqe .CodeMirror")
+    query = ("SELECT ?body ?n ?note WHERE { VALUES (?body ?n ?note) { (<https://w3id.org/kouiki/id/lg/141003> 13 \"<b>x</b>\"@ja) "
+             "(<https://w3id.org/kouiki/id/lg/022039> 2 \"y\") } }")
+    page.evaluate("q => { const y = window.kouikiYasgui.getTab().getYasqe(); y.setValue(q); y.query(); }", query)
+    page.wait_for_selector(".yasr table tbody tr a.labelled", timeout=20000)
+    assert page.locator(".yasr table b").count() == 0  # a literal's markup is shown, never run
+    assert page.eval_on_selector(".yasr table .literal[lang='ja']", "e => [e.textContent, e.title]") == ["<b>x</b>", "@ja"]
+    links = page.eval_on_selector_all(".yasr table a.labelled", "els => els.map(e => [e.textContent, e.href])")
+    assert ["Yokohama City", server.url + "/id/lg/141003"] in links and ["Hachinohe City", server.url + "/id/lg/022039"] in links
+    ids = page.eval_on_selector_all(".yasr table .iri-id", "els => els.map(e => e.textContent)")
+    assert "https://w3id.org/kouiki/id/lg/141003" in ids  # the IRI stays beside its label
+    numbers = page.eval_on_selector_all(".yasr table .literal", "els => els.map(e => [e.textContent, e.title])")
+    assert ["13", "xsd:integer"] in numbers  # the value, its datatype on hover
+    assert "^^" not in page.inner_text(".yasr table tbody")
+    assert page.console_errors == []
+
+
+def test_examples_sit_in_a_gallery_with_a_line_and_tags(page, server):
+    page.goto(server.url + "/sparql?lang=en")
+    cards = page.locator("ul.gallery > li")
+    assert cards.count() >= 18
+    for index in range(cards.count()):
+        card = cards.nth(index)
+        assert card.locator("button.example").inner_text() and card.locator("p").inner_text(), index
+        assert card.locator("ul.tags li").count() >= 1, index
+    assert "map view" in page.inner_text("ul.gallery")
+    # the editor comes first: the gallery is below the results
+    editor = page.locator("#yasgui").bounding_box()
+    assert editor["y"] < page.locator("ul.gallery").bounding_box()["y"]

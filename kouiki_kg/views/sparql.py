@@ -219,6 +219,8 @@ def _describe_or_ui():
             "messages": {key: translate(f"sparql.{key}", lang) for key in
                          ("error", "error_timeout_tip", "error_network", "error_code")},
             "examples": {ex["name"]: ex["query"] for ex in examples},
+            "views": {key: translate(f"sparql.view.{key}", lang) for key in VIEW_WORDS},
+            "geoUrl": url_for("static", filename="geo/japan.geojson"),
         }
         response = Response(render_template("sparql.html", lang=lang, examples=examples, ui_config=ui_config))
         response.headers["Vary"] = f"Accept, {LANG_VARY}"
@@ -235,15 +237,30 @@ def _describe_or_ui():
     return add_cors(response, METHODS)
 
 
+VIEW_WORDS = ("map", "chart", "timeline", "network", "map_aria", "chart_aria", "timeline_aria", "network_aria", "map_points")
+
+
+EXAMPLE_TAGS = ("roles", "bodies", "themes", "places", "time", "documents", "outcomes", "provenance", "counts",
+                "map", "chart", "timeline", "network")
+
+
 def example_queries() -> list[dict]:
-    """The example queries of queries/, with their ja/en titles, for the UI."""
+    """The example queries of queries/ for the UI's gallery. Each file starts with its title in
+    Japanese, then in English; `# summary: ja | en` is its one line, `# tags: a, b` its tags
+    (EXAMPLE_TAGS; map, chart, timeline and network say which view the example shows)."""
     root = current_app.config["KOUIKI"].root
     examples = []
     for path in sorted((root / "queries").glob("*.rq")):
         text = path.read_text(encoding="utf-8")
-        header = [line.lstrip("# ").strip() for line in text.splitlines() if line.startswith("#")][:2]
-        examples.append({"name": path.stem, "ja": header[0] if header else path.stem,
-                         "en": header[1] if len(header) > 1 else path.stem, "query": text})
+        comments = [line.lstrip("# ").strip() for line in text.splitlines() if line.startswith("#")]
+        fields = dict(c.split(": ", 1) for c in comments if c.split(": ", 1)[0] in ("summary", "tags") and ": " in c)
+        titles = [c for c in comments if c.split(": ", 1)[0] not in ("summary", "tags")][:2]
+        summary = [part.strip() for part in fields.get("summary", "").split(" | ")]
+        examples.append({"name": path.stem, "ja": titles[0] if titles else path.stem,
+                         "en": titles[1] if len(titles) > 1 else path.stem,
+                         "summary": {"ja": summary[0], "en": summary[-1]} if summary[0] else {},
+                         "tags": [t.strip() for t in fields.get("tags", "").split(",") if t.strip() in EXAMPLE_TAGS],
+                         "query": text})
     return examples
 
 

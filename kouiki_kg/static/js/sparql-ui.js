@@ -65,7 +65,7 @@
     populateFromUrl: false,
     endpointCatalogueOptions: { getData: () => [] },
     yasqe: { prefixCcApi: config.prefixesUrl, persistenceId: null },
-    yasr: { prefixes: config.prefixes, persistenceId: null },
+    yasr: { prefixes: config.prefixes, persistenceId: null, pluginOrder: window.kouikiViews.pluginOrder },
   });
 
   const yasqe = () => yasgui.getTab().getYasqe();
@@ -118,12 +118,14 @@
     document.getElementById("yasgui").classList.add("has-error");
     errorBox.hidden = false;
   }
-  function watch(editor) {  // each tab's editor: a new query clears the box, a failed one fills it
-    editor.on("query", clearError);
+  function watch(tab) {  // each tab: a new query clears the box and picks its view afresh, a failed one fills the box
+    const editor = tab.getYasqe(), results = tab.getYasr();
+    window.kouikiViews.chooseBest(results);
+    editor.on("query", () => { clearError(); results.selectedPlugin = undefined; });
     editor.on("error", (...args) => showError(args.find((a) => a instanceof Error) || args[args.length - 1]));
   }
-  watch(yasqe());
-  yasgui.on("tabAdd", (instance, id) => setTimeout(() => watch(yasgui.getTab(id).getYasqe()), 0));
+  watch(yasgui.getTab());
+  yasgui.on("tabAdd", (instance, id) => setTimeout(() => watch(yasgui.getTab(id)), 0));
 
   function runExample(name) {  // the gallery is below the results: go back up to them
     yasqe().setValue(config.examples[name]);
