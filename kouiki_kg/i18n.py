@@ -124,6 +124,7 @@ STRINGS = {
     "map.this": {"ja": "この団体", "en": "This body"},
     "map.area": {"ja": "構成団体が名指しされていない圏域（数のみ）", "en": "A grouping whose members are not named (count only)"},
     "map.area_label": {"ja": "{name}（{count} 団体）", "en": "{name} ({count} bodies)"},
+    "map.area_count": {"ja": "{count} 団体", "en": "{count} bodies"},
     "map.other": {"ja": "その他の役割", "en": "Other role"},
     "map.attribution": {"ja": "地図: Natural Earth（パブリックドメイン、world-atlas 経由）、都道府県境: japanmap（Apache-2.0）",
                         "en": "Map: Natural Earth (public domain, via world-atlas); prefecture borders: japanmap (Apache-2.0)"},

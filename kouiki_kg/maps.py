@@ -182,11 +182,12 @@ class _Labels:
 
 def japan_map(places: list[Place], aria_label: str, role_names: dict[str, str], *, areas: list[Area] = (),
               highlight: str | None = None, context: list[tuple[str, float, float]] = (),
-              attribution: str = "", area_text: str = "{name}: {count}", label_limit: int = 60) -> Markup:
+              attribution: str = "", area_text: str = "{name}: {count}", area_short: str = "{count}",
+              label_limit: int = 60) -> Markup:
     """Both drawings of one map (see WIDTHS), then its legend and credit. Up to `label_limit`
     bodies are named, each where it overlaps nothing if it can; with fewer bodies than that,
     every one is named, overlapping if it must."""
-    drawings = "".join(_drawing(places, aria_label, css, width, areas, highlight, context, area_text, label_limit)
+    drawings = "".join(_drawing(places, aria_label, css, width, areas, highlight, context, area_text, area_short, label_limit)
                        for css, width in WIDTHS.items())
     legend = _legend({p.role for p in places}, role_names, bool(areas), highlight is not None)
     credit = f'<p class="attribution">{escape(attribution)}</p>' if attribution else ""
@@ -194,7 +195,7 @@ def japan_map(places: list[Place], aria_label: str, role_names: dict[str, str], 
 
 
 def _drawing(places: list[Place], aria_label: str, css: str, width: int, areas, highlight, context, area_text,
-             label_limit) -> str:
+             area_short, label_limit) -> str:
     """The bodies on a map zoomed to them, with an inset of Japan when zoomed.
 
     `places` are drawn in order, the highlighted one (its href) last; `context` names places
@@ -216,8 +217,11 @@ def _drawing(places: list[Place], aria_label: str, css: str, width: int, areas, 
     for area in areas:  # a ring around where the grouping's lead is, with its count
         x, y = view.xy(area.long, area.lat)
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="22" class="area"><title>{escape(area.name)}</title></circle>')
-        text = area_text.format(name=area.name, count=area.count)
-        spot = labels.place(x, y, text_width(text, FONT - 1), FONT + 2, gap=24)
+        # the grouping's name and count where it fits, else its count alone (its name is in the ring's title)
+        for text in (area_text.format(name=area.name, count=area.count), area_short.format(count=area.count)):
+            spot = labels.place(x, y, text_width(text, FONT - 1), FONT + 2, gap=24)
+            if spot:
+                break
         if spot:
             parts.append(f'<text x="{spot[0]:.1f}" y="{spot[1]:.1f}" text-anchor="middle" class="area-label">{escape(text)}</text>')
     for place, (x, y) in zip(ordered, screen):
@@ -294,4 +298,5 @@ def figure(data: dict, prefectures: list[dict], lang: str, aria_label: str, high
     highlight_href = next((p.href for p, d in zip(places, data["points"]) if d["node"].iri == highlight), None)
     return japan_map(places, aria_label, names, areas=areas, highlight=highlight_href,
                      context=[(p["node"].text, p["lat"], p["long"]) for p in prefectures],
-                     attribution=translate("map.attribution", lang), area_text=translate("map.area_label", lang))
+                     attribution=translate("map.attribution", lang), area_text=translate("map.area_label", lang),
+                     area_short=translate("map.area_count", lang))

@@ -92,6 +92,7 @@ def test_a_count_without_names_is_drawn_as_a_count(client):
     assert len(re.findall(r'<circle[^>]*class="place', svg)) == 1  # Koryo itself: no invented members
     assert texts(svg, "area-label") == ["3市4町（広陵町の可能性調査の対象）（7 団体）"]
     assert 'class="area"' in svg
+    assert texts(drawings(html, "map")["narrow"], "area-label")[0] in ("3市4町（広陵町の可能性調査の対象）（7 団体）", "7 団体")
     english = drawings(page(client, "/id/initiative/koryo-facility-sharing", "en"), "map")["wide"]
     assert texts(english, "area-label") == ["The 3 cities and 4 towns of Koryo's feasibility study (7 bodies)"]
 
