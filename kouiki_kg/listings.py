@@ -195,6 +195,8 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
             CREATE TABLE pages (position INTEGER PRIMARY KEY, path TEXT);
             CREATE TABLE taking_part (agent TEXT, role TEXT, initiative TEXT, via TEXT,
                                       PRIMARY KEY (agent, role, initiative, via)) WITHOUT ROWID;
+            -- who else takes part in an agent's initiatives (its page's map): by initiative
+            CREATE INDEX taking_part_by_initiative ON taking_part (initiative, agent, role);
             CREATE TABLE associated (initiative TEXT, agent TEXT, PRIMARY KEY (initiative, agent)) WITHOUT ROWID;
             CREATE TABLE places (body TEXT, place TEXT, lat REAL, long REAL, PRIMARY KEY (body, place)) WITHOUT ROWID;
             CREATE TABLE labels (iri TEXT, lang TEXT, label TEXT, PRIMARY KEY (iri, lang)) WITHOUT ROWID;
@@ -354,8 +356,9 @@ class Listings:
             ORDER BY 1, 2""", (agent, agent))]
 
     def participants(self) -> list[tuple[str, str, str]]:
-        """(agent, role, initiative) for every way any body takes part in any initiative (the home page's map)."""
-        return self._rows("SELECT DISTINCT agent, role, initiative FROM taking_part ORDER BY agent, role, initiative", ())
+        """(agent, role, an initiative where it holds that role) for every role any body holds (the
+        home page's map: one row per body and role, not one per initiative)."""
+        return self._rows("SELECT agent, role, MIN(initiative) FROM taking_part GROUP BY agent, role ORDER BY agent, role", ())
 
     def _rows_for(self, sql: str, keys: list[str], first: tuple = ()) -> list[tuple]:
         """Rows of `sql`, whose `{keys}` is an IN list, for every key: asked 500 keys at a time,

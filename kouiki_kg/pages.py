@@ -62,6 +62,7 @@ def initiatives_by_role(reader: Reader, agent: ox.NamedNode, lang: str) -> list[
 
 
 ROLE_ORDER = ("lead", "partner", "secretariat", "lecturer", "external-expert", "member")
+_RANK = {key: rank for rank, key in enumerate(ROLE_ORDER)}
 
 
 def role_key(role) -> str:
@@ -71,7 +72,7 @@ def role_key(role) -> str:
 
 
 def _rank(key: str) -> int:
-    return ROLE_ORDER.index(key) if key in ROLE_ORDER else len(ROLE_ORDER)
+    return _RANK.get(key, len(ROLE_ORDER))
 
 
 def map_data(reader: Reader, taking_part: list[tuple], lang: str) -> dict:

@@ -122,7 +122,7 @@ def test_a_query_past_its_time_limit_says_so_and_how_to_make_it_cheaper(page, se
 VIEWS = {  # example → the view chosen for its answer, and texts that view must draw
     "16-map-of-bodies-taking-part": ("map", ["札幌市", "八戸市", "広陵町"]),
     "17-initiatives-per-theme-chart": ("chart", ["人材", "交通"]),
-    "08-meetings-timeline": ("timeline", ["8市連携市長会議"]),
+    "08-meetings-timeline": ("timeline", ["8市連携市長会議（2011年度）", "8市連携市長会議（2018年7月）", "8市連携部局長級会議（2019年1月）"]),
     "18-network-of-initiatives-and-bodies": ("network", ["魚津市", "広陵町"]),
     "01-initiatives-lead-partners": ("table", []),
 }

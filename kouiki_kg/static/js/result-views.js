@@ -91,6 +91,10 @@
   const isNumber = (t) => t && t.type !== "uri" && NUMERIC.has(t.datatype);
   const TIME = /^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?/;
   const isTime = (t) => t && t.type !== "uri" && (TEMPORAL.has(t.datatype) || (!t.datatype && /^\d{4}-\d{2}(-\d{2})?$/.test(t.value)));
+  // a column of years by its name (fiscalYear, year, 年度): a fiscal year starts in April, as kk:fiscalYear does
+  const YEARS = /year|nendo|年度|^fy$/i, FISCAL = /fiscal|nendo|年度|^fy$/i;
+  const isYear = (t) => t && t.type !== "uri" && NUMERIC.has(t.datatype) && /^(18[6-9]\d|19\d\d|20\d\d|2100)$/.test(t.value);
+  const timed = (data, row, v) => isTime(row[v]) || (YEARS.test(v) && isYear(row[v]));
   function column(data, test) {  // the first variable whose bound values all pass the test
     return data.vars.find((v) => {
       const bound = data.bindings.filter((row) => row[v]);
@@ -251,26 +255,27 @@
     }
   }
 
-  function when(t) {  // a date-like literal as a time; a year alone is its 1 January, a fiscal year's April is stated
+  function when(t, fiscal) {  // a date-like literal as a time: a year alone is its 1 January, a fiscal year its 1 April
     const m = TIME.exec(t.value);
-    return m ? new Date(Date.UTC(Number(m[1]), m[2] ? Number(m[2]) - 1 : 0, m[3] ? Number(m[3]) : 1)).getTime() : null;
+    return m ? new Date(Date.UTC(Number(m[1]), m[2] ? Number(m[2]) - 1 : fiscal ? 3 : 0, m[3] ? Number(m[3]) : 1)).getTime() : null;
   }
   class TimelineView extends ChartView {
     constructor(yasr) { super(yasr, "timeline", 30); }
     canHandleResults() {
       const data = rows(this.yasr);
       return !!data && data.bindings.length > 0 && data.bindings.length <= 2000
-        && data.bindings.filter((row) => data.vars.some((v) => isTime(row[v]))).length >= data.bindings.length / 2;
+        && data.bindings.filter((row) => data.vars.some((v) => timed(data, row, v))).length >= data.bindings.length / 2;
     }
     async option() {
       const data = rows(this.yasr);
-      const times = data.vars.filter((v) => data.bindings.some((r) => isTime(r[v])));
+      const times = data.vars.filter((v) => data.bindings.some((r) => timed(data, r, v)));
       const name = labelColumn(data, times);
       const lane = groupColumn(data, [...times, name]) || name;
       await fetchLabels(data.bindings.flatMap((r) => [name, lane].map((v) => r[v] && r[v].type === "uri" ? r[v].value : null)).filter(Boolean));
       const points = data.bindings.map((row) => {
-        const v = times.find((t) => isTime(row[t]));
-        return v ? { value: [when(row[v]), row[lane] ? nameOf(row[lane]) : ""], name: row[name] ? nameOf(row[name]) : "", row } : null;
+        const v = times.find((t) => timed(data, row, t));
+        return v ? { value: [when(row[v], FISCAL.test(v)), row[lane] ? nameOf(row[lane]) : ""],
+                     name: row[name] ? nameOf(row[name]) : "", row } : null;
       }).filter(Boolean);
       const lanes = [...new Set(points.map((p) => p.value[1]))];
       return {
