@@ -13,11 +13,14 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
+import numpy as np
+import shapely
 from markupsafe import Markup
 from shapely import clip_by_rect
 from shapely.geometry import shape
@@ -90,12 +93,18 @@ class View:
         longs, lats = [p[1] for p in points], [p[0] for p in points]
         west, east, south, north = min(longs), max(longs), min(lats), max(lats)
         cos = math.cos(math.radians((south + north) / 2))
-        span_y = max(north - south, min_span) * 1.35
+        span_y = max(north - south, min_span) * 1.4
         span_x = max((east - west) * 1.25, span_y * cos / aspect[1]) / cos  # in degrees of longitude
         span_y = max(span_y, span_x * cos * aspect[0])
         if span_y >= (JAPAN[3] - JAPAN[1]) * 0.6:
             return cls.japan(width)
-        mid_x, mid_y = (west + east) / 2, (south + north) / 2
+        # snapped: spans to steps of 1.25×, centres to an eighth of the span, so that pages of one
+        # area share a view and its drawn outlines (_base's cache); the margin above keeps every
+        # point inside after the shift
+        step = 1.25 ** math.ceil(math.log(span_y, 1.25))
+        span_x, span_y = span_x * step / span_y, step
+        mid_x = round((west + east) / 2 / (span_x / 8)) * (span_x / 8)
+        mid_y = round((south + north) / 2 / (span_y / 8)) * (span_y / 8)
         height = width * span_y / (span_x * cos)
         return cls(mid_x - span_x / 2, mid_y - span_y / 2, mid_x + span_x / 2, mid_y + span_y / 2, width, height)
 
@@ -113,18 +122,20 @@ class View:
         return tuple(round(v, 3) for v in (self.west, self.south, self.east, self.north, self.width, self.height))
 
 
+_RING = re.compile(r"\(([^()]+)\)")
+
+
 def _path(geometry, view: View) -> str:
-    """SVG path data for (multi)polygons and (multi)lines, in the view's units."""
-    parts = []
-    for part in getattr(geometry, "geoms", [geometry]):
-        if part.is_empty:
-            continue
-        rings = [part.exterior, *part.interiors] if part.geom_type == "Polygon" else [part]
-        for ring in rings:
-            points = [view.xy(x, y) for x, y in ring.coords]
-            closing = "Z" if part.geom_type == "Polygon" else ""
-            parts.append("M" + "L".join(f"{x:.1f} {y:.1f}" for x, y in points) + closing)
-    return "".join(parts)
+    """SVG path data for (multi)polygons and (multi)lines, in the view's units. Projected by
+    shapely (numpy) and written by its WKT writer, each ring then made a path: a page draws
+    tens of thousands of points, which a loop in Python took ~9 ms to format."""
+    if geometry.is_empty:
+        return ""
+    moved = shapely.transform(geometry, lambda c: np.column_stack(((c[:, 0] - view.west) * view.kx,
+                                                                    (view.north - c[:, 1]) * view.ky)))
+    closing = "Z" if "Polygon" in geometry.geom_type else ""
+    wkt = shapely.to_wkt(moved, rounding_precision=1, trim=True)
+    return "".join("M" + ring.replace(", ", "L") + closing for ring in _RING.findall(wkt))
 
 
 @functools.lru_cache(maxsize=32)
@@ -135,7 +146,7 @@ def _simplified(level: int):
     return (japan.simplify(tolerance), [g.simplify(tolerance) for g in neighbours], borders.simplify(tolerance))
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=1024)
 def _base(key: tuple) -> str:
     """Sea, land and prefecture borders for one view (cached: the same views recur page after page)."""
     view = View(*key)
@@ -193,7 +204,7 @@ class _Labels:
 
     def place(self, x: float, y: float, width: float, height: float, gap: float = 7) -> tuple | None:
         """(text x, text baseline y, anchor, leader) or None when nowhere fits."""
-        for distance in (gap, gap + 14, gap + 30, gap + 50):
+        for distance in (gap, gap + 16, gap + 36):
             for dx, dy in self.SPOTS:
                 cx, cy = x + dx * (distance + width / 2 if dx else 0), y + dy * (distance + height / 2 if dy else 0)
                 box = (cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
@@ -206,12 +217,16 @@ class _Labels:
 def japan_map(places: list[Place], aria_label: str, role_names: dict[str, str], *, areas: list[Area] = (),
               highlight: str | None = None, context: list[tuple[str, float, float]] = (),
               attribution: str = "", area_text: str = "{name}: {count}", area_short: str = "{count}",
-              label_limit: int = 60) -> Markup:
+              label_limit: int = 30) -> Markup:
     """Both drawings of one map (see WIDTHS), then its legend and credit. Up to `label_limit`
     bodies are named, each where it overlaps nothing if it can; with fewer bodies than that,
     every one is named, overlapping if it must."""
-    drawings = "".join(_drawing(places, aria_label, css, width, areas, highlight, context, area_text, area_short, label_limit)
-                       for css, width in WIDTHS.items())
+    # the narrow drawing has half the room: half as many names. A crowded map (more bodies than
+    # names) is drawn once, for every screen: a phone would show even fewer of its names
+    widths = WIDTHS if len(places) <= label_limit else {"wide only": WIDTHS["wide"]}
+    drawings = "".join(_drawing(places, aria_label, css, width, areas, highlight, context, area_text, area_short,
+                                label_limit if css.startswith("wide") else label_limit // 2)
+                       for css, width in widths.items())
     legend = _legend({p.role for p in places}, role_names, bool(areas), highlight is not None)
     credit = f'<p class="attribution">{escape(attribution)}</p>' if attribution else ""
     return Markup(drawings + legend + credit)
@@ -229,7 +244,7 @@ def _drawing(places: list[Place], aria_label: str, css: str, width: int, areas, 
     zoomed = view.key != View.japan(width).key
     regional = view.north - view.south < 8  # a region, not most of Japan: room for prefecture names
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {view.width:.0f} {view.height:.0f}" '
-             f'role="group" aria-label={quoteattr(aria_label)} class="map">', '<g class="viewport">', _base(view.key)]
+             f'role="group" aria-label={quoteattr(aria_label)} class="map">', '<g class="viewport">', _scaled_base(view)]
     ordered = sorted(places, key=lambda p: (p.href == highlight, -ROLE_ORDER.index(p.role)
                                             if p.role in ROLE_ORDER else 0))
     screen = [view.xy(p.long, p.lat) for p in ordered]
@@ -279,6 +294,18 @@ def _drawing(places: list[Place], aria_label: str, css: str, width: int, areas, 
     if zoomed:  # a picture of its own over the corner: panning and zooming the map leave it be
         parts.append(_inset(view))
     return f'<div class="map-frame {css}">{"".join(parts)}</div>'
+
+
+BASE_WIDTH = WIDTHS["wide"]
+
+
+def _scaled_base(view: View) -> str:
+    """A view's outlines, drawn once at BASE_WIDTH whatever the drawing's width: the narrow
+    drawing shows the same box, scaled (its lines keep their width: non-scaling strokes)."""
+    if view.width == BASE_WIDTH:
+        return _base(view.key)
+    wide = View(view.west, view.south, view.east, view.north, BASE_WIDTH, view.height * BASE_WIDTH / view.width)
+    return f'<g transform="scale({view.width / BASE_WIDTH:.5f})">{_base(wide.key)}</g>'
 
 
 def _inset_view(view: View) -> View:

@@ -35,7 +35,8 @@ def _phrases():
     return budoux.load_default_japanese_parser()
 
 
-def wrap(text: str, ems: float, size: float = FONT) -> list[str]:
+@functools.lru_cache(maxsize=4096)  # names recur from page to page: a body's, an activity kind's
+def wrap(text: str, ems: float, size: float = FONT) -> tuple[str, ...]:
     """Lines of at most `ems` wide (CJK) characters' width: BudouX phrases for Japanese, words
     for text mostly in Latin letters (a name in brackets included). A Japanese phrase wider than
     a line is split by width; a word never is (its line is as wide as it). No text is ever cut."""
@@ -56,7 +57,7 @@ def wrap(text: str, ems: float, size: float = FONT) -> list[str]:
             line = token
         else:
             line += token
-    return [*lines, line.rstrip()] if line.strip() else lines or [text]
+    return tuple([*lines, line.rstrip()] if line.strip() else lines or [text])
 
 
 @dataclass
@@ -126,7 +127,7 @@ def _layout(nodes: dict[str, _Node], links: list[_Link], root: str, vertical: bo
         layout.xspace, layout.yspace = (20, 76) if vertical else (14, max(label_width.values(), default=0) + 40)
         roots = [vertices[root]] if vertices[root] in component.sV else None
         layout.init_all(roots=roots)
-        layout.draw(3)
+        layout.draw(1)  # one pass of crossing reduction: these graphs are nearly trees
         xs = [v.view.xy[0] - v.view.w / 2 for v in component.sV]
         shift = offset - min(xs)
         for v in component.sV:
