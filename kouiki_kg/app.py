@@ -33,10 +33,10 @@ def create_app(config: Config | None = None) -> Flask:
     app.json.sort_keys = False
     hosts.install(app, app.config["KOUIKI"])  # the URL pages name: configured, never a client's say
 
-    from .views import cases, dataset, health, home, openapi, resources, sparql, validate
+    from .views import cases, dataset, draft, health, home, openapi, resources, sparql, validate
 
     # resources last: its catch-all path answers only what no other view does
-    for module in (health, sparql, dataset, openapi, home, validate, cases, resources):
+    for module in (health, sparql, dataset, openapi, home, validate, draft, cases, resources):
         app.register_blueprint(module.bp)
     errors.register(app)
 

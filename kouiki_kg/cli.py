@@ -1,4 +1,4 @@
-"""`kouiki-kg` — a thin shell over the library: build, serve, warm, validate, ingest, query, export, authority."""
+"""`kouiki-kg` — a thin shell over the library: build, serve, warm, validate, draft, ingest, query, export, authority."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import pyoxigraph as ox
 
-from . import authority, submission
+from . import authority, drafting, submission
 from .build import BuildError, build
 from .config import Config
 from .formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
@@ -221,6 +221,48 @@ def validate_command(ctx: click.Context, files: tuple[Path, ...], lang: str, out
         if not report.conforms and status == EXIT_OK:
             status = EXIT_INVALID
     sys.exit(status)
+
+
+@main.command("draft")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the draft here (default: standard output).")
+@click.pass_context
+def draft_command(ctx: click.Context, file: Path, out: Path | None) -> None:
+    """Draft a case from the text of a ministry case sheet or summary page (UTF-8).
+
+    The draft (Turtle) goes to standard output or --out; what needs review goes to standard
+    error, in Japanese and English, with the line it is about. Nothing is stored.
+
+    Exit status: 0 a draft was made and validates; 1 a draft was made, with items the steward
+    must complete first; 2 the text is in no layout we read (or cannot be read): no draft.
+    """
+    config = _config(ctx)
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except OSError as err:
+        click.echo(f"{file}: 読めません / cannot read: {err.strerror}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    except UnicodeDecodeError:
+        click.echo(f"{file}: UTF-8 のテキストではありません / is not UTF-8 text", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    try:
+        made, _ = drafting.draft_and_check(text, file.name, config.root, config.store_dir)
+    except drafting.UnknownLayout as err:
+        click.echo(f"{file}: {err.ja}\n{file}: {err.en}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    if out:
+        out.write_text(made.turtle, encoding="utf-8")
+    else:
+        click.echo(made.turtle)
+    must = sum(item.must for item in made.review)
+    click.echo(f"{file}: {made.layout}, {len(made.initiatives)} 件の取組 / initiative(s); "
+               f"要対応 {must} 件 / {must} to complete, 確認 {len(made.review) - must} 件 / {len(made.review) - must} to check", err=True)
+    for item in made.review:
+        mark = "要対応 / must" if item.must else "確認 / check"
+        where = f"{file}:{item.line}" if item.line else f"{out or 'draft'}:{item.draft_line or '?'}"
+        click.echo(f"{where}: [{mark}] {item.ja}\n{' ' * len(where)}  {item.en}", err=True)
+    sys.exit(EXIT_OK if made.complete else EXIT_INVALID)
 
 
 @main.command("ingest")

@@ -17,6 +17,7 @@ from .store import BuildInfo, GraphStore, StoreMissing, current_build
 READ_METHODS = "GET, HEAD, OPTIONS"
 READ_BLUEPRINTS = {"sparql", "dataset", "health", "openapi", "home", "resources", "validate"}  # not "cases": writes  # open to every origin (no credentials anywhere)
 EXPOSED_HEADERS = ("ETag, Content-Length, X-Kouiki-Row-Limit, X-Kouiki-Truncated, X-Kouiki-Truncated-Reason, X-Kouiki-Rows, "
+                   "X-Kouiki-Draft-Complete, X-Kouiki-Draft-Review, "
                    "X-Kouiki-Cache")
 
 

@@ -134,6 +134,29 @@ def document() -> dict:
                              "400": _error("Unreadable submission (line and column)."), "406": _error("Unacceptable format."),
                              "413": _error("Submission too large."), "503": _error("Validation ran past its time limit.")}},
                 "options": {"summary": "CORS preflight", "responses": {"204": {"description": "Allowed methods."}}}},
+            "/draft": {
+                "get": {"summary": "The drafting form (HTML)", "parameters": [LANG], "responses": {
+                    "200": {"description": "Form", "content": {"text/html": {"schema": {"type": "string"}}}}}},
+                "post": {"summary": "Draft a case from the text of a ministry case sheet or summary page (stores nothing)",
+                         "parameters": [{"name": "answer", "in": "query", "schema": {"enum": ["html", "json", "ttl"]}},
+                                        {"name": "name", "in": "query", "schema": {"type": "string"},
+                                         "description": "The text's file name (names the source document when it is a new one)."},
+                                        LANG],
+                         "requestBody": {"required": True, "content": {
+                             "text/plain": {"schema": {"type": "string", "minLength": 1}},
+                             "multipart/form-data": {"schema": {"type": "object", "properties": {
+                                 "text": {"type": "string"}, "file": {"type": "string", "format": "binary"},
+                                 "name": {"type": "string"}}}}}},
+                         "responses": {"200": {"description": "The draft, its review list and the check of it.", "content": {
+                             "application/json": {"schema": {"type": "object", "properties": {
+                                 "layout": {"enum": ["summary", "sheet"]}, "initiatives": {"type": "array"},
+                                 "complete": {"type": "boolean"}, "draft": {"type": "string"},
+                                 "review": {"type": "array"}, "report": {"$ref": "#/components/schemas/ValidationSummary"}}}},
+                             "text/turtle": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}}}},
+                             "400": _error("Empty or not UTF-8."), "406": _error("Unacceptable format."),
+                             "413": _error("Text too large."), "422": _error("The text is in no layout we read."),
+                             "503": _error("The check ran past its time limit.")}},
+                "options": {"summary": "CORS preflight", "responses": {"204": {"description": "Allowed methods."}}}},
             "/validate/template.ttl": {"get": {"summary": "The case template", "responses": {
                 "200": {"description": "Turtle", "content": {"text/turtle": {"schema": {"type": "string"}}}},
                 "404": _error("Missing.")}}},

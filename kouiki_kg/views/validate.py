@@ -27,6 +27,18 @@ CSV = Format("csv", "text/csv", "csv")
 ANSWERS = {"html": HTML, "json": JSON, "csv": CSV, "ttl": GRAPH_FORMATS["ttl"], "jsonld": GRAPH_FORMATS["jsonld"]}
 
 
+def answer_format(answers: dict[str, Format], parameter: str) -> Format:
+    """The answer's format: the form's `parameter` (a page's download buttons), else Accept
+    (JSON for a program that says nothing); 406 for one we do not make."""
+    name = request.values.get(parameter)
+    fmt = answers.get(name) if name else negotiate(request.headers.get("Accept"), answers, "json")
+    if fmt is None:
+        offered = [f.media_type for f in answers.values()]
+        raise ApiError(406, "not_acceptable", "次のいずれかを指定してください: " + ", ".join(offered),
+                       "Ask for one of: " + ", ".join(offered), offered=offered)
+    return fmt
+
+
 def read_submission() -> tuple[bytes, str, str, str | None]:
     """(bytes, format, source name, case replaced) from a form or a raw body."""
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
@@ -127,12 +139,7 @@ def validate():
     lang = choose_lang()
     if request.method in ("GET", "HEAD"):  # HEAD: the form's headers (Flask drops the body)
         return render_template("validate.html", lang=lang, report=None, formats=submission.FORMATS)
-    name = request.values.get("report")
-    fmt = ANSWERS.get(name) if name else negotiate(request.headers.get("Accept"), ANSWERS, "json")
-    if fmt is None:
-        offered = [f.media_type for f in ANSWERS.values()]
-        raise ApiError(406, "not_acceptable", "次のいずれかを指定してください: " + ", ".join(offered),
-                       "Ask for one of: " + ", ".join(offered), offered=offered)
+    fmt = answer_format(ANSWERS, "report")
     data, input_format, source, case = read_submission()
     try:
         report = run_check(data, input_format, source, case)
