@@ -248,7 +248,7 @@ def draft_command(ctx: click.Context, file: Path, out: Path | None) -> None:
         sys.exit(EXIT_UNREADABLE)
     try:
         made, _ = drafting.draft_and_check(text, file.name, config.root, config.store_dir)
-    except drafting.UnknownLayout as err:
+    except (drafting.UnknownLayout, drafting.TooManyCases) as err:
         click.echo(f"{file}: {err.ja}\n{file}: {err.en}", err=True)
         sys.exit(EXIT_UNREADABLE)
     if out:

@@ -50,7 +50,7 @@ THEME_KEYWORDS = [
     ("バス路線|路線バス|バス", "bus-network"), ("コミュニティバス|デマンド|コミュニティ交通", "community-transport"),
     ("公共交通", "public-transport"), ("シニア|高齢者の社会参画|社会参画", "elderly-participation"),
     ("高齢者支援|高齢者", "elderly-support"), ("外国人", "foreign-resident-support"), ("健康寿命", "healthy-life-expectancy"),
-    ("子育て", "childcare-support"), ("福祉", "welfare-service-sharing"), ("公共施設の.*?再編|施設の.*?再編", "facility-reorganisation"),
+    ("子育て", "childcare-support"), ("福祉", "welfare-service-sharing"), ("公共施設の.{0,20}?再編|施設の.{0,20}?再編", "facility-reorganisation"),
     ("共同利用|相互利用", "facility-joint-use"), ("予約システム", "facility-booking-system"), ("公共施設", "public-facilities"),
     ("専門人材", "specialist-staff"), ("職員|人材育成|担当者のスキル|勉強会", "staff-development"),
     ("RPA|ＲＰＡ|OCR|ＯＣＲ", "rpa-ai-ocr"), ("文字起こし", "ai-transcription"), ("共同調達", "joint-procurement"),
@@ -59,7 +59,7 @@ THEME_KEYWORDS = [
     ("効率化|業務改善", "administrative-efficiency"), ("空き家", "vacant-houses"), ("森林", "forests"),
     ("浄化槽", "septic-tanks"), ("観光", "tourism"), ("企業誘致", "business-attraction"),
     ("災害", "disaster-response"), ("感染症|新型コロナ", "infectious-disease"),
-    ("未来予測|将来推計|将来の.*?見通し|長期的見通し", "future-forecasting"), ("人口減少", "population-decline"),
+    ("未来予測|将来推計|将来の.{0,20}?見通し|長期的見通し", "future-forecasting"), ("人口減少", "population-decline"),
     ("好事例", "good-practice-sharing"), ("文化|芸術", "culture"),
 ]
 ACTIVITY_KEYWORDS = [
@@ -81,6 +81,18 @@ class UnknownLayout(Exception):
                    "または個別の事例シート（「連携団体」「(1) 取組の背景、経緯」…）のテキストを渡してください。")
         self.en = ("This text is in neither layout we read: give the text of a summary page of the ministry's report "
                    "(headings, 'title（body）', '•' and '⇒') or of a detailed case sheet ('連携団体', '(1) 取組の背景、経緯' …).")
+        super().__init__(self.en)
+
+
+MAX_CASES = 200  # a page of the report holds a dozen; more is not one text to review
+
+
+class TooManyCases(Exception):
+    def __init__(self, found: int):
+        self.ja = (f"このテキストには取組が {found} 件あります。一度に下書きできるのは {MAX_CASES} 件までです。"
+                   "ページごとに分けてください。")
+        self.en = (f"This text holds {found} initiatives; at most {MAX_CASES} are drafted at once. "
+                   "Split it by page.")
         super().__init__(self.en)
 
 
@@ -364,7 +376,7 @@ def documents_in(text: str) -> list[dict]:
     unquoted …報告書 rested on, or …の規約 laid down; with the date it was made when the text
     gives one（平成31年3月作成）."""
     found = []
-    for m in re.finditer(r"「(?P<title>[^「」]+)」(?:[（(](?P<when>[^）)]*?)作成[）)])?(?P<how>に基づ|を作成|を策定|として整理|を取りまと)?", text):
+    for m in re.finditer(r"「(?P<title>[^「」]+)」(?:[（(](?P<when>[^）)]{0,30}?)作成[）)])?(?P<how>に基づ|を作成|を策定|として整理|を取りまと)?", text):
         if not m["how"] and not m["when"]:
             continue
         kind = next((k for pattern, k in DOCUMENT_CLASSES if re.search(pattern, m["title"])), None)
@@ -373,9 +385,9 @@ def documents_in(text: str) -> list[dict]:
         when = dates_in(m["when"] or "")
         found.append({"title": m["title"], "kind": kind or "Document", "relation": "basedOn" if m["how"] == "に基づ" else "generated",
                       "created": when[0] if when else None, "at": m.start()})
-    for m in re.finditer(r"(?P<title>[^\s、。「」はをがに]*?報告書)に基づ", text):
+    for m in re.finditer(r"(?P<title>[^\s、。「」はをがに]{0,40}報告書)に基づ", text):
         found.append({"title": m["title"], "kind": "Report", "relation": "basedOn", "created": None, "at": m.start()})
-    for m in re.finditer(r"(?P<title>[^\s、。「」]+?の規約)等?を定め", text):
+    for m in re.finditer(r"(?P<title>[^\s、。「」]{1,40}?の規約)等?を定め", text):
         found.append({"title": m["title"], "kind": "Rules", "relation": "generated", "created": None, "at": m.start()})
     return found
 
@@ -525,7 +537,7 @@ def read_sheet(lines: list[str]) -> list[Case]:
         else:
             component["description"].append(_clean(text))
             component["lines"].append(index)
-            lecturer = re.search(r"([^\s、。「」]+?)から講師", text)
+            lecturer = re.search(r"([^\s、。「」]{1,40}?)から講師", text)
             if lecturer:
                 component["lecturers"] = component.get("lecturers", []) + [(lecturer[1], index)]
         year = next((d for d in dates_in(text) if d.fiscal), None)
@@ -551,7 +563,7 @@ def read_sheet(lines: list[str]) -> list[Case]:
         for item in [t.strip() for t in text.split("○") if t.strip()]:
             for date in dates_in(item):
                 after = item[date.end:]
-                m = re.match(r"(?:には|に|、)?(?:再度|初めて)?(?P<name>[^、。「」\s]*?会議)を(?:初めて|再度)?開催", after)
+                m = re.match(r"(?:には|に|、)?(?:再度|初めて)?(?P<name>[^、。「」\s]{0,40}?会議)を(?:初めて|再度)?開催", after)
                 if m:
                     case.meetings.append((m["name"], date, Passage(index, index, text)))
             # what an item's meeting laid down (規約 …) was made at that meeting
@@ -574,7 +586,7 @@ def read_sheet(lines: list[str]) -> list[Case]:
 
 
 def _names(text: str) -> list[str]:
-    return [n.strip() for n in re.split(r"[、，,・]", text) if n.strip()]
+    return list(dict.fromkeys(n.strip() for n in re.split(r"[、，,・]", text) if n.strip()))
 
 
 # --- writing the draft -----------------------------------------------------------------------------
@@ -641,7 +653,7 @@ def _groupings(text: str) -> list[dict]:
     """Counts such as 3市4町 or 1市6町1村 (with the area's name when one precedes them)."""
     found = []
     normal = unicodedata.normalize("NFKC", text)
-    for m in re.finditer(r"(?P<name>[\u4e00-\u9fff\u30a0-\u30ffー]*?(?:広域圏|圏域|圏))?\s*[（(]?"
+    for m in re.finditer(r"(?P<name>[\u4e00-\u9fff\u30a0-\u30ffー]{0,20}?(?:広域圏|圏域|圏))?\s*[（(]?"
                          r"(?P<count>(?:\d+市)?(?:\d+町)?(?:\d+村)?)(?=[）)]?)", normal):
         if not m["count"] or not re.search(r"\d+[市町村].*\d+[市町村]|^\d+市$", m["count"]):
             continue
@@ -649,8 +661,10 @@ def _groupings(text: str) -> list[dict]:
         counts = {k: int(parts[k]) for k in "ctv" if parts[k]}
         if len(counts) < 2 and not m["name"]:
             continue  # "8市" alone is a phrase, not a grouping, unless it names an area
-        found.append({"name": m["name"] or "", "count": m["count"], "total": sum(counts.values()),
-                      "cities": counts.get("c"), "towns": counts.get("t"), "villages": counts.get("v")})
+        grouping = {"name": m["name"] or "", "count": m["count"], "total": sum(counts.values()),
+                    "cities": counts.get("c"), "towns": counts.get("t"), "villages": counts.get("v")}
+        if grouping not in found:  # the same count said twice is one grouping
+            found.append(grouping)
     return found
 
 
@@ -926,6 +940,8 @@ def draft(text: str, source_name: str, root: Path) -> Draft:
     cases = read_summary(lines, _categories(root)) if layout == "summary" else read_sheet(lines)
     if not cases:
         raise UnknownLayout()
+    if len(cases) > MAX_CASES:
+        raise TooManyCases(len(cases))
     review: list[ReviewItem] = []
     auth = authority(root)
     turtle, initiatives = write(cases, layout, source_name, text, root, auth, review)

@@ -246,3 +246,25 @@ def test_post_draft_answers_turtle_json_and_errors(server):
     assert latin1.status_code == 400 and latin1.json()["error"] == "not_utf8"
     # drafting changes nothing: the dataset is the same before and after
     assert requests.get(server.url + "/id/initiative/yokohama-3ee973", headers={"Accept": "text/turtle"}).status_code == 404
+
+
+@pytest.mark.parametrize("text", [
+    "取組（八戸市）\n• " + "あ" * 300_000 + "\n",  # a long run the names' patterns must not rescan
+    "取組（八戸市）\n• " + "1市2町" * 50_000 + "\n",  # one count said 50,000 times is one grouping
+    "取組（八戸市）\n• " + "「あ」（" * 50_000 + "\n",
+    "連携団体\tア 事業の実施主体：横浜市 イ 事業の連携主体：" + "川崎市、" * 20_000 + "\n(1) 取組の背景、経緯\t"
+    + "○2018年7月には8市連携市長会議を開催し" * 5_000 + "\n(2) 取組の内容\n",
+])
+def test_hostile_texts_draft_in_bounded_work(text):
+    """Texts up to the upload limit: linear patterns, and a draft no bigger than what they say."""
+    made = drafting.draft(text, "hostile.txt", ROOT)
+    assert len(made.turtle) < 40 * len(text.encode("utf-8")) and made.turtle.count("kk:BodyGrouping") <= 2
+
+
+def test_too_many_initiatives_are_refused_whole(server):
+    text = "他の市町村との広域連携に取り組む市町村の取組\n" + "".join(
+        f"取組{i}（八戸市）\n• 説明{i}。\n⇒ 評価。\n" for i in range(drafting.MAX_CASES + 1))
+    with pytest.raises(drafting.TooManyCases):
+        drafting.draft(text, "many.txt", ROOT)
+    refused = requests.post(server.url + "/draft", data=text.encode(), headers={"Content-Type": "text/plain"})
+    assert refused.status_code == 413 and refused.json()["error"] == "too_many_initiatives"

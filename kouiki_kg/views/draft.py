@@ -59,6 +59,8 @@ def draft():
         if fmt is HTML:
             return _page(lang, text=text, source=source, unknown=err, status=422)
         raise ApiError(422, "unknown_layout", err.ja, err.en) from None
+    except drafting.TooManyCases as err:
+        raise ApiError(413, "too_many_initiatives", err.ja, err.en, limit=drafting.MAX_CASES) from None
     report = run_check(made.turtle.encode("utf-8"), "ttl", drafting.draft_name(source), None)
     drafting.add_report(made, report)
     if fmt is TURTLE:
