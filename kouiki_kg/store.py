@@ -8,6 +8,8 @@ Each build directory holds ``oxigraph/`` (the store) and ``build.json`` (its has
 
 from __future__ import annotations
 
+import functools
+
 import gzip
 import json
 import os
@@ -48,11 +50,23 @@ class BuildInfo:
         (build_dir / "build.json").write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
 
 
+@functools.lru_cache(maxsize=16)
+def _real(folder: Path) -> Path:
+    return folder.resolve()
+
+
 def current_build(store_dir: Path) -> Path | None:
+    """The build the `current` link names, or None. Asked on every request: one readlink and one
+    stat (a full resolve() walked and stat'ed every component of the path: 4 % of a light query)."""
     link = store_dir / "current"
-    if not link.exists():
+    try:
+        target = Path(os.readlink(link))
+    except FileNotFoundError:
         return None
-    return link.resolve()
+    except OSError:  # not a link (a copied store): the folder itself
+        return link.resolve() if link.exists() else None
+    build = target if target.is_absolute() else _real(store_dir) / target
+    return build if build.is_dir() else None
 
 
 def fill(sparql: str, terms: dict) -> str:
