@@ -281,7 +281,7 @@
       return {
         height: Math.max(240, lanes.length * 48 + 90),
         tooltip: { trigger: "item", formatter: (p) => describe(data, p.data.row) },
-        grid: { left: 8, right: 24, top: 16, bottom: 40, containLabel: true },
+        grid: { left: 8, right: 150, top: 24, bottom: 40, containLabel: true },  // room for the last point's name
         xAxis: { type: "time" },
         yAxis: { type: "category", data: lanes, axisLabel: { width: 220, overflow: "break" } },
         series: [{ type: "scatter", data: points, symbolSize: 12, itemStyle: { color: PALETTE[0] },
