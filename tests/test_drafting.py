@@ -268,3 +268,13 @@ def test_too_many_initiatives_are_refused_whole(server):
         drafting.draft(text, "many.txt", ROOT)
     refused = requests.post(server.url + "/draft", data=text.encode(), headers={"Content-Type": "text/plain"})
     assert refused.status_code == 413 and refused.json()["error"] == "too_many_initiatives"
+
+
+def test_a_sheet_with_a_typo_in_its_lead():
+    made, store = drafted("sheet-miyagi-typo.txt")
+    unknown = [item for item in made.review if item.code == "unknown_body"]
+    assert len(unknown) == 1 and "大崎士" in unknown[0].en and "大崎市" in unknown[0].en and unknown[0].must
+    assert "no_lead" in {item.code for item in made.review} and not made.complete
+    # the partners are still read: 美里町 of 宮城県 by the prefecture the sheet names (宮城県保健福祉部)
+    partners = values(store, "SELECT ?b WHERE { ?i prov:qualifiedAssociation [ prov:agent ?b ; prov:hadRole <https://w3id.org/kouiki/concept/role/partner> ] }")
+    assert partners == [LG + "045012", LG + "045055"]
