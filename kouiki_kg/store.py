@@ -50,9 +50,11 @@ class BuildInfo:
         (build_dir / "build.json").write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
 
 
-@functools.lru_cache(maxsize=16)
-def _real(folder: Path) -> Path:
-    return folder.resolve()
+@functools.lru_cache(maxsize=64)
+def _resolved(store_dir: Path, target: str) -> Path:
+    """Where a `current` link's target leads, fully resolved: made once per target (a swap makes
+    a new one), not on every request."""
+    return (store_dir / target).resolve()
 
 
 def current_build(store_dir: Path) -> Path | None:
@@ -60,12 +62,12 @@ def current_build(store_dir: Path) -> Path | None:
     stat (a full resolve() walked and stat'ed every component of the path: 4 % of a light query)."""
     link = store_dir / "current"
     try:
-        target = Path(os.readlink(link))
+        target = os.readlink(link)
     except FileNotFoundError:
         return None
     except OSError:  # not a link (a copied store): the folder itself
         return link.resolve() if link.exists() else None
-    build = target if target.is_absolute() else _real(store_dir) / target
+    build = _resolved(store_dir, target)
     return build if build.is_dir() else None
 
 
