@@ -194,3 +194,17 @@ def test_outlines_and_their_licences_are_vendored():
     # Sapporo, Naha and Sado are on land
     from shapely.geometry import Point
     assert all(japan.contains(Point(x, y)) for x, y in ((141.35, 43.06), (127.68, 26.21), (138.4, 38.05)))
+
+
+def test_a_crowded_map_is_drawn_once_and_names_as_many_as_fit():
+    """A local government at 1 M triples shares initiatives with a hundred bodies: one drawing for
+    every screen (a phone would show fewer names still), at most `label_limit` names, no overlap."""
+    places = [maps.Place(f"町{i}", 35 + (i % 10) * 0.05, 139 + (i // 10) * 0.05, "partner", f"/id/lg/{i:06d}")
+              for i in range(100)]
+    html = str(maps.japan_map(places, "map", {"partner": "Partner"}, label_limit=30))
+    assert html.count('<div class="map-frame') == 1 and '<div class="map-frame wide only">' in html
+    labels = re.findall(r'<text x="([\d.]+)" y="([\d.]+)"[^>]*class="place-label', html)
+    assert 0 < len(labels) <= 30
+    assert len(re.findall(r'<circle[^>]*class="place', html)) == 100  # every body drawn, named or not
+    few = str(maps.japan_map(places[:5], "map", {"partner": "Partner"}))
+    assert '<div class="map-frame wide">' in few and '<div class="map-frame narrow">' in few
