@@ -722,6 +722,126 @@ def write(cases: list[Case], layout: str, source_name: str, text: str, root: Pat
     return "\n".join(out), initiatives
 
 
+def _case_groupings(case: Case, iri: str, leads: list, partners: list, root: Path,
+                    review: list[ReviewItem]) -> tuple[list[dict], list[dict]]:
+    """The groupings a case's text counts (minted for the draft), and one the project already
+    has that the text means (referred to): never members the text does not name."""
+    groupings = []
+    for g in _groupings(case.description or ""):
+        named = [b for b, _ in leads + partners]
+        grouping = dict(g, iri=f"{iri}/grouping-{len(groupings) + 1}",
+                        members=named if g["total"] == len(named) and not g["name"] and len(named) > 1 else [])
+        groupings.append(grouping)
+    named = [b for b, _ in leads + partners]
+    if case.partner_names and not groupings and len(named) > 1 and \
+            re.search(rf"(?<![0-9０-９]){len(named)}市", unicodedata.normalize("NFKC", case.description)):
+        # "8市" and the sheet names the 8: the grouping of those named bodies, not a count alone
+        groupings.append({"name": "", "count": f"{len(named)}市", "total": len(named), "cities": len(named), "towns": None,
+                          "villages": None, "iri": f"{iri}/grouping-1", "members": named})
+    known = []
+    if not groupings and leads:  # "８市" where the project already has the lead's 8-city grouping: that one
+        normal = unicodedata.normalize("NFKC", case.description)
+        known = [g for g in known_groupings(root) if leads[0][0].iri in g["members"]
+                 and re.search(rf"(?<![0-9]){g['count']}市", normal) and g["label"].startswith(f"{g['count']}市")][:1]
+        for g in known:
+            review.append(ReviewItem("known_grouping", f"「{g['count']}市」をデータにある「{g['label']}」としました。確かめてください。",
+                                     f"'{g['count']}市' is taken to be the grouping the data already has, '{g['label']}'. Please confirm.",
+                                     case.description_passage.start if case.description_passage else None))
+    return groupings, known
+
+
+def _described_parts(case: Case, iri: str, groupings: list[dict], documents: dict[str, str], w: _Writer, root: Path,
+                     review: list[ReviewItem], source_iri: str) -> list[str]:
+    """The nodes an initiative points to, each citing its passage: groupings, meetings and their
+    councils, documents, component activities with their findings, future plans, the evaluation."""
+    c = "case:"
+    lines: list[str] = []
+    for g in groupings:
+        label = f"{g['name']}（{g['count']}）" if g["name"] else f"{g['count']}（{case.title}の対象）"
+        counts = " ; ".join(f"kk:{k}Count {g[k + 's'] if k != 'city' else g['cities']}" for k in ("city", "town", "village")
+                            if (g["cities"] if k == "city" else g[k + "s"]))
+        lines += [f"<{g['iri']}> a kk:BodyGrouping ;", f"    skos:prefLabel {_lit(label)} ;",
+                  f"    kk:memberCount {g['total']} ;" + (f" {counts} ;" if counts else "")]
+        if g["members"]:
+            lines.append(f"    foaf:member {' , '.join(f'lg:{b.code}' for b in g['members'])} ;")
+        else:
+            review.append(ReviewItem("count_only", f"「{label}」は数（{g['total']}）だけが書かれています。構成団体は出典にないため記していません。"
+                                     + ("連携主体か対象かを確かめてください。" if g["name"] else "対象とするまとまりとしました。確かめてください。"),
+                                     f"'{label}' is given only as a count ({g['total']}); its members are not in the source, so none "
+                                     "is named. " + ("Check whether it is a partner or what the initiative covers." if g["name"]
+                                                    else "It is drafted as the grouping the initiative covers: please check."),
+                                     case.description_passage.start if case.description_passage else None))
+        lines += [f"    dct:source <{source_iri}> ;", f"    kk:sourcePassage {w.passage_list([case.description_passage])} .", ""]
+    councils: dict[str, str] = {}
+    for i, (name, date, passage) in enumerate(case.meetings):
+        council = councils.setdefault(name, f"{c}council-{len(councils) + 1}")
+        when = f"kk:fiscalYear {date.literal}" if date.fiscal else f"dct:date {date.literal}"
+        era = f"  # {date.text}" if date.era else ""
+        made = dict.fromkeys(d["node"] for d in case.documents if d["owner"] == ("meeting", i))
+        lines += [f"{c}meeting-{i + 1} a kk:Meeting ;", f"    rdfs:label {_lit(f'{name}（{date.label}）')} ;",
+                  f"    kk:meetingOf {council} ;", f"    {when} ;{era}"]
+        if made:
+            lines.append(f"    prov:generated {' , '.join(made)} ;")
+        lines += [f"    kk:sourcePassage {w.passage(passage)} .", ""]
+    for title, node in documents.items():
+        first = next(d for d in case.documents if d["node"] == node)
+        lines += [f"{node} a kk:{first['kind']} ;", f"    dct:title {_lit(title)} ;"]
+        if first["created"]:
+            era = f"  # {first['created'].text}" if first["created"].era else ""
+            lines.append(f"    dct:created {first['created'].literal.replace('kk:fiscalYear', '')} ;{era}")
+        lines += [f"    kk:sourcePassage {w.passage_list(d['passage'] for d in case.documents if d['node'] == node)} .", ""]
+    for name, council in councils.items():
+        lines += [f"{council} a kk:Council ;", f"    skos:prefLabel {_lit(name)} ;",
+                  f"    kk:sourcePassage {w.passage_list(p for n, _, p in case.meetings if n == name)} .", ""]
+    for x in case.components:
+        text = " ".join([x["label"], *x["description"]])
+        types = suggest(text, ACTIVITY_KEYWORDS) or ["survey"]
+        comp_themes = suggest(text, THEME_KEYWORDS)
+        lines += [f"{c}activity-{x['ordinal']} a kk:ComponentActivity ;", f"    rdfs:label {_lit(x['label'])} ;"]
+        if x["description"]:
+            lines.append(f"    dct:description {_lit(''.join(x['description']))} ;")
+        lines.append(f"    kk:activityType {' , '.join('atype:' + t for t in types[:3])} ;  # REVIEW: suggested from keywords")
+        organisations_ = organisations(root)
+        for name, line in x.get("lecturers", []):
+            if name in organisations_:  # by its exact name only; anything else is for the steward
+                lines += [f"    prov:qualifiedAssociation [ a prov:Association ; prov:agent <{organisations_[name]}> ; prov:hadRole role:lecturer ] ;",
+                          f"    prov:wasAssociatedWith <{organisations_[name]}> ;"]
+            else:
+                review.append(ReviewItem("unknown_organisation", f"講師の「{name}」はデータにない組織です。必要なら組織として記述してください。",
+                                         f"The lecturer '{name}' is no organisation of the data: describe it if it matters.", line))
+        if comp_themes:
+            lines.append(f"    dct:subject {' , '.join('theme:' + t for t in comp_themes)} ;  # REVIEW: suggested from keywords")
+        for item in x["survey"]:
+            lines.append(f"    kk:surveyItem {_lit(item)} ;")
+        findings = [f"{c}activity-{x['ordinal']}-feature-{i + 1}" for i in range(len(x["features"]))]
+        challenges = [f"{c}activity-{x['ordinal']}-challenge-{i + 1}" for i in range(len(x["challenges"]))]
+        if findings:
+            lines.append(f"    kk:hasFeature {' , '.join(findings)} ;")
+        if challenges:
+            lines.append(f"    kk:hasChallenge {' , '.join(challenges)} ;")
+        lines += [f"    kk:ordinal {x['ordinal']} ;", f"    kk:sourcePassage {w.passage_list(_spans(x['lines'], w))} .", ""]
+        for kind, items, names in (("Feature", x["features"], findings), ("Challenge", x["challenges"], challenges)):
+            for (text_, cited), name in zip(items, names):
+                lines += [f"{name} a kk:{kind} ;", f"    dct:description {_lit(text_)} ;",
+                          f"    kk:sourcePassage {w.passage_list(cited)} .", ""]
+    for i, (text_, passage) in enumerate(case.futures):
+        horizon = " kk:timeHorizon kk:ShortTerm ;" if "短期" in text_ and "長期" not in text_ else \
+            " kk:timeHorizon kk:LongTerm ;" if "長期" in text_ and "短期" not in text_ else ""
+        rests_on = dict.fromkeys(d["node"] for d in case.documents if d["owner"] == ("future", i))
+        lines += [f"{c}future-{i + 1} a kk:FutureDirection ;", f"    dct:description {_lit(text_)} ;",
+                  f"    kk:ordinal {i + 1} ;{horizon}"]
+        if rests_on:
+            lines.append(f"    prov:wasDerivedFrom {' , '.join(rests_on)} ;")
+        lines += [f"    kk:sourcePassage {w.passage(passage)} .", ""]
+    if case.evaluation:
+        audiences = [a for pattern, a in AUDIENCES if pattern in case.evaluation][:1] or ["other-regions"]
+        lines += [f"{c}evaluation a kk:Evaluation ;", f"    rdfs:label {_lit('評価: ' + case.title)} ;",
+                  f"    kk:evaluates <{iri}> ;", f"    dct:description {_lit(case.evaluation)} ;",
+                  f"    kk:usefulFor {' , '.join('aud:' + a for a in audiences)} ;  # REVIEW: from the evaluation's wording",
+                  f"    dct:source <{source_iri}> ;", f"    kk:sourcePassage {w.passage(case.evaluation_passage)} .", ""]
+    return lines
+
+
 def _write_case(case: Case, w: _Writer, auth: Authority, review: list[ReviewItem], source_iri: str, root: Path):
     first_line = (case.title_passage or case.description_passage or Passage(1, 1, "")).start
     if not case.title:
@@ -773,27 +893,7 @@ def _write_case(case: Case, w: _Writer, auth: Authority, review: list[ReviewItem
         review.append(ReviewItem("no_theme", "テーマを一つ以上選んでください（concept/theme）。",
                                  "Choose at least one theme (concept/theme).", first_line, must=True))
     associations = [(b, "lead") for b, _ in leads] + [(b, "partner") for b, _ in partners]
-    groupings = []
-    for g in _groupings(case.description or ""):
-        named = [b for b, _ in leads + partners]
-        grouping = dict(g, iri=f"{iri}/grouping-{len(groupings) + 1}",
-                        members=named if g["total"] == len(named) and not g["name"] and len(named) > 1 else [])
-        groupings.append(grouping)
-    named = [b for b, _ in leads + partners]
-    if case.partner_names and not groupings and len(named) > 1 and \
-            re.search(rf"(?<![0-9０-９]){len(named)}市", unicodedata.normalize("NFKC", case.description)):
-        # "8市" and the sheet names the 8: the grouping of those named bodies, not a count alone
-        groupings.append({"name": "", "count": f"{len(named)}市", "total": len(named), "cities": len(named), "towns": None,
-                          "villages": None, "iri": f"{iri}/grouping-1", "members": named})
-    known = []
-    if not groupings and leads:  # "８市" where the project already has the lead's 8-city grouping: that one
-        normal = unicodedata.normalize("NFKC", case.description)
-        known = [g for g in known_groupings(root) if leads[0][0].iri in g["members"]
-                 and re.search(rf"(?<![0-9]){g['count']}市", normal) and g["label"].startswith(f"{g['count']}市")][:1]
-        for g in known:
-            review.append(ReviewItem("known_grouping", f"「{g['count']}市」をデータにある「{g['label']}」としました。確かめてください。",
-                                     f"'{g['count']}市' is taken to be the grouping the data already has, '{g['label']}'. Please confirm.",
-                                     case.description_passage.start if case.description_passage else None))
+    groupings, known = _case_groupings(case, iri, leads, partners, root, review)
     qualified = [f"[ a prov:Association ; prov:agent lg:{b.code} ; prov:hadRole role:{r} ]" for b, r in associations]
     qualified += [f"[ a prov:Association ; prov:agent <{g['iri']}> ; prov:hadRole role:partner ]" for g in groupings if g["name"]]
     if qualified:
@@ -822,89 +922,7 @@ def _write_case(case: Case, w: _Writer, auth: Authority, review: list[ReviewItem
     lines.append(f"    dct:source <{source_iri}> ;")
     lines.append(f"    kk:sourcePassage {w.passage_list(cited)} .")
     lines.append("")
-    for g in groupings:
-        label = f"{g['name']}（{g['count']}）" if g["name"] else f"{g['count']}（{case.title}の対象）"
-        counts = " ; ".join(f"kk:{k}Count {g[k + 's'] if k != 'city' else g['cities']}" for k in ("city", "town", "village")
-                            if (g["cities"] if k == "city" else g[k + "s"]))
-        lines += [f"<{g['iri']}> a kk:BodyGrouping ;", f"    skos:prefLabel {_lit(label)} ;",
-                  f"    kk:memberCount {g['total']} ;" + (f" {counts} ;" if counts else "")]
-        if g["members"]:
-            lines.append(f"    foaf:member {' , '.join(f'lg:{b.code}' for b in g['members'])} ;")
-        else:
-            review.append(ReviewItem("count_only", f"「{label}」は数（{g['total']}）だけが書かれています。構成団体は出典にないため記していません。"
-                                     + ("連携主体か対象かを確かめてください。" if g["name"] else "対象とするまとまりとしました。確かめてください。"),
-                                     f"'{label}' is given only as a count ({g['total']}); its members are not in the source, so none "
-                                     "is named. " + ("Check whether it is a partner or what the initiative covers." if g["name"]
-                                                    else "It is drafted as the grouping the initiative covers: please check."),
-                                     case.description_passage.start if case.description_passage else None))
-        lines += [f"    dct:source <{source_iri}> ;", f"    kk:sourcePassage {w.passage_list([case.description_passage])} .", ""]
-    councils: dict[str, str] = {}
-    for i, (name, date, passage) in enumerate(case.meetings):
-        council = councils.setdefault(name, f"{c}council-{len(councils) + 1}")
-        when = f"kk:fiscalYear {date.literal}" if date.fiscal else f"dct:date {date.literal}"
-        era = f"  # {date.text}" if date.era else ""
-        made = dict.fromkeys(d["node"] for d in case.documents if d["owner"] == ("meeting", i))
-        lines += [f"{c}meeting-{i + 1} a kk:Meeting ;", f"    rdfs:label {_lit(f'{name}（{date.label}）')} ;",
-                  f"    kk:meetingOf {council} ;", f"    {when} ;{era}"]
-        if made:
-            lines.append(f"    prov:generated {' , '.join(made)} ;")
-        lines += [f"    kk:sourcePassage {w.passage(passage)} .", ""]
-    for title, node in documents.items():
-        first = next(d for d in case.documents if d["node"] == node)
-        lines += [f"{node} a kk:{first['kind']} ;", f"    dct:title {_lit(title)} ;"]
-        if first["created"]:
-            era = f"  # {first['created'].text}" if first["created"].era else ""
-            lines.append(f"    dct:created {first['created'].literal.replace('kk:fiscalYear', '')} ;{era}")
-        lines += [f"    kk:sourcePassage {w.passage_list(d['passage'] for d in case.documents if d['node'] == node)} .", ""]
-    for name, council in councils.items():
-        lines += [f"{council} a kk:Council ;", f"    skos:prefLabel {_lit(name)} ;",
-                  f"    kk:sourcePassage {w.passage_list(p for n, _, p in case.meetings if n == name)} .", ""]
-    for x in case.components:
-        text = " ".join([x["label"], *x["description"]])
-        types = suggest(text, ACTIVITY_KEYWORDS) or ["survey"]
-        comp_themes = suggest(text, THEME_KEYWORDS)
-        lines += [f"{c}activity-{x['ordinal']} a kk:ComponentActivity ;", f"    rdfs:label {_lit(x['label'])} ;"]
-        if x["description"]:
-            lines.append(f"    dct:description {_lit(''.join(x['description']))} ;")
-        lines.append(f"    kk:activityType {' , '.join('atype:' + t for t in types[:3])} ;  # REVIEW: suggested from keywords")
-        known = organisations(root)
-        for name, line in x.get("lecturers", []):
-            if name in known:  # by its exact name only; anything else is for the steward
-                lines += [f"    prov:qualifiedAssociation [ a prov:Association ; prov:agent <{known[name]}> ; prov:hadRole role:lecturer ] ;",
-                          f"    prov:wasAssociatedWith <{known[name]}> ;"]
-            else:
-                review.append(ReviewItem("unknown_organisation", f"講師の「{name}」はデータにない組織です。必要なら組織として記述してください。",
-                                         f"The lecturer '{name}' is no organisation of the data: describe it if it matters.", line))
-        if comp_themes:
-            lines.append(f"    dct:subject {' , '.join('theme:' + t for t in comp_themes)} ;  # REVIEW: suggested from keywords")
-        for item in x["survey"]:
-            lines.append(f"    kk:surveyItem {_lit(item)} ;")
-        findings = [f"{c}activity-{x['ordinal']}-feature-{i + 1}" for i in range(len(x["features"]))]
-        challenges = [f"{c}activity-{x['ordinal']}-challenge-{i + 1}" for i in range(len(x["challenges"]))]
-        if findings:
-            lines.append(f"    kk:hasFeature {' , '.join(findings)} ;")
-        if challenges:
-            lines.append(f"    kk:hasChallenge {' , '.join(challenges)} ;")
-        lines += [f"    kk:ordinal {x['ordinal']} ;", f"    kk:sourcePassage {w.passage_list(_spans(x['lines'], w))} .", ""]
-        for kind, items, names in (("Feature", x["features"], findings), ("Challenge", x["challenges"], challenges)):
-            for (text_, cited), name in zip(items, names):
-                lines += [f"{name} a kk:{kind} ;", f"    dct:description {_lit(text_)} ;",
-                          f"    kk:sourcePassage {w.passage_list(cited)} .", ""]
-    for i, (text_, passage) in enumerate(case.futures):
-        horizon = " kk:timeHorizon kk:ShortTerm ;" if "短期" in text_ and "長期" not in text_ else \
-            " kk:timeHorizon kk:LongTerm ;" if "長期" in text_ and "短期" not in text_ else ""
-        rests_on = dict.fromkeys(d["node"] for d in case.documents if d["owner"] == ("future", i))
-        lines += [f"{c}future-{i + 1} a kk:FutureDirection ;", f"    dct:description {_lit(text_)} ;",
-                  f"    kk:ordinal {i + 1} ;{horizon}"]
-        if rests_on:
-            lines.append(f"    prov:wasDerivedFrom {' , '.join(rests_on)} ;")
-        lines += [f"    kk:sourcePassage {w.passage(passage)} .", ""]
-    if case.evaluation:
-        audiences = [a for pattern, a in AUDIENCES if pattern in case.evaluation][:1] or ["other-regions"]
-        lines += [f"{c}evaluation a kk:Evaluation ;", f"    rdfs:label {_lit('評価: ' + case.title)} ;",
-                  f"    kk:evaluates <{iri}> ;", f"    dct:description {_lit(case.evaluation)} ;",
-                  f"    kk:usefulFor {' , '.join('aud:' + a for a in audiences)} ;  # REVIEW: from the evaluation's wording",
-                  f"    dct:source <{source_iri}> ;", f"    kk:sourcePassage {w.passage(case.evaluation_passage)} .", ""]
+    lines += _described_parts(case, iri, groupings, documents, w, root, review, source_iri)
     for line_, what in case.unread:
         review.append(ReviewItem("unread_table", f"{line_}行目の表は読み取っていません。必要なら手で記述してください。",
                                  f"The table on line {line_} was not read: model it by hand if it matters.", line_))

@@ -4,8 +4,6 @@ every era, counts without names, a typo), and the CLI and HTTP entry points."""
 
 from __future__ import annotations
 
-import json
-import re
 import subprocess
 from pathlib import Path
 
