@@ -46,8 +46,9 @@ INITIATIVES = ["yokohama-8cities-fy2019", "yokohama-future-forecast", "hachinohe
                "nagano-rpa-ai-joint-procurement", "saitama-septic-tanks", "sapporo-senior-survey", "uozu-facilities-specialists"]
 
 
-@pytest.mark.parametrize("width", [1280, 390])
-@pytest.mark.parametrize("lang", ["ja", "en"])
+# both languages and both widths, crosswise: the suite's time is bounded, and test_pictures.py
+# reads both drawings of every page's pictures in both languages
+@pytest.mark.parametrize("lang,width", [("ja", 1280), ("en", 390)])
 def test_initiative_pictures_fit_and_are_whole(browser, server, lang, width):  # noqa: F811
     context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)
     page = context.new_page()
