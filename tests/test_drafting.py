@@ -238,6 +238,8 @@ def test_post_draft_answers_turtle_json_and_errors(server):
     refused = requests.post(server.url + "/draft", data="お知らせ".encode(), headers={"Content-Type": "text/plain"})
     assert refused.status_code == 422 and refused.json()["error"] == "unknown_layout"
     assert set(refused.json()["message"]) == {"ja", "en"}
+    unacceptable = requests.post(server.url + "/draft", data=text, headers={"Content-Type": "text/plain", "Accept": "image/png"})
+    assert unacceptable.status_code == 406 and "text/turtle" in unacceptable.json()["offered"]
     empty = requests.post(server.url + "/draft", data=b" ", headers={"Content-Type": "text/plain"})
     assert empty.status_code == 400 and empty.json()["error"] == "empty_text"
     latin1 = requests.post(server.url + "/draft", data="連携団体".encode("shift_jis"), headers={"Content-Type": "text/plain"})
