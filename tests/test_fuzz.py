@@ -85,7 +85,7 @@ RDF_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "jsonld
                "rdfxml": ox.RdfFormat.RDF_XML}
 
 
-@FUZZ
+@settings(FUZZ, max_examples=50)  # each example is two checks (~70 ms each): the suite's time
 @given(fmt=st.sampled_from(list(CONTENT_TYPES)), cut=st.integers(min_value=0, max_value=4000),
        noise=st.binary(max_size=200), drop=st.sets(st.integers(min_value=0, max_value=len(TEMPLATE_TRIPLES) - 1)))
 def test_any_upload_body(client, fmt, cut, noise, drop):
