@@ -1,8 +1,11 @@
-"""Light unique queries, side by side: our server and `oxigraph serve-read-only` (no time limit)
-on the same store, in one run, rounds alternating (issue 25, target 0).
+"""Light unique queries, side by side: our server (light queries answered in its web process),
+our server with every query sent to a worker (KOUIKI_LIGHT_THREADS=0), and `oxigraph
+serve-read-only` (no time limit), on the same store, in one run, each first in turn (issue 25,
+target 0).
 
     .venv/bin/python bench/light.py [--store var/store] [--seconds 5] [--rounds 3] [--concurrency 8]
     .venv/bin/python bench/light.py --profile var/light-profile   # py-spy (--gil: Python CPU) of our processes in our first round
+    .venv/bin/python bench/light.py --soak 100000   # our server only: that many light queries, errors and memory
 
 The mix is what portals, harvesters and API clients mostly send, each request different: a
 body's labels, an ASK of its type, its triples (LIMIT 50), a one-hop join to the initiatives it
@@ -26,7 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from run import BIN, Client, drive, free_port, percentile, wait_for  # noqa: E402
+from run import BIN, Client, drive, drive_until, free_port, percentile, wait_for  # noqa: E402
+from soak import memory_mb  # noqa: E402
 
 PROLOGUE = ("PREFIX kk: <https://w3id.org/kouiki/ontology#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
             "PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX dct: <http://purl.org/dc/terms/> ")
@@ -45,10 +49,12 @@ def bodies(store: Path) -> list[str]:
         "SELECT ?b WHERE { ?b <https://w3id.org/kouiki/ontology#localGovernmentCode> [] }", use_default_graph_as_union=True)]
 
 
-def load(url: str, iris: list[str], concurrency: int, seconds: float) -> dict:
+def load(url: str, iris: list[str], concurrency: int, seconds: float, requests: int | None = None) -> dict:
+    """`seconds` of the mix at `concurrency`, or exactly `requests` of them (a soak)."""
     errors: dict[str, int] = {}
     lock = threading.Lock()
     counter = iter(range(10**9))
+    sent = iter(range(10**12))
 
     def request(rng: random.Random, session: Client) -> bool:
         query = f"# {next(counter)}\n" + PROLOGUE + rng.choice(SHAPES).format(b=rng.choice(iris))
@@ -63,7 +69,12 @@ def load(url: str, iris: list[str], concurrency: int, seconds: float) -> dict:
                 errors[key] = errors.get(key, 0) + 1
         return key is None
 
-    latencies = drive(concurrency, seconds, request)
+    began = time.monotonic()
+    if requests is None:
+        latencies = drive(concurrency, seconds, request)
+    else:  # each client takes a number before each request; none is sent past `requests`
+        latencies = drive_until(concurrency, lambda: next(sent) >= requests, request)
+        seconds = time.monotonic() - began
     return {"q_per_s": round(len(latencies) / seconds, 1), "p50_ms": percentile(latencies, 0.5),
             "p99_ms": percentile(latencies, 0.99), "ok": len(latencies), "errors": errors}
 
@@ -76,52 +87,83 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--profile", type=Path, default=None, help="folder for py-spy's output (our first round)")
+    parser.add_argument("--soak", type=int, default=None, help="only our server: this many light queries")
     args = parser.parse_args()
     current = (args.store / "current").resolve()
     iris = bodies(current / "oxigraph")
     env = {**os.environ, "KOUIKI_ROOT": str(args.root), "KOUIKI_STORE": str(args.store),
            "KOUIKI_SHARED_CACHE_BYTES": "0", "KOUIKI_WEB_WORKERS": str(os.cpu_count() or 1)}
-    ours_port, ox_port = free_port(), free_port()
-    ours = subprocess.Popen([str(BIN / "kouiki-kg"), "serve", "--port", str(ours_port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    engine = subprocess.Popen([str(BIN / "oxigraph"), "serve-read-only", "--location", str(current / "oxigraph"),
-                               "--bind", f"127.0.0.1:{ox_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if args.soak:
+        soak(args, env, iris)
+        return
+    ports = {name: free_port() for name in ("ours", "workers", "oxigraph")}
+    servers = {name: subprocess.Popen(  # "workers": ours with every query sent to a query worker
+        [str(BIN / "kouiki-kg"), "serve", "--port", str(ports[name])],
+        env={**env, "KOUIKI_LIGHT_THREADS": "4" if name == "ours" else "0"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for name in ("ours", "workers")}
+    servers["oxigraph"] = subprocess.Popen(
+        [str(BIN / "oxigraph"), "serve-read-only", "--location", str(current / "oxigraph"),
+         "--bind", f"127.0.0.1:{ports['oxigraph']}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(f"http://127.0.0.1:{ours_port}/health")
-        wait_for(f"http://127.0.0.1:{ox_port}/")
-        targets = {"ours": f"http://127.0.0.1:{ours_port}/sparql", "oxigraph": f"http://127.0.0.1:{ox_port}/query"}
+        wait_for(f"http://127.0.0.1:{ports['ours']}/health")
+        wait_for(f"http://127.0.0.1:{ports['workers']}/health")
+        wait_for(f"http://127.0.0.1:{ports['oxigraph']}/")
+        targets = {name: f"http://127.0.0.1:{port}/" + ("query" if name == "oxigraph" else "sparql")
+                   for name, port in ports.items()}
         for url in targets.values():  # warm-up: workers started, stores touched
             load(url, iris, args.concurrency, 1)
         rounds = []
         for number in range(args.rounds):
-            order = ["ours", "oxigraph"] if number % 2 == 0 else ["oxigraph", "ours"]
+            order = list(targets)[number % 3:] + list(targets)[:number % 3]  # each goes first in turn
             row = {}
             for name in order:
                 spy = None
                 if name == "ours" and number == 0 and args.profile:
                     args.profile.mkdir(parents=True, exist_ok=True)
-                    spy = subprocess.Popen([str(BIN / "py-spy"), "record", "--pid", str(ours.pid), "--subprocesses",
-                                            "--rate", "200", "--gil", "--duration", str(int(args.seconds)), "--format", "speedscope",
+                    spy = subprocess.Popen([str(BIN / "py-spy"), "record", "--pid", str(servers["ours"].pid),
+                                            "--subprocesses", "--rate", "200", "--gil", "--duration",
+                                            str(int(args.seconds)), "--format", "speedscope",
                                             "-o", str(args.profile / "ours.speedscope.json")],
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     time.sleep(1)
                 row[name] = load(targets[name], iris, args.concurrency, args.seconds)
                 if spy:
                     spy.wait(timeout=120)
-            row["throughput_ratio"] = round(row["ours"]["q_per_s"] / max(row["oxigraph"]["q_per_s"], 0.1), 2)
-            row["p50_ratio"] = round(row["ours"]["p50_ms"] / max(row["oxigraph"]["p50_ms"], 0.01), 1)
+            for name in ("ours", "workers"):
+                row[f"{name}_throughput_ratio"] = round(row[name]["q_per_s"] / max(row["oxigraph"]["q_per_s"], 0.1), 2)
+                row[f"{name}_p50_ratio"] = round(row[name]["p50_ms"] / max(row["oxigraph"]["p50_ms"], 0.01), 1)
             rounds.append(row)
-            print(f"round {number + 1}: ours {row['ours']['q_per_s']} q/s p50 {row['ours']['p50_ms']} ms "
-                  f"errors {row['ours']['errors']} | oxigraph {row['oxigraph']['q_per_s']} q/s p50 "
-                  f"{row['oxigraph']['p50_ms']} ms | throughput {row['throughput_ratio']}×, p50 {row['p50_ratio']}×",
-                  flush=True)
+            print(f"round {number + 1}: " + " | ".join(
+                f"{name} {row[name]['q_per_s']} q/s p50 {row[name]['p50_ms']} ms p99 {row[name]['p99_ms']} ms"
+                f" errors {row[name]['errors']}" for name in targets) +
+                f" | ratios to oxigraph: light here {row['ours_throughput_ratio']}× (p50 {row['ours_p50_ratio']}×),"
+                f" all in workers {row['workers_throughput_ratio']}× (p50 {row['workers_p50_ratio']}×)", flush=True)
         print(json.dumps({"store_triples": json.loads((current / "build.json").read_text())["triples"],
                           "concurrency": args.concurrency, "rounds": rounds}))
     finally:
-        for process in (ours, engine):
+        for process in servers.values():
             process.terminate()
-        for process in (ours, engine):
+        for process in servers.values():
             process.wait(timeout=30)
+
+
+def soak(args, env: dict, iris: list[str]) -> None:
+    """`args.soak` light queries at `args.concurrency` against our server: errors (none is the
+    target) and the server tree's memory before and after."""
+    port = free_port()
+    server = subprocess.Popen([str(BIN / "kouiki-kg"), "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/sparql"
+        wait_for(f"http://127.0.0.1:{port}/health")
+        load(url, iris, args.concurrency, 1)
+        before = memory_mb(server.pid)
+        result = load(url, iris, args.concurrency, 0, requests=args.soak)
+        print(json.dumps({"requests": args.soak, "concurrency": args.concurrency, **result,
+                          "memory_before": before, "memory_after": memory_mb(server.pid)}))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,7 @@ class Config:
     max_answer_bytes: int = 50_000_000
     query_memory: int = 1_000_000_000  # 0: no limit
     query_workers: int = 2
+    light_threads: int = 4  # per web process, for light queries (querytext.is_light); 0: all in workers
     web_workers: int = 1
     max_upload: int = 2_000_000
     body_timeout: float = 30.0
@@ -110,6 +111,8 @@ class Config:
             # more workers than cores: a long query (demoted to the lowest CPU priority) must not
             # leave short ones waiting for a free worker
             "query_workers": _number("KOUIKI_QUERY_WORKERS", 4 * (os.cpu_count() or 2), int),
+            # light queries (a few resources' triples) in threads of the web process: no hop to a worker
+            "light_threads": _number_or_zero("KOUIKI_LIGHT_THREADS", 4),
             # web processes: one renders pages on one core (the GIL); production sets one per CPU
             "web_workers": _number("KOUIKI_WEB_WORKERS", 1, int),
             "max_upload": _number("KOUIKI_MAX_UPLOAD", 2_000_000, int),

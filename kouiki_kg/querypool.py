@@ -9,6 +9,12 @@ and gives up its place in the pool, so short requests wait neither for the CPU n
 worker (one is started for them); the pool shrinks back as long requests end. Each worker
 opens the current build read-only and reopens when a new build is swapped in, so a rebuild
 needs no restart.
+
+Light queries (`querytext.is_light`: bounded by a few resources' triples) may run in threads of
+the web process instead (`here`): pyoxigraph releases the GIL while it evaluates, and the hop to
+a worker process and back was most of their cost. Their time limit still holds for the client
+(it is answered at the limit) though the thread cannot be stopped; a light query that takes
+longer than LIGHT_BUDGET is remembered as heavy, and its shape runs in a worker from then on.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import queue
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from .remote import StoreUnavailable
@@ -31,6 +39,7 @@ LONG_RUNNING = 0.5  # seconds after which a request runs at the lowest CPU prior
 RESERVED = 1  # idle workers a known-heavy request may not take: kept for everything else
 HEAVY_SHAPES = 10_000  # request shapes remembered as heavy
 STARTUP_LIMIT = 60.0  # seconds a new worker may take to import before it is given up
+LIGHT_BUDGET = 0.1  # seconds a light query may take in the web process before its shape is sent to workers
 
 
 def _set_niceness(pid: int, value: int) -> bool:
@@ -66,13 +75,21 @@ def _worker_main(conn, memory_limit: int | None = None) -> None:  # runs in the 
         except EOFError:
             return
         try:
-            conn.send(("ok", request.execute(cache)))
-        except (QueryFailed, RdfSyntaxError, StoreUnavailable, SubmissionTooLarge) as err:
-            conn.send(("raised", err))
+            conn.send(_answer(request, cache))
         except MemoryError:  # at its memory limit: this worker's state is suspect, a fresh one replaces it
             os._exit(3)
-        except Exception as err:  # noqa: BLE001 — report anything else as an evaluation error, keep serving
-            conn.send(("raised", QueryFailed("evaluation", f"{type(err).__name__}: {err}")))
+
+
+def _answer(request, cache: dict) -> tuple[str, object]:
+    """("ok", what request.execute gave) or ("raised", the error to raise to the caller)."""
+    try:
+        return "ok", request.execute(cache)
+    except (QueryFailed, RdfSyntaxError, StoreUnavailable, SubmissionTooLarge) as err:
+        return "raised", err
+    except MemoryError:
+        raise
+    except Exception as err:  # noqa: BLE001 — report anything else as an evaluation error, keep serving
+        return "raised", QueryFailed("evaluation", f"{type(err).__name__}: {err}")
 
 
 @dataclass
@@ -84,12 +101,18 @@ class _Worker:
 
 class QueryPool:
     def __init__(self, size: int, demote_after: float | None = LONG_RUNNING, most: int | None = None,
-                 memory_limit: int | None = None):
+                 memory_limit: int | None = None, here: int = 0):
         """`size` workers wait for requests. `demote_after`: seconds after which a request runs at
         the lowest CPU priority (None: never); it then stops holding one of the `size` places, and
         workers are started for other requests, up to `most` in all (default: four times `size`).
-        `memory_limit`: bytes of data each worker may allocate (RLIMIT_DATA), None for no limit."""
+        `memory_limit`: bytes of data each worker may allocate (RLIMIT_DATA), None for no limit.
+        `here`: threads of this process for light requests (0: none; see `run`)."""
         self.size = size
+        self.here = here
+        self._here_slots = threading.BoundedSemaphore(here) if here else None
+        self._here_threads = ThreadPoolExecutor(here, thread_name_prefix="kouiki-light") if here else None
+        self.ran_here = 0  # light requests answered in this process, for /health and tests
+        self.overran_here = 0  # light requests that ran past their time limit here
         self.memory_limit = memory_limit
         self.demote_after = demote_after
         self.most = size if demote_after is None else (most or 4 * size)
@@ -146,12 +169,17 @@ class QueryPool:
         worker.process.join(timeout=5)
         worker.conn.close()
 
-    def run(self, request, timeout: float, cost_key: str | None = None):
+    def run(self, request, timeout: float, cost_key: str | None = None, here: dict | None = None):
         """Run request.execute(cache) in a worker within `timeout` seconds of getting one, or raise.
 
         `cost_key` names the request's shape (a query without its comments and values): a shape
         that has run past the demotion threshold before is heavy, and may not take the pool's
-        last idle workers, which stay for everything else (measured cost, not a guess)."""
+        last idle workers, which stay for everything else (measured cost, not a guess).
+        `here`: the caller vouches that the request is light, and gives the cache (opened store)
+        it runs with in this process — if a thread is free and its shape has not proved heavy."""
+        if here is not None and self._here_slots is not None and cost_key not in self._heavy \
+                and self._here_slots.acquire(blocking=False):
+            return self._run_here(request, timeout, cost_key, here)
         begun = time.monotonic()
         worker = self._checkout(timeout, cost_key)
         demoted = False
@@ -181,6 +209,30 @@ class QueryPool:
             raise WorkerLost() from None
         finally:
             self._give_back(worker, demoted)
+        if status == "ok":
+            return payload
+        raise payload
+
+    def _run_here(self, request, timeout: float, cost_key: str | None, cache: dict):
+        """A light request in one of this process's threads (its slot already taken)."""
+        started = time.monotonic()
+        try:
+            running = self._here_threads.submit(_answer, request, cache)
+        except RuntimeError:  # the pool is closing
+            self._here_slots.release()
+            raise WorkerLost() from None
+        running.add_done_callback(lambda _: self._here_slots.release())  # when it ends, even past its limit
+        try:
+            status, payload = running.result(timeout)
+        except FutureTimeout:
+            self.overran_here += 1
+            raise QueryTimeout(f"{time.monotonic() - started:.1f} s") from None
+        except MemoryError:
+            raise WorkerLost() from None
+        finally:
+            if time.monotonic() - started > LIGHT_BUDGET:
+                self._remember_heavy(cost_key)  # not as light as it read: workers take its shape
+        self.ran_here += 1
         if status == "ok":
             return payload
         raise payload
@@ -261,6 +313,8 @@ class QueryPool:
             return [w.process.pid for w in self._all]
 
     def close(self) -> None:
+        if self._here_threads is not None:
+            self._here_threads.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             workers = list(self._all)
         for w in workers:

@@ -108,6 +108,11 @@ class StoreView:
     def __init__(self, store: ox.Store):
         self._store = store
 
+    @property
+    def engine(self) -> ox.Store:
+        """The open Oxigraph store, for a query request run in this process (querypool)."""
+        return self._store
+
     @classmethod
     def open_read_only(cls, path: Path) -> "StoreView":
         return cls(ox.Store.read_only(str(path)))

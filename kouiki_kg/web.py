@@ -138,7 +138,8 @@ def pool(what: str = "query") -> "QueryPool":
             # stewards checking at once during a query burst waited up to 2 s with it)
             existing = current_app.extensions[f"kouiki.pool.{what}"] = QueryPool(
                 size, demote_after=None if checks else LONG_RUNNING,
-                memory_limit=(config.check_memory if checks else config.query_memory) or None)
+                memory_limit=(config.check_memory if checks else config.query_memory) or None,
+                here=0 if checks else config.light_threads)
         return existing
 
 
@@ -153,14 +154,15 @@ POOL_MESSAGES = {  # what: (timeout code, timeout ja, timeout en, Retry-After, l
 POOL_MESSAGES["steward"] = POOL_MESSAGES["validation"]
 
 
-def run_pooled(request_, timeout: float, what: str, cost_key: str | None = None):
+def run_pooled(request_, timeout: float, what: str, cost_key: str | None = None, here: dict | None = None):
     """Run a request in the worker pool; the pool's own failures become 503s with our error shape.
-    `cost_key`: the request's shape, whose measured cost decides whether it is heavy (querypool)."""
+    `cost_key`: the request's shape, whose measured cost decides whether it is heavy (querypool);
+    `here`: for a light request, the cache to run it with in this process (querypool)."""
     from .querypool import PoolBusy, QueryTimeout, WorkerLost
 
     code, timeout_ja, timeout_en, retry, lost_ja, lost_en = POOL_MESSAGES[what]
     try:
-        return pool(what).run(request_, timeout, cost_key)
+        return pool(what).run(request_, timeout, cost_key, here)
     except QueryTimeout:
         raise ApiError(503, code, timeout_ja.format(t=timeout), timeout_en.format(t=timeout), {"Retry-After": retry},
                        limit_seconds=timeout) from None

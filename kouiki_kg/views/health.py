@@ -28,6 +28,9 @@ def health():
         pool = current_app.extensions.get(f"kouiki.pool.{what}")
         if pool is not None:  # started with the first query, or check
             body[name] = {"size": pool.size, "pids": pool.pids(), "killed_for_timeout": pool.killed}
+            if pool.here:  # light queries answered in this web process's threads
+                body[name]["here"] = {"threads": pool.here, "answered": pool.ran_here,
+                                      "past_time_limit": pool.overran_here}
     if "kouiki.checks_ready" in current_app.extensions:  # set as preparing starts, maybe before its pool exists
         body.setdefault("validation_workers", {})["project_loaded"] = current_app.extensions["kouiki.checks_ready"]
     cache = current_app.extensions.get("kouiki.cache")

@@ -11,9 +11,9 @@ from ..formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name, convert_tu
 from ..cache import Cached
 from ..store import QueryFailed, QueryRequest
 from ..namespaces import BASE, PREFIXES
-from ..querytext import MAX_NESTING, MAX_OPERATORS, MAX_UNIONS, query_shape
+from ..querytext import MAX_NESTING, MAX_OPERATORS, MAX_UNIONS, is_light, query_shape
 from ..i18n import LANG_VARY, choose_lang, translate
-from ..web import add_cors, answer_cache, current, etag_for, not_modified, preflight, run_pooled
+from ..web import add_cors, answer_cache, current, etag_for, not_modified, preflight, reader, run_pooled
 
 bp = Blueprint("sparql", __name__)
 
@@ -157,9 +157,14 @@ def prepare_queries(app) -> None:
 
 
 def _evaluate(query_request: QueryRequest, timeout: float, etag: str, row_limit: int) -> Cached:
-    """Run a query in the worker pool: its answer with its headers, or the error to send."""
+    """Run a query in the worker pool, or here if it is light: its answer with its headers, or the error to send."""
+    here = None
+    if query_request.endpoint is None and is_light(query_request.query):
+        store = reader().store  # the pages' open store, if it is of the build the ETag names
+        if str(store.build_dir) == query_request.build_dir:
+            here = {("store", query_request.build_dir): store.engine}
     try:
-        answer = run_pooled(query_request, timeout, "query", cost_key=query_shape(query_request.query))
+        answer = run_pooled(query_request, timeout, "query", cost_key=query_shape(query_request.query), here=here)
     except QueryFailed as err:
         if err.kind == "syntax":
             raise ApiError(400, "query_syntax",
