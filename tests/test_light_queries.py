@@ -206,3 +206,21 @@ def test_the_server_answers_light_queries_in_its_web_process(server):
     heavy = requests.get(server.url + "/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o } # test_light"},
                          headers={"Accept": "application/sparql-results+json"}, timeout=30)
     assert heavy.status_code == 200 and answered() == before + 1  # a whole-graph count: a worker's
+
+
+def test_no_light_threads_sends_every_query_to_a_worker(store_dir):
+    """KOUIKI_LIGHT_THREADS=0: the light path is off, the answer the same."""
+    from kouiki_kg.app import create_app
+    from kouiki_kg.config import Config
+
+    from .conftest import ROOT
+
+    app = create_app(Config(root=ROOT, store_dir=store_dir, query_workers=1, light_threads=0))
+    try:
+        answer = app.test_client().get("/sparql", query_string={"query": f"ASK {{ {BODY} a kk:City }}"},
+                                       headers={"Accept": "application/sparql-results+json"})
+        assert answer.status_code == 200 and answer.get_json()["boolean"] is True
+        workers = app.test_client().get("/health").get_json()["query_workers"]
+        assert "here" not in workers and app.extensions["kouiki.pool.query"].ran_here == 0
+    finally:
+        app.extensions["kouiki.pool.query"].close()
