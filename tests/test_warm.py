@@ -157,8 +157,12 @@ def test_serve_warm_makes_pages_for_its_url_and_stops_with_the_server(own_store)
         page = requests.get(running.url + "/id/lg/022039", headers={"Accept-Language": "en", "Host": "kouiki.example.jp"},
                             timeout=10)
         assert page.status_code == 200 and "八戸市" in page.text
-        healths = [requests.get(running.url + "/health", timeout=10).json() for _ in range(8)]
-        stats = [h["answer_cache"] for h in healths if "answer_cache" in h]  # the process(es) that served a page
+        stats = []  # from the process(es) that served a page: the kernel picks which process answers
+        for _ in range(60):
+            health = requests.get(running.url + "/health", timeout=10).json()
+            stats += [health["answer_cache"]] if "answer_cache" in health else []
+            if len(stats) >= 2:
+                break
         assert stats and all(s["misses"] == 0 for s in stats)
         assert any(s["shared_hits"] >= 1 for s in stats)  # from the disk: nothing was rendered on request
 
