@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kouiki_kg.build import make_lookup_files  # noqa: E402  (after the path is set)
+from kouiki_kg.listings import make_lookup_files  # noqa: E402  (after the path is set)
 from kouiki_kg.store import GraphStore  # noqa: E402
 
 

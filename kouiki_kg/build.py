@@ -20,7 +20,7 @@ from typing import Callable
 import pyoxigraph as ox
 import rdflib
 
-from . import __version__, dataset, listings, search
+from . import __version__, dataset, listings
 from .config import Config
 from .project import INPUT_FOLDERS, InputFile, content_hash, input_files
 from .project_validation import validate_store
@@ -308,7 +308,7 @@ def _build(config: Config, files: list[InputFile], force: bool, log: Callable[[s
                 staging, [(f.path, f.graph) for f in files if f.kind != "shapes"], check=check, describe=describe,
                 after_check=[(f.path, f.graph) for f in files if f.kind == "shapes"],
                 dumps={name: spec[0] for name, spec in dataset.DUMPS.items()},
-                index=lambda query: make_lookup_files(query, staging, log))
+                index=lambda query: listings.make_lookup_files(query, staging, log))
         except (LoadSyntaxError, RdfSyntaxError, OSError):
             raise
         except Exception:
@@ -352,19 +352,6 @@ def finish_swap(config: Config, files: list[InputFile], build_dir: Path, digest:
     """What follows a swap: old builds pruned, a remote store loaded."""
     _prune(config.store_dir / "builds", keep=build_dir)
     push_to_remote(config, files, build_dir, digest, log)
-
-
-def make_lookup_files(query: Callable[[str], object], directory: Path, log: Callable[[str], None] = _stderr) -> None:
-    """The files pages read instead of the store: the search index and the browsing listings.
-
-    Made from SPARQL answers only, so a server in front of a remote store makes the same files.
-    """
-    started = time.perf_counter()
-    entries = search.build_index(query, directory / search.INDEX_FILE)
-    log(f"indexed {entries} resources for search ({time.perf_counter() - started:.1f} s)")
-    started = time.perf_counter()
-    filed = listings.build_listings(query, directory / listings.LISTINGS_FILE)
-    log(f"listed initiatives under concepts ({filed} rows) and the home page's figures ({time.perf_counter() - started:.1f} s)")
 
 
 def push_to_remote(config: Config, files: list[InputFile], build_dir: Path, digest: str,

@@ -204,3 +204,15 @@ class AnswerCache:
         with self._lock:
             return {"entries": len(self._entries), "bytes": self._size, "hits": self.hits, "misses": self.misses,
                     "shared_hits": self.shared_hits, "joined": self.joined, "shared": self.shared is not None}
+
+
+# The last pass making pages in advance (warm.py) is described beside the pages it made, where
+# /health reads it without depending on the pass's code.
+WARM_STATUS_FILE = "warm.json"  # under {store}/cache
+
+
+def read_warm_status(store_dir: Path) -> dict | None:
+    try:
+        return json.loads((store_dir / "cache" / WARM_STATUS_FILE).read_text())
+    except (OSError, ValueError):
+        return None

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
 import pyoxigraph as ox
 
+from . import search
 from .namespaces import BASE, CONCEPT, PREFIXES, compact
-from .store import fill, graph_names, term_order
+from .querytext import fill
+from .store import graph_names, term_order
 
 LISTINGS_FILE = "listings.sqlite"
 # What names a resource on a page, in order of preference: the first of these a resource has wins.
@@ -396,3 +399,17 @@ class Listings:
 
     def figures(self, name: str) -> list[tuple[str, int]]:
         return [(r[0], r[1]) for r in self._rows("SELECT iri, n FROM figures WHERE name = ? ORDER BY position", (name,))]
+
+
+def make_lookup_files(query: Callable[[str], object], directory: Path, log: Callable[[str], None]) -> None:
+    """The files pages read instead of the store: the search index and these listings.
+
+    Made from SPARQL answers only, so a server in front of a remote store makes the same files
+    (the build calls this on its staging store, `mirror` on a remote store's new version).
+    """
+    started = time.perf_counter()
+    entries = search.build_index(query, directory / search.INDEX_FILE)
+    log(f"indexed {entries} resources for search ({time.perf_counter() - started:.1f} s)")
+    started = time.perf_counter()
+    filed = build_listings(query, directory / LISTINGS_FILE)
+    log(f"listed initiatives under concepts ({filed} rows) and the home page's figures ({time.perf_counter() - started:.1f} s)")

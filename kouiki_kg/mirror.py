@@ -21,7 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from . import __version__, dataset
-from .build import make_lookup_files
+from .listings import make_lookup_files
 from .namespaces import DATASET, PREFIXES
 from .remote import RemoteStore
 from .store import BuildInfo, StoreMissing, write_dumps

@@ -1,5 +1,6 @@
 """What a SPARQL query's text says before it is evaluated: whether it calls SERVICE, its form,
-the dataset its FROM / FROM NAMED clauses define, and whether it is light (`is_light`).
+the dataset its FROM / FROM NAMED clauses define, and whether it is light (`is_light`); and
+page queries' placeholders filled with RDF terms (`fill`).
 
 A cheap scan of the tokens, not a parser: strings and comments are skipped, IRIs kept whole.
 Where an IRI must be resolved (relative IRIs, prefixed names), Oxigraph's own parser does it,
@@ -33,6 +34,21 @@ _TOKEN = re.compile(
 MAX_NESTING = 128
 MAX_OPERATORS = 1000
 MAX_UNIONS = 1000
+
+
+def fill(sparql: str, terms: dict) -> str:
+    """A page query with its `$name$` placeholders filled by RDF terms.
+
+    The terms are pyoxigraph objects (a NamedNode has validated its IRI), written in their
+    N-Triples form, so nothing a client sends can change the query's structure. A list of terms
+    fills a VALUES block (space-separated).
+    """
+    for name, value in terms.items():
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if not all(isinstance(term, (ox.NamedNode, ox.Literal)) for term in items):
+            raise TypeError(f"{name}: expected NamedNodes or Literals")
+        sparql = sparql.replace(f"${name}$", " ".join(str(term) for term in items))
+    return sparql
 
 
 def complexity(query: str) -> dict[str, int]:

@@ -27,7 +27,7 @@ import pyoxigraph as ox
 
 from .namespaces import PREFIXES
 from .querytext import query_form, without_dataset_clause
-from .store import fill
+from .querytext import fill
 
 RESULT_TYPES = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,

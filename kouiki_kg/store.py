@@ -23,7 +23,7 @@ from typing import Callable
 import pyoxigraph as ox
 
 from .namespaces import PREFIXES, QUERY_BASE
-from .querytext import dataset_clause, too_complex, uses_service
+from .querytext import dataset_clause, fill, too_complex, uses_service
 
 
 class StoreMissing(Exception):
@@ -69,21 +69,6 @@ def current_build(store_dir: Path) -> Path | None:
         return link.resolve() if link.exists() else None
     build = _resolved(store_dir, target)
     return build if build.is_dir() else None
-
-
-def fill(sparql: str, terms: dict) -> str:
-    """A page query with its `$name$` placeholders filled by RDF terms.
-
-    The terms are pyoxigraph objects (a NamedNode has validated its IRI), written in their
-    N-Triples form, so nothing a client sends can change the query's structure. A list of terms
-    fills a VALUES block (space-separated).
-    """
-    for name, value in terms.items():
-        items = value if isinstance(value, (list, tuple)) else [value]
-        if not all(isinstance(term, (ox.NamedNode, ox.Literal)) for term in items):
-            raise TypeError(f"{name}: expected NamedNodes or Literals")
-        sparql = sparql.replace(f"${name}$", " ".join(str(term) for term in items))
-    return sparql
 
 
 def graph_names(query: Callable[[str], object]) -> list:

@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
+from .cache import WARM_STATUS_FILE
 from .config import Config
 from .errors import ApiError
 from .i18n import LANGS
 
-STATUS_FILE = "warm.json"  # under {store}/cache: the last pass, shown by /health
 FILL = 0.8  # of the shared cache a pass may fill: room stays for the answers visitors make meanwhile
 PROGRESS_EVERY = 2.0  # seconds between status writes
 
@@ -96,7 +96,7 @@ def warm(config: Config, url: str, langs: tuple[str, ...] = LANGS, jobs: int = 1
         shared = web.answer_cache().shared
         since = shared.totals()[1]
     report = WarmReport(build=build.name, url=url, pages=len(paths) * len(langs))
-    status = config.store_dir / "cache" / STATUS_FILE
+    status = config.store_dir / "cache" / WARM_STATUS_FILE
     budget = int(config.shared_cache_bytes * FILL)
 
     last = [0.0]
@@ -222,13 +222,6 @@ def write_status(path: Path, report: WarmReport) -> None:
         temporary.replace(path)
     except OSError:
         pass  # the status is for people to look at; the pass goes on without it
-
-
-def read_status(store_dir: Path) -> dict | None:
-    try:
-        return json.loads((store_dir / "cache" / STATUS_FILE).read_text())
-    except (OSError, ValueError):
-        return None
 
 
 def follow(config: Config, url: str, langs: tuple[str, ...] = LANGS, jobs: int = 1, poll: float = 2.0,

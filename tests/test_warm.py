@@ -20,7 +20,8 @@ from kouiki_kg import warm as warming
 from kouiki_kg.app import create_app
 from kouiki_kg.build import build
 from kouiki_kg.config import Config
-from kouiki_kg.warm import WarmError, read_status, warm
+from kouiki_kg.cache import WARM_STATUS_FILE, read_warm_status
+from kouiki_kg.warm import WarmError, warm
 
 from .conftest import ROOT, RunningServer, quiet
 
@@ -53,7 +54,7 @@ def test_a_pass_puts_every_page_where_visitors_find_it(own_store):
     assert report.state == "done" and not report.failed and not report.full
     assert report.done == report.pages == 2 * len(listed_pages(create_app(config)))
     assert report.made == report.pages and report.stored_bytes > 0
-    assert read_status(own_store)["state"] == "done"
+    assert read_warm_status(own_store)["state"] == "done"
 
     # another web process, nothing in its memory: every page of both languages comes from the disk
     visitor = create_app(config)
@@ -141,7 +142,7 @@ def still_running(pids: list[int], seconds: float = 10) -> list[str]:
 def test_serve_warm_makes_pages_for_its_url_and_stops_with_the_server(own_store):
     """The pages are already made for URL by the tests above: what is tested here is the wiring
     (a pass per build beside the server, its status, a visitor on URL served from the disk)."""
-    (own_store / "cache" / warming.STATUS_FILE).unlink()
+    (own_store / "cache" / WARM_STATUS_FILE).unlink()
     running = RunningServer(own_store, ("--warm", "--public-url", URL), KOUIKI_WEB_WORKERS="2",
                             KOUIKI_QUERY_WORKERS="4")
     try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 
 from ..build import read_data_status
+from ..cache import read_warm_status
 from ..errors import ApiError
-from ..warm import read_status
 from ..web import current
 
 bp = Blueprint("health", __name__)
@@ -38,7 +38,7 @@ def health():
         body["answer_cache"] = cache.stats()
     failing = read_data_status(current_app.config["KOUIKI"])
     body["data"] = failing or {"builds": True}  # the files in data/ build (else: served is the last good build)
-    warmed = read_status(current_app.config["KOUIKI"].store_dir)
+    warmed = read_warm_status(current_app.config["KOUIKI"].store_dir)
     if warmed is not None:  # the last pass making pages in advance (`kouiki-kg warm`, `serve --warm`)
         body["warm"] = warmed
     return jsonify(body)
