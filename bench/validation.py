@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kouiki_kg import submission  # noqa: E402  (after the path is set)
+from kouiki_kg.validation import submission  # noqa: E402  (after the path is set)
 
 
 def tree_rss(root_pid: int) -> int:

@@ -23,7 +23,7 @@ import rdflib
 from . import __version__, dataset, listings
 from .config import Config
 from .project import INPUT_FOLDERS, InputFile, content_hash, input_files
-from .project_validation import validate_store
+from .validation.units import validate_store
 from .store import BuildInfo, LoadSyntaxError, StoreView, current_build, swap_current, write_build
 from .validation import (RdfSyntaxError, Report, add_results_to_report_graph, ill_typed_literals, load_files, locate,
                          subject_lines, validate_graph)
@@ -33,13 +33,14 @@ KEEP_BUILDS = 2  # the current build and the one before it
 # loaded (CheckBeside); past it, in units of the loaded store on every CPU (project_validation).
 CHECK_BESIDE_BYTES = 4_000_000
 # The code that decides what a build contains: a change to it must rebuild the store too.
-BUILD_CODE = ("build.py", "dataset.py", "listings.py", "project.py", "project_validation.py", "search.py", "store.py", "validation.py")
+BUILD_CODE = ("build.py", "dataset.py", "listings.py", "project.py", "search.py", "store.py", "validation/__init__.py",
+              "validation/units.py")
 
 
 def _builder_fingerprint() -> str:
     digest = hashlib.sha256(__version__.encode())
     for name in BUILD_CODE:
-        digest.update((Path(__file__).with_name(name)).read_bytes())
+        digest.update((Path(__file__).parent / name).read_bytes())
     return digest.hexdigest()
 
 

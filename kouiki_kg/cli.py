@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 import pyoxigraph as ox
 
-from . import authority, drafting, submission
+from . import authority, drafting
+from .validation import submission
 from .build import BuildError, build
 from .config import Config
 from .formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS

@@ -1058,7 +1058,7 @@ def compare(draft_: Draft, curated: ox.Store, source_iri: str, context: list[Pat
 def draft_and_check(text: str, source_name: str, root: Path, store_dir: Path | None = None):
     """A draft and the report of the check /validate makes of it (in this process: the CLI's way;
     the web app runs the check in its check workers and calls add_report)."""
-    from . import submission  # the check reads the project; drafting alone does not need it
+    from .validation import submission  # the check reads the project; drafting alone does not need it
 
     made = draft(text, source_name, root)
     report = submission.check(made.turtle.encode("utf-8"), root, fmt="ttl", source=draft_name(source_name),

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from . import submission
+from .validation import submission
 from .build import BuildError, build, finish_swap
 from .config import Config
 from .namespaces import INITIATIVE

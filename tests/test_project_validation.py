@@ -7,7 +7,7 @@ import pytest
 import rdflib
 
 from kouiki_kg.namespaces import PREFIXES
-from kouiki_kg.project_validation import validate_store
+from kouiki_kg.validation.units import validate_store
 from kouiki_kg.store import StoreView
 from kouiki_kg.validation import load_files, validate_graph
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from kouiki_kg import ingest, submission
+from kouiki_kg import ingest
+from kouiki_kg.validation import submission
 from kouiki_kg.build import BuildError, build
 from kouiki_kg.config import Config
 from kouiki_kg.ingest import hash_token

@@ -118,7 +118,7 @@ def summary_of(report) -> list:
 
 
 def test_checks_read_the_build_store_when_it_matches_the_files_and_agree_with_parsing_them(store_dir):
-    from kouiki_kg import submission
+    from kouiki_kg.validation import submission
 
     submission._cache.clear()
     assert submission._reference(ROOT, store_dir).built
@@ -134,7 +134,7 @@ def test_checks_read_the_build_store_when_it_matches_the_files_and_agree_with_pa
 
 
 def test_checks_see_files_edited_since_the_build(tmp_path):
-    from kouiki_kg import submission
+    from kouiki_kg.validation import submission
     from kouiki_kg.build import build
     from kouiki_kg.config import Config
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from .. import ingest, submission
+from .. import ingest
+from ..validation import submission
 from ..errors import ApiError
 from ..validation import RdfSyntaxError
 from ..i18n import choose_lang

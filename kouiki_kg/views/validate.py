@@ -11,7 +11,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 
-from .. import submission
+from ..validation import submission
 from ..errors import ApiError
 from ..formats import GRAPH_FORMATS, Format, negotiate
 from ..store import QueryFailed

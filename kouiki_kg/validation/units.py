@@ -37,8 +37,8 @@ from rdflib.namespace import RDF, SH
 import rdflib.collection
 import rdflib.util
 
-from .store import StoreView
-from .validation import (Report, add_results_to_report_graph, core_shapes, from_ox, results_from, sparql_results,
+from ..store import StoreView
+from . import (Report, add_results_to_report_graph, core_shapes, from_ox, results_from, sparql_results,
                          target_pattern)
 
 UNIT_SIZE = 3000  # focus nodes per unit: big enough to amortise the shared context, small enough to balance

@@ -21,8 +21,8 @@ from pyshacl import validate as shacl_validate
 from rdflib.namespace import RDF, RDFS, SH
 import rdflib.util
 
-from .namespaces import PREFIXES
-from .project import InputFile
+from ..namespaces import PREFIXES
+from ..project import InputFile
 
 # rdflib logs a traceback for every literal it cannot convert ("2019-13"^^xsd:gYearMonth); the
 # literal check reports such values to the person who wrote them, in both languages, instead.

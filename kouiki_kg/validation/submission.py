@@ -20,11 +20,11 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import OWL, RDF
 
-from .namespaces import BASE, INITIATIVE, KK, PREFIXES
-from .build import inputs_digest
-from .project import input_files
-from .store import BuildInfo, current_build
-from .validation import (RdfSyntaxError, Report, Result, SubmissionTooLarge, add_results_to_report_graph, compact,
+from ..namespaces import BASE, INITIATIVE, KK, PREFIXES
+from ..build import inputs_digest
+from ..project import input_files
+from ..store import BuildInfo, current_build
+from . import (RdfSyntaxError, Report, Result, SubmissionTooLarge, add_results_to_report_graph, compact,
                          core_shapes, ill_typed_literals, parse_rdf, subject_lines, to_rdflib, validate_graph)
 
 FORMATS = {  # short name → (pyoxigraph format, media types, file extensions)
