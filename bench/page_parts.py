@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from kouiki_kg import pages, pictures, resources  # noqa: E402  (after the path is set)
+from kouiki_kg import pages, pictures, reader  # noqa: E402  (after the path is set)
 from kouiki_kg.app import create_app  # noqa: E402
 from kouiki_kg.config import Config  # noqa: E402
 from kouiki_kg.views import resources as resource_views  # noqa: E402
@@ -50,8 +50,8 @@ def main() -> None:
     client = create_app(config).test_client()
 
     resource_views.render_template = timed("templates (Jinja)", resource_views.render_template)
-    resources.Reader.properties = timed("all properties", resources.Reader.properties)
-    resources.Reader.incoming = timed("incoming links", resources.Reader.incoming)
+    reader.Reader.properties = timed("all properties", reader.Reader.properties)
+    reader.Reader.incoming = timed("incoming links", reader.Reader.incoming)
     for kind in ("initiative", "organisation", "concept", "source"):
         setattr(pages, kind, timed(f"page data: {kind}", getattr(pages, kind)))
     pictures.japan_map = timed("map", pictures.japan_map)

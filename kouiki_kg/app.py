@@ -11,7 +11,7 @@ from . import errors, hosts
 from .config import Config
 from .i18n import choose_lang, remember_lang, translate
 from .namespaces import compact
-from .resources import link, local_path
+from .reader import link, local_path
 from .web import READ_BLUEPRINTS, add_cors
 
 
@@ -66,7 +66,7 @@ def create_app(config: Config | None = None) -> Flask:
         return {"t": lambda key, **values: translate(key, lang, **values), "other_lang": other,
                 "lang_query": urlencode(args), "config": app.config["KOUIKI"]}
 
-    app.add_template_global(link, "link")  # a node as HTML (resources.py): the templates' most used piece
+    app.add_template_global(link, "link")  # a node as HTML (reader.py): the templates' most used piece
 
     app.add_template_filter(compact, "compact")  # kk:Initiative for the full IRI
 

@@ -12,7 +12,7 @@ from collections import OrderedDict
 import pyoxigraph as ox
 
 from .namespaces import CONCEPT, GRAPH, KK, ONTOLOGY, PREFIXES
-from .resources import PER_PAGE, Node, Reader, compact, page_of, pick
+from .reader import PER_PAGE, Node, Reader, compact, page_of, pick
 
 ROLE = CONCEPT + "role/"
 

@@ -236,6 +236,6 @@ def actor_diagram(data: dict, iri: str, page_lang: str, words: dict[str, str], a
 
 
 def _foreign(text, page_lang: str) -> str:
-    """The language tag of a text (resources.Text) written in another language than the page's, else ""."""
+    """The language tag of a text (reader.Text) written in another language than the page's, else ""."""
     tag = getattr(text, "lang", "")
     return tag if tag and tag.split("-")[0] != page_lang else ""

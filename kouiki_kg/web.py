@@ -34,7 +34,7 @@ def reader() -> "Reader":
     """A resource reader over the build being served (opened read-only once per build)."""
     from .listings import LISTINGS_FILE, Listings
     from .remote import RemoteStore
-    from .resources import Reader
+    from .reader import Reader
 
     build, _ = current()
     with _readers_lock:

@@ -17,10 +17,10 @@ import rdflib
 from kouiki_kg.app import create_app
 from kouiki_kg.build import build
 from kouiki_kg.config import Config
-from kouiki_kg import listings, pages, resources
+from kouiki_kg import listings, pages
+from kouiki_kg.reader import PER_PAGE, Reader, compact
 from kouiki_kg.namespaces import BASE, PREFIXES
 from kouiki_kg.listings import LISTINGS_FILE, Listings
-from kouiki_kg.resources import Reader
 from kouiki_kg.store import term_order
 
 from .conftest import ROOT, quiet, copy_project
@@ -315,13 +315,13 @@ def test_incoming_links_answer_as_the_plain_walk(store):
         by_property: dict = {}
         for predicate, subject in pairs:
             by_property.setdefault(predicate, []).append(subject)
-        order = lambda link: (resources.compact(link[0]), term_order(link[1]))
+        order = lambda link: (compact(link[0]), term_order(link[1]))
         links = sorted(((p.value, s) for p, s in pairs), key=order)
-        groups = sorted(((p.value, len(v)) for p, v in by_property.items()), key=lambda g: (-g[1], resources.compact(g[0])))
+        groups = sorted(((p.value, len(v)) for p, v in by_property.items()), key=lambda g: (-g[1], compact(g[0])))
         busy += bool(reader.listings.incoming_counts(target.value))
         assert bool(reader.listings.incoming_counts(target.value)) == (len(links) >= listings.BUSY), target
         listed = min(len(links), listings.INCOMING_LISTED)
-        pages_ = max(1, -(-listed // resources.PER_PAGE))
+        pages_ = max(1, -(-listed // PER_PAGE))
         shown = []
         for page in range(1, pages_ + 1):
             ours = reader.incoming(target.value, "ja", page)
@@ -340,7 +340,9 @@ def test_incoming_links_answer_as_the_plain_walk(store):
 def test_incoming_links_past_the_cap_point_to_sparql(store_dir, monkeypatch):
     """Asked at page time (fewer than BUSY), links past the cap — as when a remote store's data
     changed under its listings — are counted as a lower bound, with a query for all of them."""
-    monkeypatch.setattr(resources, "INCOMING_CAP", 10)  # Ishikawa: 19 bodies point here
+    import kouiki_kg.reader
+
+    monkeypatch.setattr(kouiki_kg.reader, "INCOMING_CAP", 10)  # Ishikawa: 19 bodies point here
     client = create_app(Config.from_env(root=ROOT, store_dir=store_dir)).test_client()
     html = client.get("/id/lg/170003?lang=en", headers={"Accept": "text/html"}).data.decode()
     assert '<span class="count">10+</span>' in html and "Only the first 10 are counted" in html
@@ -461,8 +463,8 @@ def test_literals_are_escaped(tmp_path):
 
 
 def test_a_node_shows_as_escaped_html():
-    """resources.link: what every template shows a term with (links, literals with language or datatype)."""
-    link, Node = resources.link, resources.Node
+    """kouiki_kg.reader.link: what every template shows a term with (links, literals with language or datatype)."""
+    from kouiki_kg.reader import Node, link
     ours = Node(ox.NamedNode(BASE + "id/lg/022039"), 'A & "B" <c>')
     assert link(ours) == f'<a href="/id/lg/022039" title="{BASE}id/lg/022039">A &amp; &#34;B&#34; &lt;c&gt;</a>'
     assert link(Node(ox.NamedNode("https://example.org/x?a=1&b=2"))) == (

@@ -19,7 +19,7 @@ from kouiki_kg.views import home as home_views
 from kouiki_kg.build import build
 from kouiki_kg.config import Config
 from kouiki_kg.listings import LISTINGS_FILE, Listings
-from kouiki_kg.resources import PER_PAGE
+from kouiki_kg.reader import PER_PAGE
 from kouiki_kg.store import GraphStore, current_build
 
 from .conftest import ROOT, quiet

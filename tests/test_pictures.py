@@ -160,7 +160,7 @@ def test_roles_from_a_component_start_at_the_component(store):
     from kouiki_kg import pages
     from kouiki_kg.listings import LISTINGS_FILE, Listings
     from kouiki_kg.pictures import actor_diagram
-    from kouiki_kg.resources import Reader
+    from kouiki_kg.reader import Reader
 
     iri = "https://w3id.org/kouiki/id/initiative/yokohama-8cities-fy2019"
     reader = Reader(store, Listings(store.build_dir / LISTINGS_FILE))

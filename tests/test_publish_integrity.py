@@ -458,6 +458,6 @@ def test_an_iri_with_a_double_slash_under_our_base_is_refused_and_never_a_link_e
     assert evil != template
     report = submission.check(evil, config.root, store_dir=config.store_dir)
     assert any(r.component == "ks:NamespaceCheck" and "evil.example" in r.messages["en"] for r in report.results)
-    from kouiki_kg.resources import local_path
+    from kouiki_kg.reader import local_path
     assert local_path("https://w3id.org/kouiki//evil.example/x") is None
     assert local_path("https://w3id.org/kouiki/id/lg/022039") == "/id/lg/022039"

@@ -18,7 +18,7 @@ from ..errors import ApiError
 from ..formats import GRAPH_FORMATS, Format, by_name, negotiate
 from ..i18n import LANG_VARY, choose_lang, translate
 from ..namespaces import BASE, PREFIXES
-from ..resources import compact
+from ..reader import compact
 from ..cache import Cached
 from ..web import add_cors, current, etag_for, not_modified, page_number, preflight, reader, remembered
 
