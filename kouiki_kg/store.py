@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 import pyoxigraph as ox
+from json.encoder import encode_basestring as _json_string  # what json.dumps uses for str (ensure_ascii=False)
 
 from .namespaces import PREFIXES, QUERY_BASE
 from .querytext import dataset_clause, fill, too_complex, uses_service
@@ -338,9 +339,30 @@ def _term_json(term) -> dict:
                                         "object": _term_json(term.object)}}
 
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def _term_text(term) -> str:
+    """A term as SPARQL JSON, the bytes json.dumps(_term_json(term)) gives, written directly:
+    four times faster per row, which is most of a light query's Python (issue 25)."""
+    kind = type(term)
+    if kind is ox.NamedNode:
+        return '{"type":"uri","value":' + _json_string(term.value) + "}"
+    if kind is ox.Literal:
+        if term.language:
+            return '{"type":"literal","value":' + _json_string(term.value) + ',"xml:lang":' + _json_string(term.language) + "}"
+        datatype = term.datatype.value
+        if datatype == _XSD_STRING:
+            return '{"type":"literal","value":' + _json_string(term.value) + "}"
+        return '{"type":"literal","value":' + _json_string(term.value) + ',"datatype":' + _json_string(datatype) + "}"
+    if kind is ox.BlankNode:
+        return '{"type":"bnode","value":' + _json_string(term.value) + "}"
+    return json.dumps(_term_json(term), ensure_ascii=False, separators=(",", ":"))  # a quoted triple
+
+
 def _binding_json(row, variables: list[str]) -> str:
-    return json.dumps({v: _term_json(row[v]) for v in variables if row[v] is not None},
-                      ensure_ascii=False, separators=(",", ":"))
+    return "{" + ",".join(_json_string(v) + ":" + _term_text(term)
+                          for v, term in zip(variables, row) if term is not None) + "}"
 
 
 def _solutions_json(variables: list[str], bindings: list[str]) -> bytes:
