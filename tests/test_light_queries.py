@@ -224,3 +224,29 @@ def test_no_light_threads_sends_every_query_to_a_worker(store_dir):
         assert "here" not in workers and app.extensions["kouiki.pool.query"].ran_here == 0
     finally:
         app.extensions["kouiki.pool.query"].close()
+
+
+def test_rows_are_written_as_json_dumps_writes_them():
+    """The rows' JSON is written directly (issue 25); the bytes are json.dumps's, for every kind
+    of term: escapes, non-ASCII, control characters, language tags, datatypes, blank nodes,
+    unbound variables and quoted triples."""
+    import json
+
+    from kouiki_kg.store import _binding_json, _term_json
+
+    graph = ox.NamedNode("https://example.org/g")
+    values = [ox.NamedNode("https://example.org/ü"), ox.Literal('a "b"\n\tc\u2028é😀\\', language="ja-Latn"),
+              ox.Literal("plain"), ox.Literal(3), ox.Literal(2.5), ox.Literal(True),
+              ox.Literal("2019-03", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#gYearMonth")),
+              ox.BlankNode("b1"), ox.Literal("\x00\x1f\x7f</script>")]
+    store = ox.Store()
+    store.extend(ox.Quad(ox.NamedNode(f"https://example.org/s{i}"), ox.NamedNode("https://example.org/p"), value, graph)
+                 for i, value in enumerate(values))
+    rows = list(store.query("SELECT ?s ?o ?none ?t WHERE { ?s ?p ?o OPTIONAL { ?s <https://example.org/q> ?none } "
+                            "BIND(<<( ?s ?p ?o )>> AS ?t) }", use_default_graph_as_union=True))
+    names = ["s", "o", "none", "t"]
+    assert len(rows) == len(values)
+    for row in rows:
+        expected = json.dumps({v: _term_json(row[v]) for v in names if row[v] is not None},
+                              ensure_ascii=False, separators=(",", ":"))
+        assert _binding_json(row, names) == expected
