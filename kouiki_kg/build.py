@@ -20,7 +20,7 @@ from typing import Callable
 import pyoxigraph as ox
 import rdflib
 
-from . import __version__, dataset, listings
+from . import __version__, description, listings
 from .config import Config
 from .project import INPUT_FOLDERS, InputFile, content_hash, input_files
 from .validation.units import validate_store
@@ -33,7 +33,7 @@ KEEP_BUILDS = 2  # the current build and the one before it
 # loaded (CheckBeside); past it, in units of the loaded store on every CPU (project_validation).
 CHECK_BESIDE_BYTES = 4_000_000
 # The code that decides what a build contains: a change to it must rebuild the store too.
-BUILD_CODE = ("build.py", "dataset.py", "listings.py", "project.py", "search.py", "store.py", "validation/__init__.py",
+BUILD_CODE = ("build.py", "description.py", "listings.py", "project.py", "search.py", "store.py", "validation/__init__.py",
               "validation/units.py")
 
 
@@ -299,16 +299,16 @@ def _build(config: Config, files: list[InputFile], force: bool, log: Callable[[s
         def describe(query, triples):
             described_triples.append(triples)
             described = time.perf_counter()
-            turtle = dataset.description_turtle(dataset.gather_statistics(query, triples), built_at, digest)
+            turtle = description.description_turtle(description.gather_statistics(query, triples), built_at, digest)
             log(f"described the dataset ({time.perf_counter() - described:.1f} s)")
-            (staging / dataset.DESCRIPTION_FILE).write_text(turtle, encoding="utf-8")  # served at /dataset
-            return dataset.DESCRIPTION_GRAPH, turtle
+            (staging / description.DESCRIPTION_FILE).write_text(turtle, encoding="utf-8")  # served at /dataset
+            return description.DESCRIPTION_GRAPH, turtle
 
         try:
             graph_triples = write_build(
                 staging, [(f.path, f.graph) for f in files if f.kind != "shapes"], check=check, describe=describe,
                 after_check=[(f.path, f.graph) for f in files if f.kind == "shapes"],
-                dumps={name: spec[0] for name, spec in dataset.DUMPS.items()},
+                dumps={name: spec[0] for name, spec in description.DUMPS.items()},
                 index=lambda query: listings.make_lookup_files(query, staging, log))
         except (LoadSyntaxError, RdfSyntaxError, OSError):
             raise
@@ -380,11 +380,11 @@ def push_to_remote(config: Config, files: list[InputFile], build_dir: Path, dige
             return
         for f in files:
             client.put_file(f.graph, f.path)
-        wanted = {f.graph for f in files} | {dataset.DESCRIPTION_GRAPH}
+        wanted = {f.graph for f in files} | {description.DESCRIPTION_GRAPH}
         for row in remote.store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"):
             if row["g"].value not in wanted:
                 client.delete(row["g"].value)
-        client.put(dataset.DESCRIPTION_GRAPH, (build_dir / dataset.DESCRIPTION_FILE).read_bytes())
+        client.put(description.DESCRIPTION_GRAPH, (build_dir / description.DESCRIPTION_FILE).read_bytes())
     except (StoreUnavailable, OSError) as err:
         raise BuildError(f"cannot load the build into the remote store: {err}") from None
     log(f"loaded {len(files)} graphs into {config.graph_store_endpoint} ({time.perf_counter() - started:.1f} s)")

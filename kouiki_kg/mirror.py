@@ -20,14 +20,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import __version__, dataset
+from . import __version__, description
 from .listings import make_lookup_files
 from .namespaces import DATASET, PREFIXES
 from .remote import RemoteStore
 from .store import BuildInfo, StoreMissing, write_dumps
 
 KEEP_VERSIONS = 2
-VERSION_QUERY = f"""SELECT ?version ?modified WHERE {{ GRAPH <{dataset.DESCRIPTION_GRAPH}> {{
+VERSION_QUERY = f"""SELECT ?version ?modified WHERE {{ GRAPH <{description.DESCRIPTION_GRAPH}> {{
     <{DATASET}> dcat:version ?version ; dct:modified ?modified }} }} ORDER BY DESC(?modified) LIMIT 1"""
 
 
@@ -71,10 +71,10 @@ class RemoteData:
         try:
             counts = {row["g"].value: int(row["n"].value) for row in self.store.query(
                 "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
-            description = self.store.query(
-                f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{dataset.DESCRIPTION_GRAPH}> {{ ?s ?p ?o }} }}")
-            (staging / dataset.DESCRIPTION_FILE).write_bytes(
-                ox.serialize(description, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
+            described = self.store.query(
+                f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{description.DESCRIPTION_GRAPH}> {{ ?s ?p ?o }} }}")
+            (staging / description.DESCRIPTION_FILE).write_bytes(
+                ox.serialize(described, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
             make_lookup_files(self.store.query, staging, log=lambda _message: None)
             info = BuildInfo(content_hash=version, triples=sum(counts.values()), graphs=len(counts), built_at=modified,
                              version=__version__, graph_triples=counts)
@@ -106,4 +106,4 @@ class RemoteData:
                 for graph in sorted(info.graph_triples):
                     yield graph, self.store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
 
-            write_dumps(build_dir, graphs(), {name: spec[0] for name, spec in dataset.DUMPS.items()})
+            write_dumps(build_dir, graphs(), {name: spec[0] for name, spec in description.DUMPS.items()})

@@ -9,7 +9,7 @@ import pytest
 
 from kouiki_kg.build import KEEP_BUILDS, BuildError, build
 from kouiki_kg.config import Config
-from kouiki_kg.dataset import DESCRIPTION_GRAPH
+from kouiki_kg.description import DESCRIPTION_GRAPH
 from kouiki_kg.namespaces import GRAPH
 from kouiki_kg.project import input_files
 from kouiki_kg.store import GraphStore, StoreView, current_build

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from pyoxigraph import NamedNode
 
-from .. import dataset
+from .. import description
 from ..errors import ApiError
 from ..formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name, convert_turtle, negotiate
 from ..cache import Cached
@@ -236,7 +236,7 @@ def _describe_or_ui():
     if not_modified(etag):
         return add_cors(Response(status=304, headers={"ETag": etag, "Vary": "Accept"}), METHODS)
     named = sorted(info.graph_triples.items())
-    turtle = dataset.service_description_turtle(info.triples, named)
+    turtle = description.service_description_turtle(info.triples, named)
     response = Response(convert_turtle(turtle, choice), content_type=choice.content_type)
     response.headers.update({"ETag": etag, "Vary": "Accept"})
     return add_cors(response, METHODS)
