@@ -6,7 +6,7 @@ import pyoxigraph as ox
 import rdflib
 from flask import Blueprint, Response, render_template, request, send_file
 
-from .. import description
+from ..description import DATASET, DESCRIPTION_FILE, DUMPS
 from ..cache import Cached
 from ..errors import ApiError
 from ..formats import GRAPH_FORMATS, Format, by_name, convert_turtle, negotiate
@@ -18,7 +18,7 @@ bp = Blueprint("dataset", __name__)
 HTML = Format("html", "text/html", "html")
 DESCRIPTION_FORMATS = {"html": HTML, "ttl": GRAPH_FORMATS["ttl"], "jsonld": GRAPH_FORMATS["jsonld"],
                        "nt": GRAPH_FORMATS["nt"], "rdfxml": GRAPH_FORMATS["rdfxml"]}
-DUMP_FILES = {spec[0]: name for name, spec in description.DUMPS.items()}
+DUMP_FILES = {spec[0]: name for name, spec in DUMPS.items()}
 
 
 @bp.route("/.well-known/void", methods=["GET", "HEAD", "OPTIONS"])
@@ -45,7 +45,7 @@ def description():
         return add_cors(Response(status=304, headers={"ETag": etag, "Vary": f"Accept, {LANG_VARY}"}))
 
     def make() -> Cached:  # harvesters ask again and again: parsed and written once per build
-        turtle = build_file(build, description.DESCRIPTION_FILE).read_text(encoding="utf-8")
+        turtle = build_file(build, DESCRIPTION_FILE).read_text(encoding="utf-8")
         if fmt is HTML:
             page = render_template("dataset.html", lang=lang, d=_summary(turtle, lang), info=info)
             return Cached(page.encode("utf-8"), HTML.content_type, ())
@@ -56,7 +56,7 @@ def description():
     if fmt is HTML:
         response.headers["Content-Language"] = lang
     response.headers.update({"ETag": etag, "Vary": f"Accept, {LANG_VARY}", "Cache-Control": "public, max-age=300",
-                             "Link": f'<{description.DATASET}>; rel="describedby"'})
+                             "Link": f'<{DATASET}>; rel="describedby"'})
     return add_cors(response)
 
 
@@ -64,7 +64,7 @@ def _summary(turtle: str, lang: str) -> dict:
     """What the HTML page shows, read from the same description the RDF formats serve."""
     g = rdflib.Graph().parse(data=turtle, format="turtle")
     DCT, DCAT, VOID = rdflib.DCTERMS, rdflib.Namespace("http://www.w3.org/ns/dcat#"), rdflib.VOID
-    ds = rdflib.URIRef(description.DATASET)
+    ds = rdflib.URIRef(DATASET)
 
     def text(subject, predicate):
         values = {getattr(o, "language", None): str(o) for o in g.objects(subject, predicate)}
