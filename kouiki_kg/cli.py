@@ -11,14 +11,14 @@ from pathlib import Path
 import click
 import pyoxigraph as ox
 
-from . import authority, drafting
-from .validation import submission
-from .build import BuildError, build
 from .config import Config
-from .formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
+from .formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, UPLOAD_FORMATS
 from .namespaces import PREFIXES
 from .store import GraphStore, QueryFailed, StoreMissing, current_build
-from .validation import RdfSyntaxError, SubmissionTooLarge
+
+# The build, the checks and drafting are imported by the commands that use them: a query
+# worker, spawned from `kouiki-kg serve`, imports this module again and should not carry
+# rdflib and pyshacl for nothing (~24 MB a worker).
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
@@ -46,6 +46,8 @@ def main(ctx: click.Context, root: Path | None, store_dir: Path | None) -> None:
 @click.pass_context
 def build_command(ctx: click.Context, force: bool, lang: str) -> None:
     """Validate everything and load it into the on-disk store (atomically)."""
+    from .build import BuildError
+
     try:
         outcome = _locked_build(_config(ctx), force=force)
     except BuildError as err:
@@ -120,6 +122,7 @@ def _public_url(url: str) -> str:
 def _locked_build(config: Config, **options):
     """A build between publishes, never during one; a publish cut short is finished first."""
     from . import ingest
+    from .build import build
 
     with ingest.ingest_lock(config):
         if ingest.recover(config):
@@ -128,6 +131,8 @@ def _locked_build(config: Config, **options):
 
 
 def _build_for_serve(config: Config) -> None:
+    from .build import BuildError
+
     try:
         outcome = _locked_build(config)
     except BuildError as err:
@@ -182,7 +187,7 @@ def warm_command(ctx: click.Context, url: str, langs: tuple[str, ...], jobs: int
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
 @click.option("--format", "output", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True,
               help="Report format.")
-@click.option("--input-format", type=click.Choice(sorted(submission.FORMATS)), default=None,
+@click.option("--input-format", type=click.Choice(sorted(UPLOAD_FORMATS)), default=None,
               help="Format of the files (default: from the extension, else Turtle).")
 @click.option("--case", "case", default=None,
               help="The case (slug) a file replaces; a file under data/ttl/cases/ replaces its own case.")
@@ -193,6 +198,8 @@ def validate_command(ctx: click.Context, files: tuple[Path, ...], lang: str, out
 
     Exit status: 0 conforms, 1 violations, 2 unreadable input.
     """
+    from .validation import RdfSyntaxError, SubmissionTooLarge, submission
+
     config = _config(ctx)
     root = config.root
     status = EXIT_OK
@@ -238,6 +245,8 @@ def draft_command(ctx: click.Context, file: Path, out: Path | None) -> None:
     Exit status: 0 a draft was made and validates; 1 a draft was made, with items the steward
     must complete first; 2 the text is in no layout we read (or cannot be read): no draft.
     """
+    from . import drafting
+
     config = _config(ctx)
     try:
         text = file.read_bytes().decode("utf-8")
@@ -274,6 +283,7 @@ def draft_command(ctx: click.Context, file: Path, out: Path | None) -> None:
 def ingest_command(ctx: click.Context, file: Path, slug: str, lang: str) -> None:
     """Validate a case and publish it, as PUT /cases/{slug} does (versioned, audited, atomic)."""
     from . import ingest
+    from .validation import RdfSyntaxError, SubmissionTooLarge, submission
 
     config = _config(ctx)
     who = f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'local'}"
@@ -386,6 +396,8 @@ def export_command(ctx: click.Context, fmt: str, output: Path | None) -> None:
 @click.pass_context
 def authority_command(ctx: click.Context, source: Path | None, output: Path | None) -> None:
     """Regenerate the local-government authority Turtle from the localgovjp CSV files."""
+    from . import authority
+
     config = _config(ctx)
     source = source or config.root.parent / "shared" / "data" / "localgovjp"
     output = output or config.root / "data" / "ttl" / "authority" / "local-governments.ttl"

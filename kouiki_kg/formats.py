@@ -136,3 +136,13 @@ def convert_turtle(turtle: str, fmt: Format) -> bytes:
         quads = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
         return ox.serialize(quads, format=fmt.rdf, prefixes=PREFIXES if fmt.rdf == ox.RdfFormat.TRIG else None)
     return ox.serialize(triples, format=fmt.rdf, prefixes=PREFIXES if fmt.name in ("ttl", "rdfxml") else None)
+
+
+# What a steward may upload (/validate, PUT /cases, kouiki-kg validate and ingest):
+# short name → (pyoxigraph format, media types, file extensions)
+UPLOAD_FORMATS = {
+    "ttl": (ox.RdfFormat.TURTLE, ("text/turtle", "application/x-turtle"), (".ttl",)),
+    "nt": (ox.RdfFormat.N_TRIPLES, ("application/n-triples",), (".nt",)),
+    "jsonld": (ox.RdfFormat.JSON_LD, ("application/ld+json", "application/json"), (".jsonld", ".json")),
+    "rdfxml": (ox.RdfFormat.RDF_XML, ("application/rdf+xml", "application/xml", "text/xml"), (".rdf", ".xml", ".owl")),
+}

@@ -30,9 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
-from .remote import StoreUnavailable
+from .failures import RequestFailed
 from .store import QueryFailed
-from .validation import RdfSyntaxError, SubmissionTooLarge
 
 
 LONG_RUNNING = 0.5  # seconds after which a request runs at the lowest CPU priority
@@ -84,7 +83,7 @@ def _answer(request, cache: dict) -> tuple[str, object]:
     """("ok", what request.execute gave) or ("raised", the error to raise to the caller)."""
     try:
         return "ok", request.execute(cache)
-    except (QueryFailed, RdfSyntaxError, StoreUnavailable, SubmissionTooLarge) as err:
+    except RequestFailed as err:
         return "raised", err
     except MemoryError:
         raise

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .failures import RequestFailed
 from .namespaces import PREFIXES
-from .querytext import query_form, without_dataset_clause
-from .querytext import fill
+from .querytext import fill, query_form, without_dataset_clause
 
 RESULT_TYPES = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -43,7 +43,7 @@ CLOSURE_DEPTH = 3  # blank nodes under a subject, as deep as our data nests them
 DESCRIPTION_CACHE = 20_000  # subjects whose fetched descriptions a process keeps per data version
 
 
-class StoreUnavailable(Exception):
+class StoreUnavailable(RequestFailed):
     """The remote store did not answer, or answered with something that is not SPARQL."""
 
 

@@ -23,6 +23,7 @@ from typing import Callable
 import pyoxigraph as ox
 from json.encoder import encode_basestring as _json_string  # what json.dumps uses for str (ensure_ascii=False)
 
+from .failures import RequestFailed
 from .namespaces import PREFIXES, QUERY_BASE
 from .querytext import dataset_clause, fill, too_complex, uses_service
 
@@ -312,7 +313,7 @@ class QueryAnswer:
     truncated_reason: str | None = None  # "rows" (the row limit) or "bytes" (the answer's byte limit)
 
 
-class QueryFailed(Exception):
+class QueryFailed(RequestFailed):
     """The query could not be run: a syntax error (with position) or an evaluation error."""
 
     def __init__(self, kind: str, message: str, line: int | None = None, column: int | None = None):

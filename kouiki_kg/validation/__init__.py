@@ -21,6 +21,7 @@ from pyshacl import validate as shacl_validate
 from rdflib.namespace import RDF, RDFS, SH
 import rdflib.util
 
+from ..failures import RequestFailed
 from ..namespaces import PREFIXES
 from ..project import InputFile
 
@@ -40,7 +41,7 @@ FORMATS_BY_SUFFIX = {
 }
 
 
-class RdfSyntaxError(Exception):
+class RdfSyntaxError(RequestFailed):
     """Input that cannot be parsed; carries where, so people can fix it."""
 
     def __init__(self, source: str, line: int | None, column: int | None, detail: str, snippet: str = ""):
@@ -56,7 +57,7 @@ class RdfSyntaxError(Exception):
                 "snippet": self.snippet}
 
 
-class SubmissionTooLarge(Exception):
+class SubmissionTooLarge(RequestFailed):
     """A document past the limits above, refused before (or right after) parsing."""
 
     def __init__(self, ja: str, en: str, **limits):

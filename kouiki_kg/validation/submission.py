@@ -20,6 +20,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import OWL, RDF
 
+from ..formats import UPLOAD_FORMATS
 from ..namespaces import BASE, INITIATIVE, KK, PREFIXES
 from ..build import inputs_digest
 from ..project import input_files
@@ -27,12 +28,6 @@ from ..store import BuildInfo, current_build
 from . import (RdfSyntaxError, Report, Result, SubmissionTooLarge, add_results_to_report_graph, compact,
                          core_shapes, ill_typed_literals, parse_rdf, subject_lines, to_rdflib, validate_graph)
 
-FORMATS = {  # short name → (pyoxigraph format, media types, file extensions)
-    "ttl": (ox.RdfFormat.TURTLE, ("text/turtle", "application/x-turtle"), (".ttl",)),
-    "nt": (ox.RdfFormat.N_TRIPLES, ("application/n-triples",), (".nt",)),
-    "jsonld": (ox.RdfFormat.JSON_LD, ("application/ld+json", "application/json"), (".jsonld", ".json")),
-    "rdfxml": (ox.RdfFormat.RDF_XML, ("application/rdf+xml", "application/xml", "text/xml"), (".rdf", ".xml", ".owl")),
-}
 
 # Where our IRIs may point: anything else under the base is outside our namespace patterns.
 IRI_PATTERNS = [re.compile("^" + re.escape(BASE) + p + "$") for p in (
@@ -51,14 +46,14 @@ def is_slug(text: str) -> bool:
 
 def format_for(name: str | None, content_type: str | None, filename: str | None) -> str:
     """The submission's format: explicit choice, then Content-Type, then file extension, then Turtle."""
-    if name in FORMATS:
+    if name in UPLOAD_FORMATS:
         return name
     media = (content_type or "").split(";")[0].strip().lower()
-    for short, (_, media_types, extensions) in FORMATS.items():
+    for short, (_, media_types, extensions) in UPLOAD_FORMATS.items():
         if media in media_types:
             return short
     suffix = Path(filename or "").suffix.lower()
-    for short, (_, _, extensions) in FORMATS.items():
+    for short, (_, _, extensions) in UPLOAD_FORMATS.items():
         if suffix in extensions:
             return short
     return "ttl"
@@ -98,7 +93,7 @@ def parse_submission(data: bytes, source: str, fmt: str) -> list[ox.Triple]:
         raise SubmissionTooLarge(f"入れ子が深すぎます（括弧の深さは {MAX_DEPTH} まで）。",
                                  f"The document nests too deep (at most {MAX_DEPTH} levels of brackets).",
                                  max_depth=MAX_DEPTH)
-    triples = parse_rdf(data, source, FORMATS[fmt][0])
+    triples = parse_rdf(data, source, UPLOAD_FORMATS[fmt][0])
     if len(triples) > MAX_TRIPLES:
         raise SubmissionTooLarge(f"トリプルが多すぎます（{len(triples):,} 件。一つの事例は {MAX_TRIPLES:,} 件まで）。",
                                  f"Too many triples ({len(triples):,}; a case has at most {MAX_TRIPLES:,}).",

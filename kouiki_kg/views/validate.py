@@ -13,7 +13,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, render_templ
 
 from ..validation import submission
 from ..errors import ApiError
-from ..formats import GRAPH_FORMATS, Format, negotiate
+from ..formats import GRAPH_FORMATS, UPLOAD_FORMATS, Format, negotiate
 from ..store import QueryFailed
 from ..validation import RdfSyntaxError, Report, SubmissionTooLarge
 from ..i18n import LANG_VARY, choose_lang
@@ -138,7 +138,7 @@ def validate():
         return preflight("GET, POST, OPTIONS")
     lang = choose_lang()
     if request.method in ("GET", "HEAD"):  # HEAD: the form's headers (Flask drops the body)
-        return render_template("validate.html", lang=lang, report=None, formats=submission.FORMATS)
+        return render_template("validate.html", lang=lang, report=None, formats=UPLOAD_FORMATS)
     fmt = answer_format(ANSWERS, "report")
     data, input_format, source, case = read_submission()
     try:
@@ -146,11 +146,11 @@ def validate():
     except RdfSyntaxError as err:
         error = syntax_error(err)
         if fmt is HTML:
-            return Response(render_template("validate.html", lang=lang, report=None, formats=submission.FORMATS,
+            return Response(render_template("validate.html", lang=lang, report=None, formats=UPLOAD_FORMATS,
                                             syntax=err, submitted=data.decode("utf-8", "replace")),
                             status=400, content_type=HTML.content_type)
         raise error from None
-    return add_cors(report_response(report, fmt, lang, formats=submission.FORMATS, source=source, case=case,
+    return add_cors(report_response(report, fmt, lang, formats=UPLOAD_FORMATS, source=source, case=case,
                                     input_format=request.values.get("format") or "",
                                     submitted=data.decode("utf-8", "replace").removeprefix("\ufeff")),
                     "GET, POST, OPTIONS")
