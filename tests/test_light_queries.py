@@ -250,3 +250,27 @@ def test_rows_are_written_as_json_dumps_writes_them():
         expected = json.dumps({v: _term_json(row[v]) for v in names if row[v] is not None},
                               ensure_ascii=False, separators=(",", ":"))
         assert _binding_json(row, names) == expected
+
+
+class _ModulesProbe:
+    """A request whose answer is whether the worker that ran it has these modules loaded."""
+
+    def execute(self, cache):
+        import sys
+
+        return {name: name in sys.modules for name in ("rdflib", "pyshacl", "flask")}
+
+
+def test_a_query_worker_carries_no_parser_or_shacl_engine():
+    """Issue 25 (memory): rdflib and pyshacl took ~24 MB of every query worker, imported for two
+    exception classes and through the CLI that each spawned worker imports again."""
+    import subprocess
+    import sys
+
+    pool = QueryPool(1)
+    try:
+        assert pool.run(_ModulesProbe(), 60) == {"rdflib": False, "pyshacl": False, "flask": False}
+    finally:
+        pool.close()
+    script = "import sys, kouiki_kg.cli, kouiki_kg.querypool; print(sorted({'rdflib', 'pyshacl'} & set(sys.modules)))"
+    assert subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60).stdout.strip() == "[]"
