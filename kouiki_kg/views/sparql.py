@@ -159,7 +159,8 @@ def prepare_queries(app) -> None:
 def _evaluate(query_request: QueryRequest, timeout: float, etag: str, row_limit: int) -> Cached:
     """Run a query in the worker pool, or here if it is light: its answer with its headers, or the error to send."""
     here = None
-    if query_request.endpoint is None and is_light(query_request.query):
+    light_path = current_app.config["KOUIKI"].light_threads and query_request.endpoint is None
+    if light_path and is_light(query_request.query):  # only read when it can be used
         store = reader().store  # the pages' open store, if it is of the build the ETag names
         if str(store.build_dir) == query_request.build_dir:
             here = {("store", query_request.build_dir): store.engine}
