@@ -17,11 +17,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 import shapely
-from markupsafe import Markup
+from markupsafe import Markup, escape  # XML-escapes & < > " ' (C speedups: a map escapes hundreds of names)
 from shapely import clip_by_rect
 from shapely.geometry import shape
 
@@ -168,7 +167,12 @@ def _base(key: tuple) -> str:
 
 def text_width(text: str, size: float = FONT) -> float:
     """Width of a text in the map's units: a wide (CJK) character is 1 em, others ~0.58 em."""
-    return sum(size if unicodedata.east_asian_width(c) in "WF" else size * 0.58 for c in text)
+    return _ems(text) * size
+
+
+@functools.lru_cache(maxsize=8192)  # the same names recur map after map
+def _ems(text: str) -> float:
+    return sum(1 if unicodedata.east_asian_width(c) in "WF" else 0.58 for c in text)
 
 
 class _Labels:
@@ -186,21 +190,30 @@ class _Labels:
         for x, y in points:
             self.take((x - radius, y - radius, x + radius, y + radius))
 
-    def _cells(self, box):
-        x0, y0, x1, y1 = box
-        return ((i, j) for i in range(int(x0 // self.CELL), int(x1 // self.CELL) + 1)
-                for j in range(int(y0 // self.CELL), int(y1 // self.CELL) + 1))
-
+    # take() and _free() are plain loops with the grid's cells computed inline: they run tens of
+    # thousands of times on a crowded map, where generators and helper calls cost twice as much
     def take(self, box) -> None:
-        for cell in self._cells(box):
-            self.grid.setdefault(cell, []).append(box)
+        x0, y0, x1, y1 = box
+        cell, grid = self.CELL, self.grid
+        for i in range(int(x0 // cell), int(x1 // cell) + 1):
+            for j in range(int(y0 // cell), int(y1 // cell) + 1):
+                boxes = grid.get((i, j))
+                if boxes is None:
+                    grid[(i, j)] = [box]
+                else:
+                    boxes.append(box)
 
     def _free(self, box) -> bool:
         x0, y0, x1, y1 = box
         if x0 < 2 or y0 < 2 or x1 > self.width - 2 or y1 > self.height - 2:
             return False
-        return not any(x0 < a1 and x1 > a0 and y0 < b1 and y1 > b0
-                       for cell in self._cells(box) for a0, b0, a1, b1 in self.grid.get(cell, ()))
+        cell, grid = self.CELL, self.grid
+        for i in range(int(x0 // cell), int(x1 // cell) + 1):
+            for j in range(int(y0 // cell), int(y1 // cell) + 1):
+                for a0, b0, a1, b1 in grid.get((i, j), ()):
+                    if x0 < a1 and x1 > a0 and y0 < b1 and y1 > b0:
+                        return False
+        return True
 
     def place(self, x: float, y: float, width: float, height: float, gap: float = 7) -> tuple | None:
         """(text x, text baseline y, anchor, leader) or None when nowhere fits."""
@@ -244,7 +257,7 @@ def _drawing(places: list[Place], aria_label: str, css: str, width: int, areas, 
     zoomed = view.key != View.japan(width).key
     regional = view.north - view.south < 8  # a region, not most of Japan: room for prefecture names
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {view.width:.0f} {view.height:.0f}" '
-             f'role="group" aria-label={quoteattr(aria_label)} class="map">', '<g class="viewport">', _scaled_base(view)]
+             f'role="group" aria-label="{escape(aria_label)}" class="map">', '<g class="viewport">', _scaled_base(view)]
     ordered = sorted(places, key=lambda p: (p.href == highlight, -ROLE_ORDER.index(p.role)
                                             if p.role in ROLE_ORDER else 0))
     screen = [view.xy(p.long, p.lat) for p in ordered]
@@ -267,7 +280,7 @@ def _drawing(places: list[Place], aria_label: str, css: str, width: int, areas, 
         colour = ROLE_COLOURS.get(place.role, ROLE_COLOURS["other"])
         marker = (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{8 if mine else 5.5}" fill="{colour}" '
                   f'class="place{" highlight" if mine else ""}"><title>{escape(place.name)}</title></circle>')
-        parts.append(f'<a href={quoteattr(place.href)}>{marker}</a>' if place.href else marker)
+        parts.append(f'<a href="{escape(place.href)}">{marker}</a>' if place.href else marker)
     # labels after every marker, the highlighted body's first: none is drawn under a point
     every = len(ordered) <= label_limit
     for index in sorted(range(len(ordered)), key=lambda i: ordered[i].href != highlight)[:label_limit]:

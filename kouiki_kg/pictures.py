@@ -96,6 +96,15 @@ class _Path:
         self.points = points
 
 
+class _Box:
+    """A vertex's view: grandalf reads its w and h and writes its xy (its centre)."""
+
+    __slots__ = ("w", "h", "xy")
+
+    def __init__(self, w: float, h: float):
+        self.w, self.h, self.xy = w, h, (0, 0)
+
+
 def _role_text(link: _Link) -> str:
     return "・".join(name for _, name in link.roles)
 
@@ -111,10 +120,8 @@ def _layout(nodes: dict[str, _Node], links: list[_Link], root: str, vertical: bo
             label_width[link.target] = max(label_width.get(link.target, 0), text_width(_role_text(link), 12))
     vertices = {k: Vertex(k) for k in nodes}
     for key, vertex in vertices.items():
-        class View:  # grandalf reads w/h and writes xy
-            w, h = (max(nodes[key].w, label_width.get(key, 0) + 6), nodes[key].h) if vertical else (nodes[key].h, nodes[key].w)
-            xy = (0, 0)
-        vertex.view = View()
+        node = nodes[key]
+        vertex.view = _Box(max(node.w, label_width.get(key, 0) + 6), node.h) if vertical else _Box(node.h, node.w)
     edges = []
     for link in links:
         edge = Edge(vertices[link.source], vertices[link.target])
@@ -216,7 +223,7 @@ def actor_diagram(data: dict, iri: str, page_lang: str, words: dict[str, str], a
             specs[source] = (name, "component", where.href, lang_of(where))
             links[(iri, source)] = _Link(iri, source)
         link = links.setdefault((source, agent_key), _Link(source, agent_key))
-        role = (role_key(a["role"].term), a["role"].text)
+        role = (role_key(a["role"].iri), a["role"].text)
         if role not in link.roles:
             link.roles.append(role)
     for g in data["groupings"]:

@@ -163,6 +163,7 @@ class Reader:
         self.store = store
         self.listings = listings  # what the build answered once for browsing pages
         self._label_cache: dict[tuple[str, str], str | None] = {}
+        self._place_cache: dict[str, list] = {}
         self._per_build: dict = {}
 
     def once(self, key, make):
@@ -190,6 +191,19 @@ class Reader:
             for iri in missing:
                 known[iri] = self._label_cache[(iri, lang)] = pick(found[iri], lang) if iri in found else None
         return {iri: label for iri, label in known.items() if label is not None}
+
+    def places(self, bodies: list[str]) -> dict[str, list[tuple[str, float, float]]]:
+        """Where bodies (N-Triples) are on the map (see Listings.places), cached: a local
+        government's map places a hundred or more bodies, and the same bodies recur page after page."""
+        keys = list(dict.fromkeys(bodies))
+        missing = [key for key in keys if key not in self._place_cache]
+        if missing:
+            if len(self._place_cache) > 100_000:
+                self._place_cache.clear()
+            found = self.listings.places(missing)
+            for key in missing:
+                self._place_cache[key] = found.get(key, [])
+        return {key: self._place_cache[key] for key in keys if self._place_cache[key]}
 
     def node(self, term, lang: str) -> Node:
         return Node(term, self.labels([term], lang).get(getattr(term, "value", None)))

@@ -125,9 +125,9 @@ def check_against_plain_queries(store: GraphStore) -> None:
     for agent, expected in taking_part.items():
         assert found.taking_part(agent) == sorted(expected, key=lambda r: (r[0].value, r[1].value, str(r[2] or ""))), agent
         mine = {initiative.value for _, initiative, _ in expected}
-        partners = {(p, None) for i in mine for p in associated.get(i, set())}
-        partners |= {(ox.NamedNode(other), role) for other, rows in taking_part.items() for role, i, _ in rows if i.value in mine}
-        assert sorted(found.partners(agent), key=str) == sorted(partners, key=str), agent
+        partners = {(str(p), None) for i in mine for p in associated.get(i, set())}
+        partners |= {(f"<{other}>", role.value) for other, rows in taking_part.items() for role, i, _ in rows if i.value in mine}
+        assert found.partners(agent) == sorted(partners, key=lambda row: (row[0], row[1] or "")), agent
     assert found.taking_part("https://w3id.org/kouiki/id/lg/999999") == [] and found.partners("x") == []
     check_labels(store, found)
 
