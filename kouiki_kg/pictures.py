@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
@@ -27,6 +28,10 @@ from .pages import role_key
 
 FONT = 13
 LINE = 17
+# grandalf keeps a counter on its Vertex class while it layers a graph (Tarjan's components):
+# two layouts at once in one process, as a web process's threads make them, break each other.
+# A layout takes under a millisecond; one at a time.
+_LAYOUT_LOCK = threading.Lock()
 PAD_X, PAD_Y = 10, 8
 
 
@@ -133,8 +138,9 @@ def _layout(nodes: dict[str, _Node], links: list[_Link], root: str, vertical: bo
         layout = SugiyamaLayout(component)
         layout.xspace, layout.yspace = (20, 76) if vertical else (14, max(label_width.values(), default=0) + 40)
         roots = [vertices[root]] if vertices[root] in component.sV else None
-        layout.init_all(roots=roots)
-        layout.draw(1)  # one pass of crossing reduction: these graphs are nearly trees
+        with _LAYOUT_LOCK:
+            layout.init_all(roots=roots)
+            layout.draw(1)  # one pass of crossing reduction: these graphs are nearly trees
         xs = [v.view.xy[0] - v.view.w / 2 for v in component.sV]
         shift = offset - min(xs)
         for v in component.sV:

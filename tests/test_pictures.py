@@ -173,6 +173,34 @@ def test_roles_from_a_component_start_at_the_component(store):
         assert texts(drawing, "role").count("Lecturer") == 1, css
 
 
+def test_diagrams_drawn_at_once_in_threads_are_drawn_whole(store, initiatives):
+    """A web process renders pages in threads: grandalf keeps a counter on its Vertex class while
+    it layers a graph, so two layouts at once broke each other (a 500 under load at 1 M triples)."""
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kouiki_kg import pages
+    from kouiki_kg.listings import LISTINGS_FILE, Listings
+    from kouiki_kg.pictures import actor_diagram
+    from kouiki_kg.reader import Reader
+
+    reader = Reader(store, Listings(store.build_dir / LISTINGS_FILE))
+    data = {iri: pages.initiative(reader, iri, "en") for iri in initiatives}
+
+    def draw(iri: str) -> str:
+        return str(actor_diagram(data[iri], iri, "en", {"target": "covers", "bodies": "{n} bodies"}, "diagram"))
+
+    alone = {iri: draw(iri) for iri in initiatives}
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns as often as they can: the race shows at once
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            together = list(pool.map(draw, initiatives * 25))
+    finally:
+        sys.setswitchinterval(interval)
+    assert together == [alone[iri] for iri in initiatives * 25]
+
+
 @pytest.mark.parametrize("text,ems", [
     ("8市の長期的見通し及び課題解決に向けた連携施策の検討", 7),
     ("Study of collaborative measures for the eight cities' long-term outlook", 7),
