@@ -145,13 +145,26 @@ def _simplified(level: int):
     return (japan.simplify(tolerance), [g.simplify(tolerance) for g in neighbours], borders.simplify(tolerance))
 
 
+def _level(view: View) -> int:
+    """How simplified a view's outlines are: to about half a unit of the drawing (finer detail
+    would not show), at the power of two below it, so that views of a similar scale share one."""
+    return math.floor(math.log2(0.6 / view.kx))
+
+
+def prepare() -> None:
+    """Read the outlines and simplify them for every scale a map is drawn at (~0.1 s), as a web
+    process starts: otherwise the first pages with maps after a start wait for it."""
+    japan = View.japan(INSET * 0.75)  # the smallest drawing: the inset on a phone
+    closest = View.around([(35.0, 135.0)], WIDTHS["wide"])  # the largest scale: a view min_span high
+    for level in range(_level(closest), _level(japan) + 1):
+        _simplified(level)
+
+
 @functools.lru_cache(maxsize=1024)
 def _base(key: tuple) -> str:
     """Sea, land and prefecture borders for one view (cached: the same views recur page after page)."""
     view = View(*key)
-    # simplified to about half a unit of the drawing (finer detail would not show), at the
-    # power of two below it, so that views of a similar scale share one simplification
-    level = math.floor(math.log2(0.6 / view.kx))
+    level = _level(view)
     japan, neighbours, borders = _simplified(level)
     margin = 2 * 2.0 ** level
 

@@ -26,7 +26,7 @@ from a2wsgi.wsgi import build_environ
 from flask import Flask, request
 from gunicorn.app.base import BaseApplication
 
-from . import warm
+from . import maps, warm
 from .app import create_app
 from .config import Config
 from .errors import ApiError
@@ -205,9 +205,11 @@ control_socket_disable = True
 
 def post_worker_init(worker) -> None:
     """Gunicorn hook, in each web process as it starts: the query workers start and open the store,
-    and the steward-check worker parses the project, now rather than at the first query or check.
-    Also for `gunicorn -c python:kouiki_kg.serving`."""
+    and the steward-check worker parses the project, now rather than at the first query or check;
+    the maps' outlines are read before the process takes a connection. Also for
+    `gunicorn -c python:kouiki_kg.serving`."""
     sys.setswitchinterval(SWITCH_INTERVAL)
+    maps.prepare()
     served = getattr(worker, "asgi", None) or worker.wsgi  # server:asgi, or server:app under a WSGI worker
     app = served.app if isinstance(served, WholeRequests) else served
     threading.Thread(target=prepare_queries, args=(app,), name="prepare-queries", daemon=True).start()
