@@ -15,6 +15,7 @@ import json
 import math
 import re
 import unicodedata
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,7 +157,7 @@ def prepare() -> None:
     process starts: otherwise the first pages with maps after a start wait for it."""
     japan = View.japan(INSET * 0.75)  # the smallest drawing: the inset on a phone
     closest = View.around([(35.0, 135.0)], WIDTHS["wide"])  # the largest scale: a view min_span high
-    for level in range(_level(closest), _level(japan) + 1):
+    for level in range(_level(closest), _level(japan) + 2):  # + 1: the inset's coarser outline
         _simplified(level)
 
 
@@ -250,16 +251,21 @@ def japan_map(places: list[Place], aria_label: str, role_names: dict[str, str], 
     # the narrow drawing has half the room: half as many names. A crowded map (more bodies than
     # names) is drawn once, for every screen: a phone would show even fewer of its names
     widths = WIDTHS if len(places) <= label_limit else {"wide only": WIDTHS["wide"]}
+    outlines: dict[str, str] = {}  # id → outlines both drawings show (<use>d: a page carries them once)
     drawings = "".join(_drawing(places, aria_label, css, width, areas, highlight, context, area_text, area_short,
-                                label_limit if css.startswith("wide") else label_limit // 2)
+                                label_limit if css.startswith("wide") else label_limit // 2, outlines)
                        for css, width in widths.items())
+    # a zero-sized picture of its own holds them, never hidden: a <use> of something inside a
+    # frame that CSS hides (the wide drawing on a phone) would draw nothing
+    shared = (f'<svg xmlns="http://www.w3.org/2000/svg" class="map-outlines" width="0" height="0" aria-hidden="true" '
+              f'focusable="false"><defs>{"".join(outlines.values())}</defs></svg>')
     legend = _legend({p.role for p in places}, role_names, bool(areas), highlight is not None)
     credit = f'<p class="attribution">{escape(attribution)}</p>' if attribution else ""
-    return Markup(drawings + legend + credit)
+    return Markup(shared + drawings + legend + credit)
 
 
 def _drawing(places: list[Place], aria_label: str, css: str, width: int, areas, highlight, context, area_text,
-             area_short, label_limit) -> str:
+             area_short, label_limit, outlines: dict[str, str]) -> str:
     """The bodies on a map zoomed to them, with an inset of Japan when zoomed.
 
     `places` are drawn in order, the highlighted one (its href) last; `context` names places
@@ -270,7 +276,8 @@ def _drawing(places: list[Place], aria_label: str, css: str, width: int, areas, 
     zoomed = view.key != View.japan(width).key
     regional = view.north - view.south < 8  # a region, not most of Japan: room for prefecture names
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {view.width:.0f} {view.height:.0f}" '
-             f'role="group" aria-label="{escape(aria_label)}" class="map">', '<g class="viewport">', _scaled_base(view)]
+             f'role="group" aria-label="{escape(aria_label)}" class="map">', '<g class="viewport">',
+             _scaled_base(view, outlines)]
     ordered = sorted(places, key=lambda p: (p.href == highlight, -ROLE_ORDER.index(p.role)
                                             if p.role in ROLE_ORDER else 0))
     screen = [view.xy(p.long, p.lat) for p in ordered]
@@ -318,35 +325,55 @@ def _drawing(places: list[Place], aria_label: str, css: str, width: int, areas, 
                 parts.append(f'<text x="{spot[0]:.1f}" y="{spot[1]:.1f}" text-anchor="middle" class="context">{escape(name)}</text>')
     parts.append("</g></svg>")
     if zoomed:  # a picture of its own over the corner: panning and zooming the map leave it be
-        parts.append(_inset(view))
+        parts.append(_inset(view, outlines))
     return f'<div class="map-frame {css}">{"".join(parts)}</div>'
 
 
 BASE_WIDTH = WIDTHS["wide"]
 
 
-def _scaled_base(view: View) -> str:
+def _outline_use(key: tuple, make, name: str, scale: float, outlines: dict[str, str]) -> str:
+    """A <use> of outlines kept once in the map's `outlines` (id → <g>), made by `make(key)` at
+    the scale of `key` and shown at `scale` of it (their lines keep their width: non-scaling strokes)."""
+    ident = f"{name}-{zlib.crc32(repr(key).encode()):08x}"
+    if ident not in outlines:
+        outlines[ident] = f'<g id="{ident}" class="{name}">{make(key)}</g>'
+    use = f'<use href="#{ident}"/>'
+    return use if scale == 1 else f'<g transform="scale({scale:.5f})">{use}</g>'
+
+
+def _scaled_base(view: View, outlines: dict[str, str]) -> str:
     """A view's outlines, drawn once at BASE_WIDTH whatever the drawing's width: the narrow
-    drawing shows the same box, scaled (its lines keep their width: non-scaling strokes)."""
-    if view.width == BASE_WIDTH:
-        return _base(view.key)
+    drawing shows the same box, scaled, and the same outlines."""
     wide = View(view.west, view.south, view.east, view.north, BASE_WIDTH, view.height * BASE_WIDTH / view.width)
-    return f'<g transform="scale({view.width / BASE_WIDTH:.5f})">{_base(wide.key)}</g>'
+    return _outline_use(wide.key, _base, "map-base", view.width / BASE_WIDTH, outlines)
+
+
+@functools.lru_cache(maxsize=4)
+def _inset_base(key: tuple) -> str:
+    """Sea and land of all Japan, for the inset: a picture ~100 px wide shows neither the
+    neighbouring coasts nor prefecture borders, and a coarser outline than a map of its size
+    (a third of the inset's bytes)."""
+    view = View(*key)
+    japan = _simplified(_level(view) + 1)[0]
+    return (f'<rect width="{view.width:.0f}" height="{view.height:.0f}" class="sea"/>'
+            f'<path d="{_path(japan, view)}" class="land" fill-rule="evenodd"/>')
 
 
 def _inset_view(view: View) -> View:
     return View.japan(INSET if view.width >= 400 else INSET * 0.75)
 
 
-def _inset(view: View) -> str:
+def _inset(view: View, outlines: dict[str, str]) -> str:
     """All Japan in the corner, with the main view's box on it."""
     inset = _inset_view(view)
     bx0, by0 = inset.xy(view.west, view.north)
     bx1, by1 = inset.xy(view.east, view.south)
     w, h = max(bx1 - bx0, 3), max(by1 - by0, 3)
     share = inset.width / view.width * 100  # of the map's width, as drawn
+    base = _outline_use(View.japan(INSET).key, _inset_base, "inset-base", inset.width / INSET, outlines)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {inset.width:.0f} {inset.height:.0f}" class="inset" '
-            f'width="{share:.1f}%" aria-hidden="true" focusable="false">{_base(inset.key)}'
+            f'width="{share:.1f}%" aria-hidden="true" focusable="false">{base}'
             f'<rect x="{bx0:.1f}" y="{by0:.1f}" width="{w:.1f}" height="{h:.1f}" class="inset-box"/>'
             f'<rect width="{inset.width:.0f}" height="{inset.height:.0f}" class="inset-frame"/></svg>')
 
