@@ -454,10 +454,12 @@ def home(reader: Reader, lang: str, page: int = 1) -> dict:
                  **{part: reader.nodes([ox.NamedNode(i) for i in row[part]], lang) for part in ("leads", "themes", "prefectures")}}
                 for row in rows]
 
-    def overview() -> dict:  # every body taking part in anything: the same for every home page of a build
-        return map_data(reader, [(f"<{agent}>", role, initiative)
-                                 for agent, role, initiative in listings.participants()], lang)
-
-    return {"map": reader.once(("home_map", lang), overview), "counts": dict(listings.figures("counts")), "themes": figure("themes"), "categories": figure("categories"),
+    return {"counts": dict(listings.figures("counts")), "themes": figure("themes"), "categories": figure("categories"),
             "prefectures": figure("prefectures"), "roles": figure("roles"),
             "initiatives": paged(page, listings.initiatives, with_leads)}
+
+
+def home_map(reader: Reader, lang: str) -> dict:
+    """Every body taking part in anything, for the home page's map (map_data)."""
+    return map_data(reader, [(f"<{agent}>", role, initiative)
+                             for agent, role, initiative in reader.listings.participants()], lang)

@@ -30,6 +30,7 @@ from . import maps, warm
 from .app import create_app
 from .config import Config
 from .errors import ApiError
+from .views.home import prepare_home
 from .views.sparql import prepare_queries
 from .views.validate import prepare_checks
 
@@ -205,8 +206,9 @@ control_socket_disable = True
 
 def post_worker_init(worker) -> None:
     """Gunicorn hook, in each web process as it starts: the query workers start and open the store,
-    and the steward-check worker parses the project, now rather than at the first query or check;
-    the maps' outlines are read before the process takes a connection. Also for
+    the steward-check worker parses the project and the home page's map is made, now rather than
+    at the first query, check or visit; the maps' outlines are read before the process takes a
+    connection. Also for
     `gunicorn -c python:kouiki_kg.serving`."""
     sys.setswitchinterval(SWITCH_INTERVAL)
     maps.prepare()
@@ -214,6 +216,7 @@ def post_worker_init(worker) -> None:
     app = served.app if isinstance(served, WholeRequests) else served
     threading.Thread(target=prepare_queries, args=(app,), name="prepare-queries", daemon=True).start()
     threading.Thread(target=prepare_checks, args=(app,), name="prepare-checks", daemon=True).start()
+    threading.Thread(target=prepare_home, args=(app,), name="prepare-home", daemon=True).start()
 
 
 def when_ready(server) -> None:

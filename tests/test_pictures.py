@@ -183,6 +183,21 @@ def test_roles_from_a_component_start_at_the_component(store):
         assert texts(drawing, "role").count("Lecturer") == 1, css
 
 
+def test_the_home_map_is_made_as_a_web_process_starts(store_dir, monkeypatch):
+    """At 1 M triples the home page's map places ~1,700 bodies: a web process makes it as it
+    starts (serving.post_worker_init), and its first visitors in either language find it made."""
+    from kouiki_kg.views.home import prepare_home
+
+    app = create_app(Config.from_env(root=ROOT, store_dir=store_dir))
+    prepare_home(app)
+    drawn = []
+    monkeypatch.setattr(maps, "figure", lambda *args, **kwargs: drawn.append(args))
+    client = app.test_client(use_cookies=False)
+    for lang in ("ja", "en"):
+        assert 'class="map"' in page(client, "/", lang)
+    assert drawn == []
+
+
 def test_diagrams_drawn_at_once_in_threads_are_drawn_whole(store, initiatives):
     """A web process renders pages in threads: grandalf keeps a counter on its Vertex class while
     it layers a graph, so two layouts at once broke each other (a 500 under load at 1 M triples)."""
