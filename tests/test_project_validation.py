@@ -1,4 +1,5 @@
-"""Validation in units (what builds use) gives exactly the results of whole-graph pyshacl (the reference)."""
+"""What builds use — pyshacl-turbo over a project at once, or pyshacl in units past its size —
+gives exactly the results of whole-graph pyshacl (the reference, and what steward checks use)."""
 
 from __future__ import annotations
 
@@ -40,8 +41,9 @@ def ontology(files) -> rdflib.Graph:
     return graph
 
 
+@pytest.mark.parametrize("engine", ["turbo", "units"])
 @pytest.mark.parametrize("case", VIOLATIONS, ids=[v["name"] for v in VIOLATIONS])
-def test_every_negative_fixture_gives_the_reference_results_in_units(case, ontology, reference_graph, shapes_graph):
+def test_every_negative_fixture_gives_the_reference_results(case, engine, ontology, reference_graph, shapes_graph):
     # through N-Triples, as builds read files: literals made by rdflib's SPARQL Update are not
     # checked for ill-typed lexical forms, parsed ones are
     nt = fixture_graph(reference_graph, case["update"]).serialize(format="nt")
@@ -52,8 +54,10 @@ def test_every_negative_fixture_gives_the_reference_results_in_units(case, ontol
         (schemes if triple in ontology else data).add(triple)
     view = StoreView(store_of({ONTOLOGY_GRAPH: schemes, DATA_GRAPH: data}))
     # units of 40 focus nodes: the fixture's case and bodies land in different units
+    logged: list[str] = []
     report = validate_store(view, shapes_graph, data_graphs=[ONTOLOGY_GRAPH, DATA_GRAPH],
-                            reference_graphs=[ONTOLOGY_GRAPH], unit_size=40)
+                            reference_graphs=[ONTOLOGY_GRAPH], unit_size=40, engine=engine, log=logged.append)
+    assert ("pyshacl-turbo" in logged[0]) == (engine == "turbo"), logged  # the way under test was the one taken
     assert not report.conforms
     assert comparable(report.results) == comparable(expected.results)
 
@@ -71,8 +75,8 @@ WHERE { GRAPH ?g { lg:011002 kk:localGovernmentCode ?c } }
 """
 
 
-def test_the_project_with_faults_in_several_files_gives_the_reference_results_in_worker_processes(files, shapes_graph,
-                                                                                                     tmp_path):
+@pytest.mark.parametrize("engine", ["turbo", "units"])
+def test_the_project_with_faults_in_several_files_gives_the_reference_results(engine, files, shapes_graph, tmp_path):
     graphs = {f.graph: load_files([f])[0] for f in files if f.kind != "shapes"}
     store = store_of(graphs, tmp_path / "oxigraph")
     prefixes = {**PREFIXES, "lg": "https://w3id.org/kouiki/id/lg/"}
@@ -86,9 +90,12 @@ def test_the_project_with_faults_in_several_files_gives_the_reference_results_in
         "sh:QualifiedMinCountConstraintComponent", "sh:MinCountConstraintComponent", "sh:ClassConstraintComponent",
         "sh:SPARQLConstraintComponent"}, expected.to_text("en")
 
+    logged: list[str] = []
     report = validate_store(StoreView(store), shapes_graph, data_graphs=list(graphs),
                             reference_graphs=[f.graph for f in files if f.kind == "ontology"],
-                            store_path=tmp_path / "oxigraph", workers=2, unit_size=400)
+                            store_path=tmp_path / "oxigraph", workers=2, unit_size=400, engine=engine,
+                            log=logged.append)
+    assert ("pyshacl-turbo" in logged[0]) == (engine == "turbo"), logged
     assert comparable(report.results) == comparable(expected.results)
     # the merged sh:ValidationReport holds every result once
     report_node = report.graph.value(None, rdflib.RDF.type, rdflib.SH.ValidationReport)
