@@ -152,6 +152,19 @@ def peak_rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional resident memory of a process tree now (kB from /proc → MB): pages several
+    processes share (a forked web process's, files mapped by each) counted once in all, where
+    the sum of peaks above counts them once per process."""
+    total = 0
+    for p in descendants(pid):
+        try:
+            total += int(re.search(r"Pss:\s+(\d+)", Path(f"/proc/{p}/smaps_rollup").read_text()).group(1))
+        except (FileNotFoundError, AttributeError, PermissionError):
+            pass
+    return total / 1024
+
+
 def prefixes() -> str:
     sys.path.insert(0, str(ROOT))
     from kouiki_kg.namespaces import sparql_prologue
@@ -458,7 +471,9 @@ def main() -> None:
                                      "throughput": round(len(floor) / args.seconds, 1)}
         print("floor at c=8 (oxigraph serve, ASK {}):", results["pages"]["floor"], flush=True)
         results["peak_rss_mb"] = {"ours": round(peak_rss_mb(ours.pid), 0), "oxigraph": round(peak_rss_mb(oxigraph.pid), 0)}
-        print("peak RSS (MB):", results["peak_rss_mb"], "ready:", ready, "build s:", results["build_s"],
+        results["pss_at_end_mb"] = {"ours": round(pss_mb(ours.pid), 0), "oxigraph": round(pss_mb(oxigraph.pid), 0)}
+        print("peak RSS (MB):", results["peak_rss_mb"], "PSS at the end (MB):", results["pss_at_end_mb"],
+              "ready:", ready, "build s:", results["build_s"],
               "oxigraph load s:", results["oxigraph_load_s"], flush=True)
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / f"run-{triples}.json").write_text(json.dumps(results, indent=2))
