@@ -52,8 +52,10 @@ def P(name: str) -> str:
 
 class Facts:
     """One resource's own triples, read in one look-up and then asked by property: a page asks a
-    dozen properties of the resource and of each of its parts (an initiative page at 1 M triples
-    made ~60 look-ups, a millisecond; a remote store answers one query instead of a dozen)."""
+    dozen properties of the resource and of each of its parts. An initiative page at 1 M triples
+    made ~60 look-ups, now ~25: the reading costs the same (it is per triple), but each look-up
+    lets the GIL go and takes it back, which under load costs more than the reading
+    (architecture §19), and a remote store answers one query instead of a dozen."""
 
     def __init__(self, reader: Reader, subject):
         self.reader, self.subject = reader, subject

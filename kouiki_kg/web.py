@@ -113,15 +113,18 @@ def answer_cache() -> AnswerCache:
 def remembered(etag: str, make: Callable[[], Cached]) -> Cached:
     """The answer with this ETag from the caches, or made now and kept: the store does not
     change between builds, so a page made once is the page."""
-    return answer_cache().get_or_make(etag, lambda: _one_at_a_time(make))[0]
+    embedded = current_app.config["KOUIKI"].sparql_endpoint is None
+    return answer_cache().get_or_make(etag, (lambda: _one_at_a_time(make)) if embedded else make)[0]
 
 
-# Pages are made one at a time in a web process. Making one is Python holding the GIL between
-# store and SQLite calls that let it go; made in several threads at once, each of those calls
-# waited to take the GIL back from the others (a look-up of 0.1 ms took 0.5 ms beside three busy
-# threads, a small query 15 ms), so four pages at once took far longer than four in a row, and
-# gained nothing: one process runs Python on one core. Answers from the caches, and queries
-# (in query workers, or light ones in threads that wait on the engine), are not held up by it.
+# On the embedded store, pages are made one at a time in a web process. Making one is Python
+# holding the GIL between store and SQLite calls that let it go; made in several threads at
+# once, each of those calls waited to take the GIL back from the others (a look-up of 0.1 ms
+# took 0.5 ms beside three busy threads, a small query 15 ms), so four pages at once took far
+# longer than four in a row, and gained nothing: one process runs Python on one core. Answers
+# from the caches and queries (in query workers, or light ones in threads that wait on the
+# engine) are not held up by it. Pages read from a remote store mostly wait on the network:
+# those are made side by side.
 _MAKING = threading.Lock()
 
 

@@ -251,3 +251,38 @@ def test_a_tracking_parameter_of_one_visit_is_not_in_the_page_everyone_gets(stor
         assert 'href="?page=1&amp;lang=en"' in first, path  # what selects the content is kept
     query_page = client.get("/sparql?query=ASK+%7B%7D&utm_source=x", headers={"Accept": "text/html"}).data.decode()
     assert 'href="?query=ASK+%7B%7D&amp;lang=en"' in query_page
+
+
+def test_a_web_process_makes_one_page_at_a_time_and_serves_cached_ones_meanwhile(store_dir, monkeypatch):
+    """Pages made in threads at once each waited for the GIL at every store call (web.remembered):
+    on the embedded store they are made one after another, while answers already made are served."""
+    from kouiki_kg import pages
+
+    app = create_app(Config.from_env(root=ROOT, store_dir=store_dir, shared_cache_bytes=0))
+    client = app.test_client(use_cookies=False)
+    assert client.get("/id/lg/022039", headers={"Accept": "text/html"}).status_code == 200  # made, now cached
+    making, spans = pages.initiative, []
+
+    def slow(*args, **kwargs):
+        started = time.monotonic()
+        time.sleep(0.3)
+        try:
+            return making(*args, **kwargs)
+        finally:
+            spans.append((started, time.monotonic()))
+
+    monkeypatch.setattr(pages, "initiative", slow)
+
+    def get(path: str) -> tuple[int, float]:
+        started = time.monotonic()
+        status = app.test_client(use_cookies=False).get(path, headers={"Accept": "text/html"}).status_code
+        return status, time.monotonic() - started
+
+    with ThreadPoolExecutor(3) as pool:
+        made = [pool.submit(get, f"/id/initiative/{name}") for name in ("hachinohe-bus-network", "koryo-facility-sharing")]
+        time.sleep(0.1)
+        cached = pool.submit(get, "/id/lg/022039")
+        assert cached.result()[0] == 200 and cached.result()[1] < 0.25  # not behind the pages being made
+        assert [f.result()[0] for f in made] == [200, 200]
+    (first_start, first_end), (second_start, second_end) = sorted(spans)
+    assert second_start >= first_end  # one after the other, never interleaved
