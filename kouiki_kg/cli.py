@@ -71,7 +71,7 @@ def build_command(ctx: click.Context, force: bool, lang: str) -> None:
 @click.option("--row-limit", type=click.IntRange(min=1), default=None,
               help="Most rows one query returns [env KOUIKI_ROW_LIMIT; default 10000].")
 @click.option("--query-workers", type=click.IntRange(min=1), default=None,
-              help="Query worker processes in all [env KOUIKI_QUERY_WORKERS; default: four per CPU].")
+              help="Query worker processes in all [env KOUIKI_QUERY_WORKERS; default: two per CPU].")
 @click.option("--workers", "web_workers", type=click.IntRange(min=1), default=None,
               help="Web processes; one per CPU for page-heavy traffic [env KOUIKI_WEB_WORKERS; default 1].")
 @click.option("--warm", is_flag=True,

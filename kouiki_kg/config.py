@@ -8,7 +8,7 @@ KOUIKI_ROW_LIMIT       most result rows (or triples) one query returns (default 
 KOUIKI_MAX_ANSWER_BYTES  most bytes (about) one query's answer holds: past it the answer is cut
                        (X-Kouiki-Truncated-Reason: bytes) (default 50000000)
 KOUIKI_QUERY_MEMORY    bytes of memory a query worker may take (default 1000000000; 0: no limit)
-KOUIKI_QUERY_WORKERS   query worker processes (default: four per CPU; up to four times as many
+KOUIKI_QUERY_WORKERS   query worker processes (default: two per CPU; up to four times as many
                        while long queries run, see querypool.py)
 KOUIKI_MAX_UPLOAD      largest submission or query body, in bytes (default 2000000)
 KOUIKI_BODY_TIMEOUT    seconds a request's body may take to arrive after its headers; later: 408
@@ -109,8 +109,10 @@ class Config:
             "max_answer_bytes": _number("KOUIKI_MAX_ANSWER_BYTES", 50_000_000, int),
             "query_memory": _number_or_zero("KOUIKI_QUERY_MEMORY", 1_000_000_000),
             # more workers than cores: a long query (demoted to the lowest CPU priority) must not
-            # leave short ones waiting for a free worker
-            "query_workers": _number("KOUIKI_QUERY_WORKERS", 4 * (os.cpu_count() or 2), int),
+            # leave short ones waiting for a free worker (the pool also grows past a demoted one,
+            # and light look-ups are answered in the web process: two per CPU, not four, since
+            # session 30 — the same throughput at 1 M, 160-350 MB less)
+            "query_workers": _number("KOUIKI_QUERY_WORKERS", 2 * (os.cpu_count() or 2), int),
             # light queries (a few resources' triples) in threads of the web process: no hop to a worker
             "light_threads": _number_or_zero("KOUIKI_LIGHT_THREADS", 4),
             # web processes: one renders pages on one core (the GIL); production sets one per CPU
