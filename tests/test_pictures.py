@@ -261,3 +261,20 @@ def test_a_crowded_map_is_drawn_once_and_names_as_many_as_fit():
     assert len(re.findall(r'<circle[^>]*class="place', html)) == 100  # every body drawn, named or not
     few = str(maps.japan_map(places[:5], "map", {"partner": "Partner"}))
     assert '<div class="map-frame wide">' in few and '<div class="map-frame narrow">' in few
+
+
+def test_outlines_prepared_at_start_cover_every_scale_a_map_is_drawn_at(store_dir, initiatives):
+    """serving.post_worker_init reads and simplifies the outlines before a web process takes a
+    connection: no page's map (initiatives, local governments, home, both languages, both
+    drawings and insets) should have to simplify them again."""
+    for cached in (maps._simplified, maps._base, maps._inset_base):  # as in a process just started
+        cached.cache_clear()
+    maps.prepare()
+    before = maps._simplified.cache_info().misses
+    client = create_app(Config.from_env(root=ROOT, store_dir=store_dir, cache_bytes=0, shared_cache_bytes=0)).test_client(
+        use_cookies=False)
+    paths = ["/", "/id/lg/141003", "/id/lg/022039"] + [i.removeprefix("https://w3id.org/kouiki") for i in initiatives]
+    for path in paths:
+        for lang in ("ja", "en"):
+            page(client, path, lang)
+    assert maps._simplified.cache_info().misses == before
