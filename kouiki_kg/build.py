@@ -20,7 +20,7 @@ from typing import Callable
 import pyoxigraph as ox
 import rdflib
 
-from . import __version__, description, listings
+from . import __version__, description, increment, listings
 from .config import Config
 from .project import INPUT_FOLDERS, InputFile, content_hash, input_files
 from .validation.units import validate_store
@@ -100,14 +100,19 @@ def validate_loaded(view: StoreView, store_path: Path | None, files: list[InputF
         add_results_to_report_graph(report.graph, literals)
         report.results = sorted(report.results + literals, key=lambda r: (r.focus, r.path or "", r.component, r.value or ""))
         report.conforms = False
-    if not report.conforms:  # say where each focus node is written
-        origins: dict[str, tuple[str, int]] = {}
-        for f in files:
-            if f.kind != "shapes":
-                for iri, line in subject_lines(f.path.read_text(encoding="utf-8", errors="replace")).items():
-                    origins.setdefault(iri, (f.relative, line))
-        locate(report, origins)
+    if not report.conforms:
+        locate_in_files(report, files)
     return report
+
+
+def locate_in_files(report: Report, files: list[InputFile]) -> Report:
+    """Say in which file, on which line, each focus node of the report is written."""
+    origins: dict[str, tuple[str, int]] = {}
+    for f in files:
+        if f.kind != "shapes":
+            for iri, line in subject_lines(f.path.read_text(encoding="utf-8", errors="replace")).items():
+                origins.setdefault(iri, (f.relative, line))
+    return locate(report, origins)
 
 
 class CheckBeside:
@@ -214,7 +219,7 @@ def build(config: Config, *, force: bool = False, log: Callable[[str], None] = _
     leaving data/ alone; `swap=False` leaves the new build beside the served one (the caller
     swaps it in: ingest.publish, whose commit must make the file and the store agree)."""
     if changes:
-        return _build(config, with_changes(config.root, changes), force, log, swap)
+        return _build(config, with_changes(config.root, changes), force, log, swap, changes)
     try:
         outcome = _build(config, input_files(config.root), force, log, swap)
     except BuildError as err:  # the served build stays; /health says data/ does not build
@@ -254,7 +259,8 @@ def read_data_status(config: Config) -> dict | None:
         return None
 
 
-def _build(config: Config, files: list[InputFile], force: bool, log: Callable[[str], None], swap: bool) -> BuildOutcome:
+def _build(config: Config, files: list[InputFile], force: bool, log: Callable[[str], None], swap: bool,
+           changes: dict[str, Path | None] | None = None) -> BuildOutcome:
     if not any(f.kind == "data" for f in files):
         raise BuildError(f"no Turtle files under {config.root / 'data' / 'ttl'}")
     digest = inputs_digest(files)
@@ -285,9 +291,11 @@ def _build(config: Config, files: list[InputFile], force: bool, log: Callable[[s
         if not report.conforms:
             raise BuildError("the data does not conform to the shapes; nothing was built", report=report)
 
+    # a change to case files only, made from the served build of the files as they are (increment.py)
+    base = None if force else increment.served_base(config.store_dir, config.root, changes or {}, inputs_digest)
     small = sum(f.path.stat().st_size for f in files if f.kind != "shapes") <= CHECK_BESIDE_BYTES
     try:
-        beside = CheckBeside(files) if small and config.build_workers != 1 else None
+        beside = CheckBeside(files) if small and config.build_workers != 1 and base is None else None
     except OSError as err:  # no process to be had (out of memory, process limit)
         raise BuildError(f"cannot start the check: {err.strerror or err}") from None
     try:
@@ -299,17 +307,26 @@ def _build(config: Config, files: list[InputFile], force: bool, log: Callable[[s
         def describe(query, triples):
             described_triples.append(triples)
             described = time.perf_counter()
-            turtle = description.description_turtle(description.gather_statistics(query, triples), built_at, digest)
+            statistics = description.gather_statistics(query, triples)
+            turtle = description.description_turtle(statistics, built_at, digest)
             log(f"described the dataset ({time.perf_counter() - described:.1f} s)")
             (staging / description.DESCRIPTION_FILE).write_text(turtle, encoding="utf-8")  # served at /dataset
+            (staging / description.STATISTICS_FILE).write_text(description.statistics_json(statistics), encoding="utf-8")
             return description.DESCRIPTION_GRAPH, turtle
 
         try:
-            graph_triples = write_build(
-                staging, [(f.path, f.graph) for f in files if f.kind != "shapes"], check=check, describe=describe,
-                after_check=[(f.path, f.graph) for f in files if f.kind == "shapes"],
-                dumps={name: spec[0] for name, spec in description.DUMPS.items()},
-                index=lambda query: listings.make_lookup_files(query, staging, log))
+            if base is not None:
+                graph_triples, dataset_triples = increment.make(base, staging, files, changes, built_at=built_at,
+                                                                digest=digest, log=log)
+                described_triples.append(dataset_triples)
+            else:
+                graph_triples = write_build(
+                    staging, [(f.path, f.graph) for f in files if f.kind != "shapes"], check=check, describe=describe,
+                    after_check=[(f.path, f.graph) for f in files if f.kind == "shapes"],
+                    dumps={name: spec[0] for name, spec in description.DUMPS.items()},
+                    index=lambda query: listings.make_lookup_files(query, staging, log))
+        except increment.ChangeRefused as refused:
+            conform(locate_in_files(refused.report, files))
         except (LoadSyntaxError, RdfSyntaxError, OSError):
             raise
         except Exception:

@@ -302,6 +302,7 @@ def ingest_command(ctx: click.Context, file: Path, slug: str, lang: str) -> None
         sys.exit(EXIT_INVALID)
     state = "created" if outcome.created else "replaced"
     click.echo(f"{state} case {slug}: version {outcome.version}, {outcome.triples} triples in the store")
+    ingest.make_dumps(config)  # served already; the dumps follow
 
 
 @main.command("token")

@@ -33,7 +33,8 @@ from .build import BuildError, build, finish_swap
 from .config import Config
 from .namespaces import INITIATIVE
 from .project import input_files
-from .store import BuildInfo, current_build, swap_current
+from .store import BuildInfo, current_build, ensure_dumps, swap_current
+from .description import DUMPS
 from .validation import Report
 
 
@@ -323,6 +324,25 @@ def _transact(config: Config, action: str, slug: str, who: str, new: bytes | Non
         raise _refusal(config, err, action, slug, who, digest) from None
     _apply(config, entry)
     return Outcome(slug, version, digest, old is None, outcome.info.triples)
+
+
+def make_dumps(config: Config) -> None:
+    """Write the served build's dumps if it has none: a change published as an increment is served
+    before its dumps are written (tens of seconds at a million triples). A failure (a full disk)
+    is left to the next request for a dump, which tries again and says why."""
+    build = current_build(config.store_dir)
+    try:
+        if build is not None:
+            ensure_dumps(build, {name: spec[0] for name, spec in DUMPS.items()})
+    except OSError:
+        pass
+
+
+def make_dumps_later(config: Config) -> threading.Thread:
+    """make_dumps in a thread of its own (a web process answers meanwhile)."""
+    thread = threading.Thread(target=make_dumps, args=(config,), name="dumps", daemon=True)
+    thread.start()
+    return thread
 
 
 def _write_synced(path: Path, data: bytes) -> None:

@@ -19,7 +19,7 @@ import pyoxigraph as ox
 
 from . import search
 from .namespaces import BASE, CONCEPT, PREFIXES, compact
-from .querytext import fill
+from .querytext import fill, in_chunks
 from .store import graph_names, term_order
 
 LISTINGS_FILE = "listings.sqlite"
@@ -132,8 +132,112 @@ INCOMING_OF = "SELECT DISTINCT ?s WHERE { ?s $p$ $o$ } LIMIT $limit$"
 CHUNK = 1000
 
 
+# The listings file's tables. Rows are keyed so a change to one case can redo its own: the
+# per-initiative tables by initiative, labels and pages by IRI, incoming links by object.
+SCHEMA = """
+    CREATE TABLE filed (concept TEXT, initiative TEXT, via TEXT, PRIMARY KEY (concept, initiative, via)) WITHOUT ROWID;
+    CREATE TABLE figures (name TEXT, position INTEGER, iri TEXT, n INTEGER, PRIMARY KEY (name, position));
+    CREATE TABLE initiatives (iri TEXT PRIMARY KEY, leads TEXT, bodies INTEGER) WITHOUT ROWID;  -- listed by IRI
+    CREATE TABLE in_prefecture (prefecture TEXT, initiative TEXT, body TEXT,
+                                PRIMARY KEY (prefecture, initiative, body)) WITHOUT ROWID;
+    -- the site's own pages first (rank: their place in SITE_PAGES), then every minted resource's by path
+    CREATE TABLE pages (rank INTEGER, path TEXT, PRIMARY KEY (rank, path)) WITHOUT ROWID;
+    CREATE TABLE taking_part (agent TEXT, role TEXT, initiative TEXT, via TEXT,
+                              PRIMARY KEY (agent, role, initiative, via)) WITHOUT ROWID;
+    -- who else takes part in an agent's initiatives (its page's map): by initiative
+    CREATE INDEX taking_part_by_initiative ON taking_part (initiative, agent, role);
+    CREATE TABLE associated (initiative TEXT, agent TEXT, PRIMARY KEY (initiative, agent)) WITHOUT ROWID;
+    CREATE TABLE places (body TEXT, place TEXT, lat REAL, long REAL, PRIMARY KEY (body, place)) WITHOUT ROWID;
+    CREATE TABLE labels (iri TEXT, lang TEXT, label TEXT, PRIMARY KEY (iri, lang)) WITHOUT ROWID;
+    CREATE TABLE incoming_counts (object TEXT, predicate TEXT, n INTEGER, PRIMARY KEY (object, predicate)) WITHOUT ROWID;
+    CREATE TABLE incoming (object TEXT, position INTEGER, predicate TEXT, subject TEXT,
+                           PRIMARY KEY (object, position)) WITHOUT ROWID;
+"""
+# The tables answered initiative by initiative, and the column that names the initiative.
+PER_INITIATIVE = {"filed": "initiative", "initiatives": "iri", "in_prefecture": "initiative",
+                  "taking_part": "initiative", "associated": "initiative"}
+MINTED_RANK = len(SITE_PAGES)
+
+
 def build_listings(query: Callable[[str], object], path: Path) -> int:
     """Answer the browsing questions once into `path`; returns the number of (concept, initiative) rows."""
+    initiatives = sorted((row["i"] for row in query("SELECT ?i WHERE { ?i a kk:Initiative }")), key=lambda i: i.value)
+    graphs = graph_names(query)
+    # every page we serve for a minted IRI (hash IRIs live in their document's page), read graph by
+    # graph: one DISTINCT over the whole store takes 50 s at 1 M triples, these 4 s together
+    minted = {row["s"].value for graph in graphs
+              for row in query(f"SELECT DISTINCT ?s WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} FILTER (isIRI(?s)) }}")}
+    rows = _per_initiative_rows(query, initiatives)
+    rows["labels"] = _labels(query, graphs)
+    rows["incoming_counts"], rows["incoming"] = _incoming(query, _fan_in(query, graphs))
+    rows["pages"] = [(rank, path) for rank, path in enumerate(SITE_PAGES)] + _minted_pages(minted)
+    connection = sqlite3.connect(path)
+    with connection:
+        connection.executescript(SCHEMA)
+        _insert(connection, rows)
+        _write_whole_store_tables(connection, query)
+        filed = connection.execute("SELECT COUNT(*) FROM filed").fetchone()[0]
+    connection.close()
+    return filed
+
+
+def update_listings(query: Callable[[str], object], path: Path, *, initiatives: set[str], subjects: set[str],
+                    objects: set[str]) -> None:
+    """Redo, in the listings file at `path`, what a change to some named graphs can have touched:
+    the rows of `initiatives`, the labels and pages of `subjects` (IRIs), the incoming links of
+    `objects` (IRIs), and the small tables made from the whole store. The rows come from the same
+    questions build_listings asks, for those keys only, so the file ends as a build makes it."""
+    graphs = graph_names(query)
+    keys = sorted(initiatives)
+    still = [ox.NamedNode(row["i"].value) for row in _for_values(query, "SELECT ?i WHERE { VALUES ?i { $values$ } ?i a kk:Initiative }", keys)]
+    iris = sorted(subjects)
+    present = {row["s"].value for row in _for_values(query, "SELECT ?s WHERE { VALUES ?s { $values$ } FILTER EXISTS { ?s ?p ?o } }", iris)}
+    rows = _per_initiative_rows(query, sorted(still, key=lambda i: i.value))
+    rows["labels"] = _labels(query, graphs, iris)
+    rows["incoming_counts"], rows["incoming"] = _incoming(query, _fan_in(query, graphs, sorted(objects)))
+    rows["pages"] = _minted_pages(present)
+    connection = sqlite3.connect(path)
+    with connection:
+        for table, column in PER_INITIATIVE.items():
+            _delete(connection, table, column, keys)
+        _delete(connection, "labels", "iri", iris)
+        _delete(connection, "pages", "path", [path for _, path in _minted_pages(subjects)])
+        _delete(connection, "incoming_counts", "object", sorted(objects))
+        _delete(connection, "incoming", "object", sorted(objects))
+        connection.execute("DELETE FROM places")
+        connection.execute("DELETE FROM figures")
+        _insert(connection, rows)
+        _write_whole_store_tables(connection, query)
+    connection.close()
+
+
+def _for_values(query: Callable[[str], object], sparql: str, iris: list[str]):
+    """The rows of `sparql`, whose `$values$` lists IRIs, for every one of `iris`, CHUNK at a time."""
+    return in_chunks(query, sparql, [ox.NamedNode(iri) for iri in iris], CHUNK)
+
+
+def _delete(connection: sqlite3.Connection, table: str, column: str, keys: list[str]) -> None:
+    for start in range(0, len(keys), 500):  # below SQLite's limit on parameters
+        chunk = keys[start:start + 500]
+        connection.execute(f"DELETE FROM {table} WHERE {column} IN ({','.join('?' * len(chunk))})", chunk)
+
+
+def _insert(connection: sqlite3.Connection, rows: dict[str, list[tuple]]) -> None:
+    for table, found in rows.items():
+        if found:
+            # first coordinates of a place win: a body with two is drawn at one
+            verb = "INSERT OR IGNORE" if table == "places" else "INSERT"
+            connection.executemany(f"{verb} INTO {table} VALUES ({','.join('?' * len(found[0]))})", found)
+
+
+def _minted_pages(iris) -> list[tuple[int, str]]:
+    """(rank, path) of the pages of minted IRIs (a hash IRI is part of its document's page)."""
+    paths = {"/" + iri[len(BASE):] for iri in iris if iri.startswith(BASE) and "#" not in iri}
+    return [(MINTED_RANK, path) for path in sorted(paths - set(SITE_PAGES))]
+
+
+def _per_initiative_rows(query: Callable[[str], object], initiatives: list) -> dict[str, list[tuple]]:
+    """The rows of the per-initiative tables for these initiatives (NamedNodes, in IRI order)."""
     broader: dict[str, set[str]] = {}
     for row in query("SELECT ?c ?b WHERE { ?c skos:broader ?b }"):
         broader.setdefault(row["c"].value, set()).add(row["b"].value)
@@ -147,8 +251,6 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
                 pending.extend(broader.get(c, ()))
         return found
 
-    initiatives = sorted((row["i"] for row in query("SELECT ?i WHERE { ?i a kk:Initiative }")), key=lambda i: i.value)
-
     def per_initiative(sparql: str):
         """The query's rows for every initiative, asked a chunk of initiatives at a time, in order."""
         for start in range(0, len(initiatives), CHUNK):
@@ -156,104 +258,81 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
 
     filed = {(ancestor, row["initiative"].value, row["via"].value)
              for row in per_initiative(FILED_UNDER) for ancestor in with_ancestors(row["concept"].value)}
-    figures = [(name, position, row["what"].value, int(row["n"].value))
-               for name, sparql in FIGURES.items() for position, row in enumerate(query(sparql))]
     in_prefecture = {(row["what"].value, row["i"].value, row["body"].value) for row in per_initiative(IN_PREFECTURE)}
-    per_prefecture: dict[str, set] = {}
-    for prefecture, initiative, _ in in_prefecture:
-        per_prefecture.setdefault(prefecture, set()).add(initiative)
-    figures += [("prefectures", position, what, len(found)) for position, (what, found) in enumerate(sorted(per_prefecture.items()))]
     bodies_taking_part: dict[str, int] = {}
     for sparql in (NAMED_BODIES, COUNTED_BODIES):
         for row in per_initiative(sparql):
             bodies_taking_part[row["i"].value] = max(bodies_taking_part.get(row["i"].value, 0), int(row["n"].value))
-    top_themes = sorted(row["t"].value for row in query(f"SELECT ?t WHERE {{ <{CONCEPT}theme> skos:hasTopConcept ?t }}"))
-    # every page we serve for a minted IRI (hash IRIs live in their document's page), read graph by
-    # graph: one DISTINCT over the whole store takes 50 s at 1 M triples, these 4 s together
-    graphs = graph_names(query)
-    minted = {"/" + row["s"].value[len(BASE):] for graph in graphs
-              for row in query(f"SELECT DISTINCT ?s WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} FILTER (isIRI(?s)) }}")
-              if row["s"].value.startswith(BASE) and "#" not in row["s"].value}
-    paths = SITE_PAGES + sorted(minted - set(SITE_PAGES))
-    leads = [(position, row["initiative"].value, row["leads"].value if row["leads"] is not None else "",
-              bodies_taking_part.get(row["initiative"].value, 0)) for position, row in enumerate(per_initiative(LEADS))]
+    leads = [(row["initiative"].value, row["leads"].value if row["leads"] is not None else "",
+              bodies_taking_part.get(row["initiative"].value, 0)) for row in per_initiative(LEADS)]
     # `via` as an N-Triples term: a grouping or activity may be a blank node
     taking_part = {(row["agent"].value, row["role"].value, row["initiative"].value,
                     str(row["via"]) if row["via"] is not None else "")
                    for sparql in TAKING_PART for row in per_initiative(sparql)}
     associated = {(row["initiative"].value, str(row["agent"])) for row in per_initiative(ASSOCIATED)}
+    return {"filed": sorted(filed), "in_prefecture": sorted(in_prefecture), "initiatives": leads,
+            "taking_part": sorted(taking_part), "associated": sorted(associated)}
+
+
+def _write_whole_store_tables(connection: sqlite3.Connection, query: Callable[[str], object]) -> None:
+    """The small tables made from the whole store (the places on the map, the home page's figures),
+    the last two figures from the per-initiative tables already written."""
     places = sorted((str(row["body"]), str(row["place"]), float(row["lat"].value), float(row["long"].value))
                     for row in query(PLACES))
-    labels = _labels(query, graphs)
-    incoming_counts, incoming = _incoming(query, graphs)
-
-    connection = sqlite3.connect(path)
-    with connection:
-        connection.executescript("""
-            CREATE TABLE filed (concept TEXT, initiative TEXT, via TEXT, PRIMARY KEY (concept, initiative, via)) WITHOUT ROWID;
-            CREATE TABLE figures (name TEXT, position INTEGER, iri TEXT, n INTEGER, PRIMARY KEY (name, position));
-            CREATE TABLE initiatives (position INTEGER PRIMARY KEY, iri TEXT, leads TEXT, bodies INTEGER);
-            CREATE TABLE in_prefecture (prefecture TEXT, initiative TEXT, body TEXT,
-                                        PRIMARY KEY (prefecture, initiative, body)) WITHOUT ROWID;
-            CREATE TABLE pages (position INTEGER PRIMARY KEY, path TEXT);
-            CREATE TABLE taking_part (agent TEXT, role TEXT, initiative TEXT, via TEXT,
-                                      PRIMARY KEY (agent, role, initiative, via)) WITHOUT ROWID;
-            -- who else takes part in an agent's initiatives (its page's map): by initiative
-            CREATE INDEX taking_part_by_initiative ON taking_part (initiative, agent, role);
-            CREATE TABLE associated (initiative TEXT, agent TEXT, PRIMARY KEY (initiative, agent)) WITHOUT ROWID;
-            CREATE TABLE places (body TEXT, place TEXT, lat REAL, long REAL, PRIMARY KEY (body, place)) WITHOUT ROWID;
-            CREATE TABLE labels (iri TEXT, lang TEXT, label TEXT, PRIMARY KEY (iri, lang)) WITHOUT ROWID;
-            CREATE TABLE incoming_counts (object TEXT, predicate TEXT, n INTEGER, PRIMARY KEY (object, predicate)) WITHOUT ROWID;
-            CREATE TABLE incoming (object TEXT, position INTEGER, predicate TEXT, subject TEXT,
-                                   PRIMARY KEY (object, position)) WITHOUT ROWID;
-        """)
-        connection.executemany("INSERT INTO incoming_counts VALUES (?,?,?)", incoming_counts)
-        connection.executemany("INSERT INTO incoming VALUES (?,?,?,?)", incoming)
-        connection.executemany("INSERT INTO labels VALUES (?,?,?)", labels)
-        connection.executemany("INSERT OR IGNORE INTO places VALUES (?,?,?,?)", places)  # first coordinates of a place win
-        connection.executemany("INSERT INTO taking_part VALUES (?,?,?,?)", sorted(taking_part))
-        connection.executemany("INSERT INTO associated VALUES (?,?)", sorted(associated))
-        connection.executemany("INSERT INTO pages VALUES (?,?)", enumerate(paths))
-        connection.executemany("INSERT INTO filed VALUES (?,?,?)", sorted(filed))
-        connection.executemany("INSERT INTO figures VALUES (?,?,?,?)", figures)
-        connection.executemany("INSERT INTO initiatives VALUES (?,?,?,?)", leads)
-        connection.executemany("INSERT INTO in_prefecture VALUES (?,?,?)", sorted(in_prefecture))
-        # initiatives by top theme, through the theme's narrower concepts
-        themes = sorted(((t, connection.execute("SELECT COUNT(DISTINCT initiative) FROM filed WHERE concept = ? AND via = 'subject'",
-                                                (t,)).fetchone()[0]) for t in top_themes), key=lambda tn: (-tn[1], tn[0]))
-        connection.executemany("INSERT INTO figures VALUES ('themes', ?, ?, ?)",
-                               [(position, t, n) for position, (t, n) in enumerate(themes)])
-    connection.close()
-    return len(filed)
+    figures = [(name, position, row["what"].value, int(row["n"].value))
+               for name, sparql in FIGURES.items() for position, row in enumerate(query(sparql))]
+    figures += [("prefectures", position, what, n) for position, (what, n) in enumerate(connection.execute(
+        "SELECT prefecture, COUNT(DISTINCT initiative) FROM in_prefecture GROUP BY prefecture ORDER BY prefecture"))]
+    # initiatives by top theme, through the theme's narrower concepts
+    top_themes = sorted(row["t"].value for row in query(f"SELECT ?t WHERE {{ <{CONCEPT}theme> skos:hasTopConcept ?t }}"))
+    themes = sorted(((t, connection.execute("SELECT COUNT(DISTINCT initiative) FROM filed WHERE concept = ? AND via = 'subject'",
+                                            (t,)).fetchone()[0]) for t in top_themes), key=lambda tn: (-tn[1], tn[0]))
+    figures += [("themes", position, t, n) for position, (t, n) in enumerate(themes)]
+    _insert(connection, {"places": places, "figures": figures})
 
 
-def _labels(query: Callable[[str], object], graphs: list) -> list[tuple[str, str, str]]:
-    """(iri, language tag or "", label) for every IRI with a label: the values of the first label
-    property it has, the least value where one language has several. A page names a hundred
-    resources or more (a local government's initiatives); looked up in the store one by one they
-    were a third of its first render (two index look-ups each, HTTP requests on a remote store).
-    One query per property and graph: 280,000 titles at 5 M triples in one answer come close to
-    a remote store's time limit."""
+def _labels(query: Callable[[str], object], graphs: list, iris: list[str] | None = None) -> list[tuple[str, str, str]]:
+    """(iri, language tag or "", label) for every IRI with a label (or those of `iris`): the values
+    of the first label property it has, the least value where one language has several. A page
+    names a hundred resources or more (a local government's initiatives); looked up in the store
+    one by one they were a third of its first render (two index look-ups each, HTTP requests on a
+    remote store). One query per property and graph: 280,000 titles at 5 M triples in one answer
+    come close to a remote store's time limit."""
     found: dict[str, tuple[int, dict[str, str]]] = {}
     for rank, prop in enumerate(LABEL_PROPERTIES):
-        for graph in graphs:
-            for row in query(f"SELECT ?s ?l WHERE {{ GRAPH {graph} {{ ?s <{prop}> ?l }} FILTER (isIRI(?s) && isLiteral(?l)) }}"):
-                iri, literal = row["s"].value, row["l"]
-                best, values = found.setdefault(iri, (rank, {}))
-                if best == rank:
-                    lang = literal.language or ""
-                    values[lang] = min(values.get(lang, literal.value), literal.value)
+        if iris is None:
+            rows = (row for graph in graphs for row in query(
+                f"SELECT ?s ?l WHERE {{ GRAPH {graph} {{ ?s <{prop}> ?l }} FILTER (isIRI(?s) && isLiteral(?l)) }}"))
+        else:
+            rows = _for_values(query, f"SELECT ?s ?l WHERE {{ VALUES ?s {{ $values$ }} ?s <{prop}> ?l FILTER (isLiteral(?l)) }}",
+                               iris)
+        for row in rows:
+            iri, literal = row["s"].value, row["l"]
+            best, values = found.setdefault(iri, (rank, {}))
+            if best == rank:
+                lang = literal.language or ""
+                values[lang] = min(values.get(lang, literal.value), literal.value)
     return sorted((iri, lang, label) for iri, (_, values) in found.items() for lang, label in values.items())
 
 
-def _incoming(query: Callable[[str], object], graphs: list) -> tuple[list[tuple], list[tuple]]:
-    """(object, property, count) and (object, position, property, subject) rows for every busy
-    object: its incoming links counted by property, and up to INCOMING_LISTED of them in the
-    order pages list them (by property name, then subject)."""
+def _fan_in(query: Callable[[str], object], graphs: list, objects: list[str] | None = None) -> dict[str, int]:
+    """How many quads point at each IRI (or at each of `objects`): every busy object is found, and
+    one that only looks busy (a triple stated in two graphs counts twice) is counted exactly later."""
     fan_in: dict[str, int] = {}
-    for graph in graphs:
-        for row in query(fill(FAN_IN, {"graph": graph})):
-            fan_in[row["o"].value] = fan_in.get(row["o"].value, 0) + int(row["n"].value)
+    if objects is None:
+        rows = (row for graph in graphs for row in query(fill(FAN_IN, {"graph": graph})))
+    else:
+        rows = _for_values(query, "SELECT ?o (COUNT(*) AS ?n) WHERE { VALUES ?o { $values$ } GRAPH ?g { ?s ?p ?o } } GROUP BY ?o",
+                           objects)
+    for row in rows:
+        fan_in[row["o"].value] = fan_in.get(row["o"].value, 0) + int(row["n"].value)
+    return fan_in
+
+
+def _incoming(query: Callable[[str], object], fan_in: dict[str, int]) -> tuple[list[tuple], list[tuple]]:
+    """(object, property, count) and (object, position, property, subject) rows for every busy
+    object of `fan_in`: its incoming links counted by property, and up to INCOMING_LISTED of them
+    in the order pages list them (by property name, then subject)."""
     counts, links = [], []
     for iri in sorted(o for o, n in fan_in.items() if n >= BUSY):
         target = ox.NamedNode(iri)
@@ -310,7 +389,7 @@ class Listings:
         """One page of all initiatives — each with its leads, top themes, prefectures and how many
         bodies take part — and how many there are."""
         total = self._rows("SELECT COUNT(*) FROM initiatives", ())[0][0]
-        rows = self._rows("SELECT iri, leads, bodies FROM initiatives ORDER BY position LIMIT ? OFFSET ?", (limit, offset))
+        rows = self._rows("SELECT iri, leads, bodies FROM initiatives ORDER BY iri LIMIT ? OFFSET ?", (limit, offset))
         iris = [r[0] for r in rows]
         themes = self._grouped("""SELECT filed.initiative, filed.concept FROM filed JOIN figures ON figures.iri = filed.concept
                                   AND figures.name = 'themes' WHERE filed.via = 'subject' AND filed.initiative IN ({keys})
@@ -340,7 +419,7 @@ class Listings:
     def pages(self, offset: int, limit: int) -> tuple[list[str], int]:
         """Paths of the site's pages and of every minted resource (for the sitemap), and how many there are."""
         total = self._rows("SELECT COUNT(*) FROM pages", ())[0][0]
-        return [r[0] for r in self._rows("SELECT path FROM pages ORDER BY position LIMIT ? OFFSET ?", (limit, offset))], total
+        return [r[0] for r in self._rows("SELECT path FROM pages ORDER BY rank, path LIMIT ? OFFSET ?", (limit, offset))], total
 
     def taking_part(self, agent: str) -> list[tuple[ox.NamedNode, ox.NamedNode, ox.NamedNode | ox.BlankNode | None]]:
         """(role, initiative, via) for every way an agent takes part in an initiative."""

@@ -51,6 +51,13 @@ def fill(sparql: str, terms: dict) -> str:
     return sparql
 
 
+def in_chunks(query, sparql: str, terms: list, size: int = 1000):
+    """The rows of `sparql`, whose `$values$` fills a VALUES block, for every one of `terms`
+    (NamedNodes or Literals), asked `size` terms at a time: each answer stays small."""
+    for start in range(0, len(terms), size):
+        yield from query(fill(sparql, {"values": terms[start:start + size]}))
+
+
 def complexity(query: str) -> dict[str, int]:
     """How deep brackets nest, how many operators (and path separators) and UNIONs a query has."""
     depth = deepest = operators = unions = 0

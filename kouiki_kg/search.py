@@ -24,10 +24,12 @@ from pathlib import Path
 from typing import Callable
 
 import jaconv
+import pyoxigraph as ox
 from markupsafe import Markup
 
 from .authority import KANA_OF_SUFFIX
 from .namespaces import KK
+from .querytext import in_chunks
 from .store import graph_names
 
 INDEX_FILE = "search.sqlite"
@@ -95,6 +97,21 @@ def _stems(labels: list, names: dict) -> list[str]:
     return [stem for stem in stems if stem]
 
 
+LABELLED = "skos:prefLabel|dct:title|rdfs:label|prov:value"  # what makes a subject an entry
+ENTRY_COLUMNS = ("iri", "kind", "kind_order", "body_order", "label_ja", "label_en", "names", "text", "text_folded",
+                 "prefecture", "initiative", "prefecture_ja", "prefecture_en", "initiative_ja", "initiative_en")
+INDEX_SCHEMA = """
+    CREATE TABLE entries (id INTEGER PRIMARY KEY, iri TEXT, kind TEXT, kind_order INTEGER, body_order INTEGER,
+                          label_ja TEXT, label_en TEXT, names TEXT, text TEXT, text_folded TEXT,
+                          prefecture TEXT, initiative TEXT, prefecture_ja TEXT, prefecture_en TEXT,
+                          initiative_ja TEXT, initiative_en TEXT);
+    CREATE INDEX entries_by_iri ON entries (iri);
+    CREATE VIRTUAL TABLE search USING fts5(names, text_folded, content='entries', content_rowid='id',
+                                           tokenize='trigram');
+"""
+_INSERT_ENTRY = f"INSERT INTO entries ({', '.join(ENTRY_COLUMNS)}) VALUES ({','.join('?' * len(ENTRY_COLUMNS))})"
+
+
 def build_index(query: Callable[[str], object], path: Path) -> int:
     """Index every labelled resource and every source passage; returns the number of entries.
 
@@ -102,23 +119,85 @@ def build_index(query: Callable[[str], object], path: Path) -> int:
     over the whole store takes 25 s at 1 M triples, longer than a remote store's query limit. Each chunk asks
     for labels, names, texts and types separately and the class hierarchy is walked here once:
     one query joining them all multiplied every label by every text by every superclass. An
-    entry belongs to the initiative of the case file (named graph) it is stated in.
+    entry belongs to the initiative of the case file (named graph) it is stated in: the first
+    graph, in the store's order of graphs, that labels it.
     """
     # listed graph by graph: as one DISTINCT … ORDER BY over the store this took 56 s at 5 M triples
-    graphs = graph_names(query)
-    initiative_of_graph = {row["g"].value: row["i"].value for row in query(
-        "SELECT ?g ?i WHERE { GRAPH ?g { ?i a kk:Initiative } }")}
     graph_of: dict = {}
-    for graph in graphs:
-        for row in query(f"SELECT DISTINCT ?s WHERE {{ GRAPH {graph} {{ ?s skos:prefLabel|dct:title|rdfs:label|prov:value ?any }} "
-                         "FILTER (isIRI(?s)) }"):
+    for graph in graph_names(query):
+        for row in query(f"SELECT DISTINCT ?s WHERE {{ GRAPH {graph} {{ ?s {LABELLED} ?any }} FILTER (isIRI(?s)) }}"):
             graph_of.setdefault(row["s"], graph.value)
+    entries = _entries(query, graph_of)
+    label_of = {entry[0]: (entry[4], entry[5]) for entry in entries}
+    for entry in entries:  # the labels of prefectures and initiatives, shown beside each hit
+        entry.extend([*label_of.get(entry[9] or "", (None, None)), *label_of.get(entry[10] or "", (None, None))])
+    connection = sqlite3.connect(path)
+    with connection:
+        connection.executescript(INDEX_SCHEMA)
+        connection.executemany(_INSERT_ENTRY, entries)
+        connection.execute("INSERT INTO search (search) VALUES ('rebuild')")
+    connection.close()
+    return len(entries)
+
+
+def update_index(query: Callable[[str], object], path: Path, iris: set[str]) -> None:
+    """Redo the entries of `iris` in the index at `path` after a change to some named graphs (and
+    of the entries that show one of them as their prefecture or initiative): each is made as
+    build_index makes it (from the graph that labels it first), or dropped if nothing labels it
+    any more."""
+    iris = set(iris)
+    connection = sqlite3.connect(path)
+    keys = sorted(iris)
+    for start in range(0, len(keys), 500):
+        marks = ",".join("?" * len(keys[start:start + 500]))
+        iris.update(row[0] for row in connection.execute(
+            f"SELECT iri FROM entries WHERE initiative IN ({marks}) OR prefecture IN ({marks})",
+            keys[start:start + 500] * 2))
+    connection.close()
+    order = {graph.value: position for position, graph in enumerate(graph_names(query))}
+    graph_of: dict = {}
+    for row in in_chunks(query, f"SELECT ?s ?g WHERE {{ VALUES ?s {{ $values$ }} GRAPH ?g {{ ?s {LABELLED} ?any }} }}",
+                         [ox.NamedNode(iri) for iri in sorted(iris)], CHUNK):
+        known = graph_of.get(row["s"])
+        if known is None or order[row["g"].value] < order[known]:
+            graph_of[row["s"]] = row["g"].value
+    entries = _entries(query, graph_of)
+    connection = sqlite3.connect(path)
+    with connection:
+        label_of = {entry[0]: (entry[4], entry[5]) for entry in entries}
+        named = sorted({key for entry in entries for key in (entry[9], entry[10]) if key and key not in label_of})
+        for start in range(0, len(named), 500):
+            chunk = named[start:start + 500]
+            label_of.update((iri, (ja, en)) for iri, ja, en in connection.execute(
+                f"SELECT iri, label_ja, label_en FROM entries WHERE iri IN ({','.join('?' * len(chunk))})", chunk))
+        for entry in entries:
+            entry.extend([*label_of.get(entry[9] or "", (None, None)), *label_of.get(entry[10] or "", (None, None))])
+        keys = sorted(iris)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            old = connection.execute(f"SELECT id, names, text_folded FROM entries WHERE iri IN ({','.join('?' * len(chunk))})",
+                                     chunk).fetchall()
+            # an external-content index forgets a row only when told its indexed values
+            connection.executemany("INSERT INTO search (search, rowid, names, text_folded) VALUES ('delete', ?, ?, ?)", old)
+            connection.executemany("DELETE FROM entries WHERE id = ?", [(row[0],) for row in old])
+        for entry in entries:
+            cursor = connection.execute(_INSERT_ENTRY, entry)
+            connection.execute("INSERT INTO search (rowid, names, text_folded) VALUES (?, ?, ?)",
+                               (cursor.lastrowid, entry[6], entry[8]))
+    connection.close()
+
+
+def _entries(query: Callable[[str], object], graph_of: dict) -> list[list]:
+    """The index entries (ENTRY_COLUMNS without the last four) of the subjects of `graph_of`
+    (NamedNode → the graph that labels it first), in IRI order."""
     subjects = sorted(graph_of, key=lambda s: s.value)
+    initiative_of_graph = {row["g"].value: row["i"].value for row in in_chunks(
+        query, "SELECT ?g ?i WHERE { VALUES ?g { $values$ } GRAPH ?g { ?i a kk:Initiative } }",
+        [ox.NamedNode(g) for g in sorted(set(graph_of.values()))])}
     broader = _superclasses(query)
     kinds = dict(KINDS)
     order = {kind: i for i, (_, kind) in enumerate(KINDS)}
     entries, prefecture_of = [], {}
-    label_of: dict[str, tuple[str, str]] = {}
     for start in range(0, len(subjects), CHUNK):
         chunk = subjects[start:start + CHUNK]
         values = f"VALUES ?s {{ {' '.join(str(s) for s in chunk)} }}"
@@ -148,7 +227,6 @@ def build_index(query: Callable[[str], object], path: Path) -> int:
             found = labels.get(iri, [])
             fallback = _label(found, None) or iri
             label_ja, label_en = _label(found, "ja") or fallback, _label(found, "en") or fallback
-            label_of[iri] = (label_ja, label_en)
             initiative = initiative_of_graph.get(graph_of[subject])
             said = sorted(texts.get(iri, {}).items())  # in one order whatever the store's
             text = SEGMENT.join(f"{lang}\x1d{value}" for value, lang in said)
@@ -156,24 +234,7 @@ def build_index(query: Callable[[str], object], path: Path) -> int:
             entries.append([iri, kind, order.get(kind, len(order)), body_order, label_ja, label_en,
                             SEPARATOR + SEPARATOR.join(sorted(names.get(iri, {}))) + SEPARATOR, text, fold(found_by),
                             prefecture_of.get(iri), None if initiative == iri else initiative])
-    for entry in entries:  # the labels of prefectures and initiatives, shown beside each hit
-        entry.extend([*label_of.get(entry[9] or "", (None, None)), *label_of.get(entry[10] or "", (None, None))])
-    connection = sqlite3.connect(path)
-    with connection:
-        connection.executescript("""
-            CREATE TABLE entries (id INTEGER PRIMARY KEY, iri TEXT, kind TEXT, kind_order INTEGER, body_order INTEGER,
-                                  label_ja TEXT, label_en TEXT, names TEXT, text TEXT, text_folded TEXT,
-                                  prefecture TEXT, initiative TEXT, prefecture_ja TEXT, prefecture_en TEXT,
-                                  initiative_ja TEXT, initiative_en TEXT);
-            CREATE VIRTUAL TABLE search USING fts5(names, text_folded, content='entries', content_rowid='id',
-                                                   tokenize='trigram');
-        """)
-        connection.executemany("INSERT INTO entries (iri, kind, kind_order, body_order, label_ja, label_en, names, text, "
-                               "text_folded, prefecture, initiative, prefecture_ja, prefecture_en, initiative_ja, "
-                               "initiative_en) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", entries)
-        connection.execute("INSERT INTO search (search) VALUES ('rebuild')")
-    connection.close()
-    return len(entries)
+    return entries
 
 
 @dataclass
@@ -271,7 +332,7 @@ def _close_names(connection: sqlite3.Connection, q: str) -> list[tuple[str, str]
     labels: dict[str, tuple[str, str]] = {}
     for joined, label_ja, label_en in connection.execute(
             "SELECT names, label_ja, label_en FROM entries WHERE kind IN ('initiative', 'local_government', 'concept') "
-            "ORDER BY kind_order, body_order"):
+            "ORDER BY kind_order, body_order, iri"):
         for name in joined.split(SEPARATOR):
             if name and not name.isdigit():
                 labels.setdefault(name, (label_ja, label_en))

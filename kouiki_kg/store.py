@@ -8,8 +8,8 @@ Each build directory holds ``oxigraph/`` (the store) and ``build.json`` (its has
 
 from __future__ import annotations
 
+import fcntl
 import functools
-
 import gzip
 import json
 import os
@@ -226,6 +226,57 @@ def _load(store: ox.Store, files: list[tuple[Path, str]]) -> None:
             store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph))
         except SyntaxError as err:
             raise LoadSyntaxError(path, err.lineno, err.offset, err.msg if hasattr(err, "msg") else str(err)) from None
+
+
+def copy_store(build_dir: Path, target_dir: Path) -> ox.Store:
+    """A writable copy of a finished build's store, at target_dir/oxigraph: a RocksDB checkpoint
+    (its immutable files hard-linked: milliseconds at any size), opened for writing."""
+    ox.Store.read_only(str(build_dir / "oxigraph")).backup(str(target_dir / "oxigraph"))
+    return ox.Store(str(target_dir / "oxigraph"))
+
+
+def replace_graph(store: ox.Store, graph: str, source: Path | str | None) -> tuple[list[ox.Triple], list[ox.Triple]]:
+    """Replace a named graph's triples with a Turtle file's (a path) or text (a str), or remove it
+    (None), in one transaction; returns the triples removed and those added."""
+    name = ox.NamedNode(graph)
+    removed = [q.triple for q in store.quads_for_pattern(None, None, None, name)]
+    if removed:
+        store.remove_graph(name)
+    if source is not None:
+        try:
+            if isinstance(source, Path):
+                store.load(path=str(source), format=ox.RdfFormat.TURTLE, to_graph=name)
+            else:
+                store.load(source.encode("utf-8"), format=ox.RdfFormat.TURTLE, to_graph=name)
+        except SyntaxError as err:
+            raise LoadSyntaxError(Path(str(source)), err.lineno, err.offset,
+                                  err.msg if hasattr(err, "msg") else str(err)) from None
+    return removed, [q.triple for q in store.quads_for_pattern(None, None, None, name)]
+
+
+def ensure_dumps(build_dir: Path, dumps: dict[str, str]) -> None:
+    """Make a finished build's dumps if it has none (a build published case by case gets them
+    after it is served): once, whoever asks first, across processes; the folder appears whole."""
+    if (build_dir / "dumps").is_dir():
+        return
+    with open(build_dir / ".dumps.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if (build_dir / "dumps").is_dir():
+                return
+            work = build_dir / f".dumps-{os.getpid()}-{threading.get_ident()}"
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir()
+            try:
+                store = ox.Store.read_only(str(build_dir / "oxigraph"))
+                for short, file_name in dumps.items():
+                    _write_dump(store, work / file_name, DUMP_FORMATS[short])
+                del store
+                work.rename(build_dir / "dumps")
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def write_dumps(build_dir: Path, graphs, dumps: dict[str, str]) -> None:

@@ -76,6 +76,7 @@ def publish(slug: str):
                 ["application/json", "text/html"]) == "text/html":
             return report_response(err.report, ANSWERS["html"], choose_lang(), status=422, source=f"{slug}.ttl")
         return _api_error(err)
+    ingest.make_dumps_later(config)
     body = {"case": outcome.case, "version": outcome.version, "sha256": outcome.sha256, "triples": outcome.triples,
             "iri": f"https://w3id.org/kouiki/id/initiative/{slug}"}
     response = jsonify(body)
@@ -95,6 +96,7 @@ def withdraw(slug: str):
         if err.status in (401, 403):
             ingest.audit_refusal(config, request.remote_addr, action="delete", case=slug, status=err.status)
         return _api_error(err)
+    ingest.make_dumps_later(config)
     return jsonify(case=outcome.case, version=outcome.version, deleted=True)
 
 

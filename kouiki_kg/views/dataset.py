@@ -9,6 +9,7 @@ from flask import Blueprint, Response, render_template, request, send_file
 from ..description import DATASET, DESCRIPTION_FILE, DUMPS
 from ..cache import Cached
 from ..errors import ApiError
+from ..store import ensure_dumps
 from ..formats import GRAPH_FORMATS, Format, by_name, convert_turtle, negotiate
 from ..i18n import LANG_VARY, choose_lang
 from ..web import add_cors, build_file, current, etag_for, not_modified, preflight, reader, remembered, remote_data
@@ -99,8 +100,14 @@ def dump(file_name: str):
                        available=sorted(DUMP_FILES))
     build, info = current()
     remote = remote_data()
-    if remote is not None:
-        remote.ensure_dumps(build, info)
+    try:
+        if remote is not None:
+            remote.ensure_dumps(build, info)
+        else:  # a build published as an increment is served before its dumps are written
+            ensure_dumps(build, {name: spec[0] for name, spec in DUMPS.items()})
+    except OSError as err:
+        raise ApiError(503, "dumps_unavailable", "ダンプを作成できませんでした。しばらくしてからやり直してください。",
+                       "The dumps could not be written; try again later.", reason=err.strerror or str(err)) from None
     response = send_file(build_file(build, "dumps", file_name), mimetype="application/gzip", as_attachment=True,
                          download_name=file_name, etag=etag_for(info, "dump", file_name).strip('"'),
                          conditional=True, max_age=300)
