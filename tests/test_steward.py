@@ -6,6 +6,7 @@ copy of the project (it writes case files, history and an audit log).
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -398,6 +399,10 @@ def test_replace_keeps_the_previous_version(steward_server):
     assert "Study towards the area-wide development" in title
     stale = put(steward_server, "saitama-septic-tanks", SAITAMA, **{"If-Match": current.headers["ETag"]})
     assert stale.status_code == 412 and stale.json()["error"] == "precondition_failed"
+    # the build published is served before its dumps are written; a dump asked for meanwhile waits for them
+    dump = requests.get(steward_server.url + "/dumps/kouiki.nq.gz", timeout=120)
+    assert dump.status_code == 200 and dump.headers["Content-Type"] == "application/gzip"
+    assert b"Study towards the area-wide development" in gzip.decompress(dump.content)
 
 
 def test_delete_and_refuse_to_delete_what_others_refer_to(steward_server):
