@@ -208,13 +208,19 @@ def write_build(build_dir: Path, graphs: list[tuple[Path, str]],
     store.flush()
     counts = {row["g"].value: int(row["n"].value) for row in store.query(
         "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
-    if index is not None:
-        index(view.query)
-    if dumps:
-        (build_dir / "dumps").mkdir()
-        for name, file_name in dumps.items():
-            _write_dump(store, build_dir / "dumps" / file_name, DUMP_FORMATS[name])
-    del view, store  # release the store's lock before readers open it
+    # The dumps are written beside the lookup files, in a thread: both only read the finished
+    # store, and the dumps' serialising and compressing run mostly outside the GIL.
+    failures: list[BaseException] = []
+    writer = threading.Thread(target=_write_dumps, args=(store, build_dir, dumps or {}, failures), name="dumps")
+    writer.start()
+    try:
+        if index is not None:
+            index(view.query)
+    finally:
+        writer.join()
+    if failures:
+        raise failures[0]
+    del view, store, writer  # release the store's lock before readers open it
     return counts
 
 
@@ -300,6 +306,16 @@ def write_dumps(build_dir: Path, graphs, dumps: dict[str, str]) -> None:
         (work / "dumps").rename(build_dir / "dumps")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _write_dumps(store: ox.Store, build_dir: Path, dumps: dict[str, str], failures: list) -> None:
+    try:
+        if dumps:
+            (build_dir / "dumps").mkdir()
+            for name, file_name in dumps.items():
+                _write_dump(store, build_dir / "dumps" / file_name, DUMP_FORMATS[name])
+    except BaseException as err:  # noqa: BLE001 — reported by the thread that waits for this one
+        failures.append(err)
 
 
 def _write_dump(store: ox.Store, path: Path, fmt: ox.RdfFormat) -> None:

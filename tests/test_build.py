@@ -85,9 +85,12 @@ def break_member_count(config: Config) -> str:
     return text
 
 
-# the check beside the build (in a process of its own) and, with one build worker, in this process
-@pytest.mark.parametrize("workers", [None, 1])
-def test_violation_fails_with_a_report_and_keeps_the_old_store(project, workers):
+# the check beside the build (in a process of its own, on the files or, for a large project, on a
+# snapshot of the loaded store) and, with one build worker, in this process
+@pytest.mark.parametrize("workers,large", [(None, False), (None, True), (1, False)])
+def test_violation_fails_with_a_report_and_keeps_the_old_store(project, workers, large, monkeypatch):
+    if large:
+        monkeypatch.setattr("kouiki_kg.build.CHECK_BESIDE_BYTES", 0)
     before, triples = current_build(project.store_dir), count(project)
     text = break_member_count(project)
     logged = []
@@ -102,6 +105,16 @@ def test_violation_fails_with_a_report_and_keeps_the_old_store(project, workers)
     assert "9" in result.message("ja") and "9" in result.message("en")
     assert current_build(project.store_dir) == before and count(project) == triples
     assert not [d for d in (project.store_dir / "builds").iterdir() if d.name.startswith(".staging")]
+
+
+def test_a_large_project_is_checked_beside_the_build_on_a_snapshot_of_its_store(project, monkeypatch):
+    monkeypatch.setattr("kouiki_kg.build.CHECK_BESIDE_BYTES", 0)
+    logged = []
+    outcome = build(project, force=True, log=logged.append)
+    assert any(m.startswith("validated") and m.endswith("(beside the build)") for m in logged)
+    assert logged.index(next(m for m in logged if m.startswith("loaded"))) < len(logged) - 1
+    assert not (outcome.build_dir / ".checked").exists() and (outcome.build_dir / "dumps").is_dir()
+    assert count(project) == outcome.info.triples
 
 
 def test_a_check_that_dies_fails_the_build_clearly(project, monkeypatch):
