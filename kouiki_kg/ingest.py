@@ -20,6 +20,8 @@ import re
 import secrets
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -339,8 +341,20 @@ def make_dumps(config: Config) -> None:
 
 
 def make_dumps_later(config: Config) -> threading.Thread:
-    """make_dumps in a thread of its own (a web process answers meanwhile)."""
-    thread = threading.Thread(target=make_dumps, args=(config,), name="dumps", daemon=True)
+    """make_dumps in a process of its own at the lowest CPU priority, so the web process that
+    published keeps answering at full speed (25 s of serialising at a million triples); a thread
+    waits for it, so it is reaped."""
+    script = ("import os, sys; from pathlib import Path; os.nice(19); from kouiki_kg.config import Config; "
+              "from kouiki_kg.ingest import make_dumps; make_dumps(Config(root=Path(sys.argv[1]), store_dir=Path(sys.argv[2])))")
+
+    def run() -> None:
+        try:
+            subprocess.run([sys.executable, "-c", script, str(config.root), str(config.store_dir)],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        except OSError:  # no process to be had: the next request for a dump makes them
+            pass
+
+    thread = threading.Thread(target=run, name="dumps", daemon=True)
     thread.start()
     return thread
 
