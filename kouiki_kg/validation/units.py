@@ -348,18 +348,17 @@ def touched_nodes(view: StoreView, changed: set, inverse: list, depth: int = CON
         for quad in view.iter_quads(subject, None, None, None):
             if quad.predicate in inverse_set and not isinstance(quad.object, ox.Literal):
                 found.add(quad.object)
-    steps = 0
-    while frontier and steps < depth:
-        following, through_blank = set(), set()
-        for node in frontier:
-            for quad in view.iter_quads(None, None, node, None):
+    for _ in range(depth):
+        following, pending = set(), list(frontier)
+        while pending:
+            for quad in view.iter_quads(None, None, pending.pop(), None):
                 if quad.subject not in found:
                     found.add(quad.subject)
-                    (through_blank if isinstance(quad.subject, ox.BlankNode) else following).add(quad.subject)
-        if through_blank:  # the same step again, from the blank nodes reached
-            frontier = following | through_blank
-            continue
-        frontier, steps = following, steps + 1
+                    if isinstance(quad.subject, ox.BlankNode):
+                        pending.append(quad.subject)  # passed through within the same step
+                    else:
+                        following.add(quad.subject)
+        frontier = following
     return found
 
 
