@@ -335,7 +335,7 @@ def _build(config: Config, files: list[InputFile], force: bool, log: Callable[[s
                 graph_triples = write_build(
                     staging, [(f.path, f.graph) for f in files if f.kind != "shapes"], check=check, describe=describe,
                     after_check=[(f.path, f.graph) for f in files if f.kind == "shapes"],
-                    dumps={name: spec[0] for name, spec in description.DUMPS.items()},
+                    dumps=description.DUMP_FILES,
                     index=lambda query: listings.make_lookup_files(query, staging, log))
         except increment.ChangeRefused as refused:
             conform(locate_in_files(refused.report, files))

@@ -36,6 +36,7 @@ DUMPS = {
     "jsonld": ("kouiki.jsonld.gz", "application/ld+json", "JSON_LD", "全グラフ（JSON-LD、gzip 圧縮、名前付きグラフ付き）",
                "The whole graph as JSON-LD (gzip), with the named graphs"),
 }
+DUMP_FILES = {name: spec[0] for name, spec in DUMPS.items()}  # short name → file name under dumps/
 DUMP_BASE = BASE + "dumps/"
 
 VOCABULARIES = ("https://w3id.org/kouiki/ontology#", "http://www.w3.org/ns/prov#", "http://www.w3.org/ns/org#",

@@ -36,7 +36,7 @@ from .config import Config
 from .namespaces import INITIATIVE
 from .project import input_files
 from .store import BuildInfo, current_build, ensure_dumps, swap_current
-from .description import DUMPS
+from .description import DUMP_FILES
 from .validation import Report
 
 
@@ -335,15 +335,18 @@ def make_dumps(config: Config) -> None:
     build = current_build(config.store_dir)
     try:
         if build is not None:
-            ensure_dumps(build, {name: spec[0] for name, spec in DUMPS.items()})
+            ensure_dumps(build, DUMP_FILES)
     except OSError:
         pass
 
 
-def make_dumps_later(config: Config) -> threading.Thread:
+def make_dumps_later(config: Config) -> threading.Thread | None:
     """make_dumps in a process of its own at the lowest CPU priority, so the web process that
     published keeps answering at full speed (25 s of serialising at a million triples); a thread
-    waits for it, so it is reaped."""
+    waits for it, so it is reaped. Nothing to do (a full build has its dumps): nothing started."""
+    build = current_build(config.store_dir)
+    if build is None or (build / "dumps").is_dir():
+        return None
     script = ("import os, sys; from pathlib import Path; os.nice(19); from kouiki_kg.config import Config; "
               "from kouiki_kg.ingest import make_dumps; make_dumps(Config(root=Path(sys.argv[1]), store_dir=Path(sys.argv[2])))")
 

@@ -106,4 +106,4 @@ class RemoteData:
                 for graph in sorted(info.graph_triples):
                     yield graph, self.store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
 
-            write_dumps(build_dir, graphs(), {name: spec[0] for name, spec in description.DUMPS.items()})
+            write_dumps(build_dir, graphs(), description.DUMP_FILES)

@@ -147,13 +147,19 @@ def update_index(query: Callable[[str], object], path: Path, iris: set[str]) -> 
     any more."""
     iris = set(iris)
     connection = sqlite3.connect(path)
+    try:
+        _update_entries(connection, query, iris)
+    finally:
+        connection.close()
+
+
+def _update_entries(connection: sqlite3.Connection, query: Callable[[str], object], iris: set[str]) -> None:
     keys = sorted(iris)
     for start in range(0, len(keys), 500):
         marks = ",".join("?" * len(keys[start:start + 500]))
         iris.update(row[0] for row in connection.execute(
             f"SELECT iri FROM entries WHERE initiative IN ({marks}) OR prefecture IN ({marks})",
             keys[start:start + 500] * 2))
-    connection.close()
     order = {graph.value: position for position, graph in enumerate(graph_names(query))}
     graph_of: dict = {}
     for row in in_chunks(query, f"SELECT ?s ?g WHERE {{ VALUES ?s {{ $values$ }} GRAPH ?g {{ ?s {LABELLED} ?any }} }}",
@@ -162,7 +168,6 @@ def update_index(query: Callable[[str], object], path: Path, iris: set[str]) -> 
         if known is None or order[row["g"].value] < order[known]:
             graph_of[row["s"]] = row["g"].value
     entries = _entries(query, graph_of)
-    connection = sqlite3.connect(path)
     with connection:
         label_of = {entry[0]: (entry[4], entry[5]) for entry in entries}
         named = sorted({key for entry in entries for key in (entry[9], entry[10]) if key and key not in label_of})
@@ -184,7 +189,6 @@ def update_index(query: Callable[[str], object], path: Path, iris: set[str]) -> 
             cursor = connection.execute(_INSERT_ENTRY, entry)
             connection.execute("INSERT INTO search (rowid, names, text_folded) VALUES (?, ?, ?)",
                                (cursor.lastrowid, entry[6], entry[8]))
-    connection.close()
 
 
 def _entries(query: Callable[[str], object], graph_of: dict) -> list[list]:

@@ -211,7 +211,8 @@ def write_build(build_dir: Path, graphs: list[tuple[Path, str]],
     # The dumps are written beside the lookup files, in a thread: both only read the finished
     # store, and the dumps' serialising and compressing run mostly outside the GIL.
     failures: list[BaseException] = []
-    writer = threading.Thread(target=_write_dumps, args=(store, build_dir, dumps or {}, failures), name="dumps")
+    writer = threading.Thread(target=_write_dumps_beside, args=(store, build_dir / "dumps", dumps or {}, failures),
+                              name="dumps")
     writer.start()
     try:
         if index is not None:
@@ -255,7 +256,7 @@ def replace_graph(store: ox.Store, graph: str, source: Path | str | None) -> tup
             else:
                 store.load(source.encode("utf-8"), format=ox.RdfFormat.TURTLE, to_graph=name)
         except SyntaxError as err:
-            raise LoadSyntaxError(Path(str(source)), err.lineno, err.offset,
+            raise LoadSyntaxError(source if isinstance(source, Path) else Path(graph), err.lineno, err.offset,
                                   err.msg if hasattr(err, "msg") else str(err)) from None
     return removed, [q.triple for q in store.quads_for_pattern(None, None, None, name)]
 
@@ -274,10 +275,7 @@ def ensure_dumps(build_dir: Path, dumps: dict[str, str]) -> None:
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir()
             try:
-                store = ox.Store.read_only(str(build_dir / "oxigraph"))
-                for short, file_name in dumps.items():
-                    _write_dump(store, work / file_name, DUMP_FORMATS[short])
-                del store
+                _write_dumps(ox.Store.read_only(str(build_dir / "oxigraph")), work, dumps)
                 work.rename(build_dir / "dumps")
             finally:
                 shutil.rmtree(work, ignore_errors=True)
@@ -300,21 +298,26 @@ def write_dumps(build_dir: Path, graphs, dumps: dict[str, str]) -> None:
             name = ox.NamedNode(graph)
             store.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
         store.flush()
-        for short, file_name in dumps.items():
-            _write_dump(store, work / "dumps" / file_name, DUMP_FORMATS[short])
+        _write_dumps(store, work / "dumps", dumps)
         del store
         (work / "dumps").rename(build_dir / "dumps")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _write_dumps(store: ox.Store, build_dir: Path, dumps: dict[str, str], failures: list) -> None:
+def _write_dumps(store: ox.Store, folder: Path, dumps: dict[str, str]) -> None:
+    """Every dump (short name → file name) into folder."""
+    for short, file_name in dumps.items():
+        _write_dump(store, folder / file_name, DUMP_FORMATS[short])
+
+
+def _write_dumps_beside(store: ox.Store, folder: Path, dumps: dict[str, str], failures: list) -> None:
+    """_write_dumps in a thread of the build: what fails is reported by the thread that waits."""
     try:
         if dumps:
-            (build_dir / "dumps").mkdir()
-            for name, file_name in dumps.items():
-                _write_dump(store, build_dir / "dumps" / file_name, DUMP_FORMATS[name])
-    except BaseException as err:  # noqa: BLE001 — reported by the thread that waits for this one
+            folder.mkdir()
+            _write_dumps(store, folder, dumps)
+    except BaseException as err:  # noqa: BLE001 — re-raised by the waiting thread
         failures.append(err)
 
 

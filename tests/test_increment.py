@@ -150,12 +150,13 @@ def test_a_change_the_whole_project_refuses_is_refused_with_the_full_builds_repo
 
 
 def test_the_dumps_of_an_increment_are_made_after_it_is_served_and_hold_the_same_graph(project, tmp_path):
+    assert ingest.make_dumps_later(project) is None  # a full build has its dumps: no process is started
     ingest.publish(project, CASE, edited(project), "ttl", "alice")
     served = current_build(project.store_dir)
     assert not (served / "dumps").exists()
     ingest.make_dumps_later(project).join(timeout=120)  # a process of its own, as after a PUT through the server
     assert (served / "dumps").is_dir() and not list(served.glob(".dumps-*"))
-    ensure_dumps(served, {name: spec[0] for name, spec in description.DUMPS.items()})  # made: nothing to do
+    ensure_dumps(served, description.DUMP_FILES)  # made: nothing to do
     full = full_build_of(project, tmp_path / "full")
     for name, spec in description.DUMPS.items():
         ours, theirs = (ox.Store() for _ in range(2))

@@ -7,6 +7,7 @@ import rdflib
 from flask import Blueprint, Response, render_template, request, send_file
 
 from ..description import DATASET, DESCRIPTION_FILE, DUMPS
+from ..description import DUMP_FILES as DUMP_FILES_BY_NAME
 from ..cache import Cached
 from ..errors import ApiError
 from ..store import ensure_dumps
@@ -104,7 +105,7 @@ def dump(file_name: str):
         if remote is not None:
             remote.ensure_dumps(build, info)
         else:  # a build published as an increment is served before its dumps are written
-            ensure_dumps(build, {name: spec[0] for name, spec in DUMPS.items()})
+            ensure_dumps(build, DUMP_FILES_BY_NAME)
     except OSError as err:
         raise ApiError(503, "dumps_unavailable", "ダンプを作成できませんでした。しばらくしてからやり直してください。",
                        "The dumps could not be written; try again later.", reason=err.strerror or str(err)) from None
