@@ -3,6 +3,7 @@ on the same store, in one run, on 127.0.0.1. Prints a table and the ratio; write
 
     python bench/generate.py --triples 1000000 --out /tmp/kouiki-1m
     python bench/run.py --project /tmp/kouiki-1m --seconds 15 --concurrency 1,8,32
+    python bench/run.py --project /tmp/kouiki-1m --seconds 30 --rounds 2 --concurrency 8,32   # issue 25's table
 
 Query mixes: the example queries of queries/ plus DESCRIBE of resources — "repeated" draws
 from a fixed set of 40 requests (as a portal asks the same things again and again),
@@ -147,7 +148,7 @@ def peak_rss_mb(pid: int) -> float:
     for p in descendants(pid):
         try:
             total += int(re.search(r"VmHWM:\s+(\d+)", Path(f"/proc/{p}/status").read_text()).group(1))
-        except (FileNotFoundError, AttributeError):
+        except (FileNotFoundError, ProcessLookupError, AttributeError):
             pass
     return total / 1024
 
@@ -160,9 +161,43 @@ def pss_mb(pid: int) -> float:
     for p in descendants(pid):
         try:
             total += int(re.search(r"Pss:\s+(\d+)", Path(f"/proc/{p}/smaps_rollup").read_text()).group(1))
-        except (FileNotFoundError, AttributeError, PermissionError):
+        except (FileNotFoundError, ProcessLookupError, AttributeError, PermissionError):  # ended meanwhile
             pass
     return total / 1024
+
+
+class TreeMemory:
+    """The memory of each server's process tree, sampled once a second for the whole run: the
+    largest total RSS seen at one moment (pages several processes share, such as a forked web
+    process's, counted once per process) and the largest total PSS (shared pages divided among
+    their processes: what the tree holds). Beside the sum of each process's own peak above,
+    which adds peaks reached at different moments, by processes that may since have ended."""
+
+    def __init__(self, pids: dict[str, int], interval: float = 1.0):
+        self.pids, self.interval = pids, interval
+        self.peak_rss = {name: 0.0 for name in pids}
+        self.peak_pss = {name: 0.0 for name in pids}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="tree-memory", daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            for name, pid in self.pids.items():
+                rss = 0
+                for p in descendants(pid):
+                    try:
+                        rss += int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{p}/status").read_text()).group(1))
+                    except (FileNotFoundError, ProcessLookupError, AttributeError):
+                        pass
+                self.peak_rss[name] = max(self.peak_rss[name], rss / 1024)
+                self.peak_pss[name] = max(self.peak_pss[name], pss_mb(pid))
+
+    def stop(self) -> dict:
+        self._stop.set()
+        self._thread.join()
+        return {"peak_tree_rss_mb": {k: round(v) for k, v in self.peak_rss.items()},
+                "peak_tree_pss_mb": {k: round(v) for k, v in self.peak_pss.items()}}
 
 
 def prefixes() -> str:
@@ -194,6 +229,20 @@ def drive(concurrency: int, seconds: float, request) -> list[float]:
 
 def percentile(latencies: list[float], p: float) -> float:
     return round(1000 * latencies[min(len(latencies) - 1, int(p * len(latencies)))], 1) if latencies else float("nan")
+
+
+def combined(rounds: list[dict], seconds: float) -> dict:
+    """Several rounds of one mix on one server: throughput over all of them, the median round's
+    percentiles (each round's figures are kept beside)."""
+    def median(key: str) -> float:
+        return sorted(r[key] for r in rounds)[len(rounds) // 2]
+    errors: dict[str, int] = {}
+    for r in rounds:
+        for key, count in r["errors"].items():
+            errors[key] = errors.get(key, 0) + count
+    ok = sum(r["ok"] for r in rounds)
+    return {"throughput": round(ok / (seconds * len(rounds)), 1), "p50_ms": median("p50_ms"), "p90_ms": median("p90_ms"),
+            "p99_ms": median("p99_ms"), "ok": ok, "errors": errors, "rounds": rounds}
 
 
 def run_load(url: str, requests_pool: list[str], concurrency: int, seconds: float, unique: bool, seed: int) -> dict:
@@ -342,6 +391,10 @@ def main() -> None:
     parser.add_argument("--project", type=Path, required=True, help="a folder made by bench/generate.py")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", default="1,8,32")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="rounds of each query mix per server, each server first in turn (throughput over all "
+                             "rounds, the median round's percentiles); a unique mix with queries of seconds needs "
+                             "long or many rounds: at c=8 a 10 s round holds only ~30 answers")
     parser.add_argument("--timeout", type=float, default=10)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--store", type=Path, default=None,
@@ -403,6 +456,7 @@ def main() -> None:
         processes.append(subprocess.Popen([str(BIN / "kouiki-kg"), "serve", "--port", str(remote_port)], env=remote_env,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         targets.append(("remote", f"http://127.0.0.1:{remote_port}/sparql"))
+    memory = TreeMemory({"ours": ours.pid, "oxigraph": oxigraph.pid})
     try:
         ready = {"ours_s": round(wait_for(f"http://127.0.0.1:{ours_port}/health"), 2),
                  "oxigraph_s": round(wait_for(f"http://127.0.0.1:{ox_port}/"), 2)}
@@ -426,11 +480,15 @@ def main() -> None:
         for concurrency in [int(c) for c in args.concurrency.split(",") if c]:  # --concurrency "": pages only
             for mix, unique, queries in (("repeated", False, repeated), ("unique", True, pool)):
                 row = {"concurrency": concurrency, "mix": mix}
-                for name, url in targets:
-                    row[name] = run_load(url, queries, concurrency, args.seconds, unique, seed=concurrency)
-                    # its clients stop at the phase's end, but a server still runs what it was sent (oxigraph
-                    # past its time limit): the next phase, on either server, starts when both are idle
-                    row[name]["settled_s"] = settle([p.pid for p in processes])
+                rounds: dict[str, list[dict]] = {name: [] for name, _ in targets}
+                for turn in range(args.rounds):  # each server first in turn: the machine's drift falls on both
+                    for name, url in (targets if turn % 2 == 0 else targets[::-1]):
+                        rounds[name].append(run_load(url, queries, concurrency, args.seconds, unique, seed=concurrency))
+                        # its clients stop at the phase's end, but a server still runs what it was sent (oxigraph
+                        # past its time limit): the next phase, on either server, starts when both are idle
+                        rounds[name][-1]["settled_s"] = settle([p.pid for p in processes])
+                for name, _ in targets:
+                    row[name] = combined(rounds[name], args.seconds)
                 row["ratio"] = round(row["ours"]["throughput"] / max(row["oxigraph"]["throughput"], 0.1), 2)
                 results["runs"].append(row)
                 remote = (f" | remote {row['remote']['throughput']:>7} q/s p50 {row['remote']['p50_ms']:>7} ms"
@@ -472,7 +530,10 @@ def main() -> None:
         print("floor at c=8 (oxigraph serve, ASK {}):", results["pages"]["floor"], flush=True)
         results["peak_rss_mb"] = {"ours": round(peak_rss_mb(ours.pid), 0), "oxigraph": round(peak_rss_mb(oxigraph.pid), 0)}
         results["pss_at_end_mb"] = {"ours": round(pss_mb(ours.pid), 0), "oxigraph": round(pss_mb(oxigraph.pid), 0)}
-        print("peak RSS (MB):", results["peak_rss_mb"], "PSS at the end (MB):", results["pss_at_end_mb"],
+        results.update(memory.stop())
+        print("peak RSS (MB, sum of each process's peak):", results["peak_rss_mb"], "PSS at the end (MB):",
+              results["pss_at_end_mb"], "tree's peak RSS / PSS at one moment (MB):", results["peak_tree_rss_mb"],
+              results["peak_tree_pss_mb"],
               "ready:", ready, "build s:", results["build_s"],
               "oxigraph load s:", results["oxigraph_load_s"], flush=True)
         args.out.mkdir(parents=True, exist_ok=True)
