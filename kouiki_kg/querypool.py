@@ -4,9 +4,10 @@ over a read-only store, and validation of submitted cases.
 Oxigraph's `Store.query` cannot be interrupted from Python, so a query that overruns its
 time limit is stopped the only sure way: its worker process is killed (the CPU is released at
 once) and a fresh worker takes its place. Other requests are served by the other workers
-meanwhile. A request still running after half a second is demoted to the lowest CPU priority
-and gives up its place in the pool, so short requests wait neither for the CPU nor for a
-worker (one is started for them); the pool shrinks back as long requests end. Each worker
+meanwhile. A request still running after half a second is demoted to the lowest CPU priority,
+so short requests do not wait for the CPU; a pool allowed more workers than its size (`most`)
+also starts one for them, so they wait for no worker, and shrinks back as long requests end
+(the app's pools are not: architecture §13). Each worker
 opens the current build read-only and reopens when a new build is swapped in, so a rebuild
 needs no restart.
 
