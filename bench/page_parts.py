@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from kouiki_kg import pages, pictures, reader  # noqa: E402  (after the path is set)
+from kouiki_kg import maps, pages, pictures, reader  # noqa: E402  (after the path is set)
 from kouiki_kg.app import create_app  # noqa: E402
 from kouiki_kg.config import Config  # noqa: E402
 from kouiki_kg.views import resources as resource_views  # noqa: E402
@@ -54,7 +54,7 @@ def main() -> None:
     reader.Reader.incoming = timed("incoming links", reader.Reader.incoming)
     for kind in ("initiative", "organisation", "concept", "source"):
         setattr(pages, kind, timed(f"page data: {kind}", getattr(pages, kind)))
-    pictures.japan_map = timed("map", pictures.japan_map)
+    maps.figure = timed("map", maps.figure)
     pictures.actor_diagram = timed("actor diagram", pictures.actor_diagram)
 
     paths = page_paths(args.project, random.Random(args.seed))
