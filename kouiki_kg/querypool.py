@@ -7,7 +7,7 @@ once) and a fresh worker takes its place. Other requests are served by the other
 meanwhile. A request still running after half a second is demoted to the lowest CPU priority,
 so short requests do not wait for the CPU; a pool allowed more workers than its size (`most`)
 also starts one for them, so they wait for no worker, and shrinks back as long requests end
-(the app's pools are not: architecture §13). Each worker
+(the app's query pools, up to twice their size: architecture §13). Each worker
 opens the current build read-only and reopens when a new build is swapped in, so a rebuild
 needs no restart.
 
