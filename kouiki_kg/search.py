@@ -28,7 +28,7 @@ import pyoxigraph as ox
 from markupsafe import Markup
 
 from .authority import KANA_OF_SUFFIX
-from .namespaces import KK
+from .namespaces import KK, PREFIXES
 from .querytext import in_chunks
 from .store import graph_names
 
@@ -56,12 +56,19 @@ SEPARATOR = "\x1f"  # between the names of one entry, and around them all
 CHUNK = 1000  # subjects per indexing query: each stays well inside a remote store's time limit
 LABELS = ("http://www.w3.org/2004/02/skos/core#prefLabel", "http://purl.org/dc/terms/title",
           "http://www.w3.org/2000/01/rdf-schema#label")  # in order of preference
-# Each chunk's patterns test the predicate of every triple about its subjects (FILTER … IN) rather
-# than join the subjects with a list of predicates: five times faster on Oxigraph.
-LABELS_OF = f"?s ?p ?l FILTER (?p IN ({', '.join(f'<{p}>' for p in LABELS)}, prov:value))"
-NAMES_OF = "?s ?p ?t FILTER (?p IN (skos:prefLabel, skos:altLabel, dct:title, rdfs:label, kk:nameKana, kk:localGovernmentCode))"
-# What an entry says (shown as the snippet around a match), and who takes part (found, not shown).
-TEXTS_OF = "?s ?p ?t FILTER (?p IN (dct:description, prov:value))"
+# An entry's labels (LABELS, then prov:value as the last resort), the names it is found by, what
+# it says (shown as the snippet around a match), its classes and prefecture: all read from one
+# scan of each chunk's subjects' triples, sorted out by predicate here. Five questions testing
+# the predicate (FILTER … IN) scanned the same triples five times: 2.5–2.9 s against 1.2–1.5 s
+# per 20,000 subjects at 1 M triples (and five times faster than joining with a predicate list).
+LABEL_PREDICATES = frozenset((*LABELS, PREFIXES["prov"] + "value"))
+NAME_PREDICATES = frozenset(PREFIXES[prefix] + name for prefix, name in (
+    ("skos", "prefLabel"), ("skos", "altLabel"), ("dct", "title"), ("rdfs", "label"), ("kk", "nameKana"),
+    ("kk", "localGovernmentCode")))
+TEXT_PREDICATES = frozenset((PREFIXES["dct"] + "description", PREFIXES["prov"] + "value"))
+RDF_TYPE = PREFIXES["rdf"] + "type"
+PREFECTURE = PREFIXES["kk"] + "prefecture"
+# who takes part (found by, not shown)
 TAKING_PART_OF = "?s prov:wasAssociatedWith/skos:prefLabel ?t"
 SEGMENT = "\x1e"  # between the texts of an entry; each is "lang\x1dtext"
 
@@ -206,22 +213,24 @@ def _entries(query: Callable[[str], object], graph_of: dict) -> list[list]:
         chunk = subjects[start:start + CHUNK]
         values = f"VALUES ?s {{ {' '.join(str(s) for s in chunk)} }}"
         labels: dict[str, list] = {}
-        for row in query(f"SELECT ?s ?p ?l WHERE {{ {values} {LABELS_OF} }}"):
-            labels.setdefault(row["s"].value, []).append((row["p"].value, row["l"]))
         names: dict[str, dict] = {}
-        for row in query(f"SELECT ?s ?t WHERE {{ {values} {NAMES_OF} }}"):
-            names.setdefault(row["s"].value, {})[fold(row["t"].value)] = None
         texts: dict[str, dict] = {}  # a dict keeps the first-seen order and drops repeats
-        for row in query(f"SELECT ?s ?t WHERE {{ {values} {TEXTS_OF} }}"):
-            texts.setdefault(row["s"].value, {})[row["t"].value] = (row["t"].language or "").split("-")[0]
+        classes: dict[str, set] = {}
+        for row in query(f"SELECT ?s ?p ?o WHERE {{ {values} ?s ?p ?o }}"):
+            s, p, o = row["s"].value, row["p"].value, row["o"]
+            if p in LABEL_PREDICATES:
+                labels.setdefault(s, []).append((p, o))
+            if p in NAME_PREDICATES:
+                names.setdefault(s, {})[fold(o.value)] = None
+            if p in TEXT_PREDICATES:
+                texts.setdefault(s, {})[o.value] = (getattr(o, "language", None) or "").split("-")[0]
+            elif p == RDF_TYPE:
+                classes.setdefault(s, set()).update(broader.get(o.value, {o.value}))
+            elif p == PREFECTURE:
+                prefecture_of[s] = o.value
         taking_part: dict[str, set] = {}
         for row in query(f"SELECT ?s ?t WHERE {{ {values} {TAKING_PART_OF} }}"):
             taking_part.setdefault(row["s"].value, set()).add(row["t"].value)
-        classes: dict[str, set] = {}
-        for row in query(f"SELECT ?s ?c WHERE {{ {values} ?s a ?c }}"):
-            classes.setdefault(row["s"].value, set()).update(broader.get(row["c"].value, {row["c"].value}))
-        for row in query(f"SELECT ?s ?p WHERE {{ {values} ?s kk:prefecture ?p }}"):
-            prefecture_of[row["s"].value] = row["p"].value
         for subject in chunk:
             iri = subject.value
             kind = next((kinds[c] for c, _ in KINDS if c in classes.get(iri, ())), "resource")
