@@ -142,28 +142,28 @@ def settle(pids: list[int], most: float = 120) -> float:
     return round(time.monotonic() - started, 1)
 
 
-def peak_rss_mb(pid: int) -> float:
-    """Peak resident memory of a process tree (kB from /proc → MB); each process's own peak."""
+def _tree_mb(pid: int, file: str, field: str) -> float:
+    """A /proc/{pid}/{file} field (in kB) summed over a process tree, in MB; a process that ended
+    meanwhile counts nothing."""
     total = 0
     for p in descendants(pid):
         try:
-            total += int(re.search(r"VmHWM:\s+(\d+)", Path(f"/proc/{p}/status").read_text()).group(1))
-        except (FileNotFoundError, ProcessLookupError, AttributeError):
+            total += int(re.search(rf"{field}:\s+(\d+)", Path(f"/proc/{p}/{file}").read_text()).group(1))
+        except (FileNotFoundError, ProcessLookupError, AttributeError, PermissionError):
             pass
     return total / 1024
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of a process tree: each process's own peak."""
+    return _tree_mb(pid, "status", "VmHWM")
 
 
 def pss_mb(pid: int) -> float:
-    """Proportional resident memory of a process tree now (kB from /proc → MB): pages several
-    processes share (a forked web process's, files mapped by each) counted once in all, where
-    the sum of peaks above counts them once per process."""
-    total = 0
-    for p in descendants(pid):
-        try:
-            total += int(re.search(r"Pss:\s+(\d+)", Path(f"/proc/{p}/smaps_rollup").read_text()).group(1))
-        except (FileNotFoundError, ProcessLookupError, AttributeError, PermissionError):  # ended meanwhile
-            pass
-    return total / 1024
+    """Proportional resident memory of a process tree now: pages several processes share (a
+    forked web process's, files mapped by each) counted once in all, where the sum of peaks
+    above counts them once per process."""
+    return _tree_mb(pid, "smaps_rollup", "Pss")
 
 
 class TreeMemory:
@@ -184,13 +184,7 @@ class TreeMemory:
     def _sample(self) -> None:
         while not self._stop.wait(self.interval):
             for name, pid in self.pids.items():
-                rss = 0
-                for p in descendants(pid):
-                    try:
-                        rss += int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{p}/status").read_text()).group(1))
-                    except (FileNotFoundError, ProcessLookupError, AttributeError):
-                        pass
-                self.peak_rss[name] = max(self.peak_rss[name], rss / 1024)
+                self.peak_rss[name] = max(self.peak_rss[name], _tree_mb(pid, "status", "VmRSS"))
                 self.peak_pss[name] = max(self.peak_pss[name], pss_mb(pid))
 
     def stop(self) -> dict:
