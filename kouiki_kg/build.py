@@ -29,9 +29,11 @@ from .validation import (RdfSyntaxError, Report, add_results_to_report_graph, il
                          subject_lines, validate_graph)
 
 KEEP_BUILDS = 2  # the current build and the one before it
-# Up to this much data the check runs in one process of its own, started before the store is
-# loaded (CheckBeside); past it, in units of the loaded store on every CPU (project_validation).
-CHECK_BESIDE_BYTES = 4_000_000
+# Up to this much Turtle (~2 M triples; ~400 MB in memory a million) the build reads a copy of the
+# data in memory (store.write_build) and the check runs in a process of its own on its own copy,
+# started before anything is loaded (CheckBeside); past it, both read the store on disk, the
+# check a snapshot of it once loaded, in units on every CPU past validation.units' bound.
+IN_MEMORY_BYTES = 120_000_000
 # The code that decides what a build contains: a change to it must rebuild the store too.
 BUILD_CODE = ("build.py", "description.py", "listings.py", "project.py", "search.py", "store.py", "validation/__init__.py",
               "validation/units.py")
@@ -117,14 +119,14 @@ def locate_in_files(report: Report, files: list[InputFile]) -> Report:
 
 class CheckBeside:
     """The project's check, run in a process of its own while this one loads, describes, indexes
-    and dumps the store: for a small project the check (a few seconds of pyshacl) is the longest
-    step, and the rest fits beside it on a second CPU. The build is kept only if it conforms.
+    and dumps the store: the check is the longest step (a few seconds of pyshacl for the seed
+    data, ~40 s at 1 M triples), and the rest fits beside it on a second CPU. The build is kept
+    only if it conforms.
 
     The other process parses the files into an in-memory store of its own (hundredths of a second
-    for the seed data), so the store written here is never shared. For a large project it reads
-    instead `snapshot`, a checkpoint of the loaded store (hard links: immutable whatever this
-    process then writes), so the check (36 s at 1 M) runs beside the description, the lookup
-    files and the dumps (70 s) instead of before them. It is a fresh interpreter (not
+    for the seed data, 3 s at 1 M), so the store written here is never shared. For a project past
+    IN_MEMORY_BYTES it reads instead `snapshot`, a checkpoint of the loaded store (hard links:
+    immutable whatever this process then writes), so that it holds one copy of the data, not two. It is a fresh interpreter (not
     multiprocessing), so building works from any caller: a script without a __main__ guard, a
     web worker, a REPL.
     """
@@ -290,7 +292,7 @@ def _build(config: Config, files: list[InputFile], force: bool, log: Callable[[s
 
     snapshot = staging / ".checked"  # what a large project's check reads, beside the rest of the build
 
-    def check(view: StoreView, store_path: Path) -> None:
+    def check(view: StoreView, store_path: Path | None) -> None:
         nonlocal beside
         log(f"loaded {len(files)} files ({time.perf_counter() - started:.1f} s)")
         if beside is None and config.build_workers != 1:
@@ -305,9 +307,9 @@ def _build(config: Config, files: list[InputFile], force: bool, log: Callable[[s
 
     # a change to case files only, made from the served build of the files as they are (increment.py)
     base = None if force else increment.served_base(config.store_dir, config.root, changes or {}, inputs_digest)
-    small = sum(f.path.stat().st_size for f in files if f.kind != "shapes") <= CHECK_BESIDE_BYTES
+    in_memory = sum(f.path.stat().st_size for f in files if f.kind != "shapes") <= IN_MEMORY_BYTES
     try:
-        beside = CheckBeside(files) if small and config.build_workers != 1 and base is None else None
+        beside = CheckBeside(files) if in_memory and config.build_workers != 1 and base is None else None
     except OSError as err:  # no process to be had (out of memory, process limit)
         raise BuildError(f"cannot start the check: {err.strerror or err}") from None
     try:
@@ -336,7 +338,7 @@ def _build(config: Config, files: list[InputFile], force: bool, log: Callable[[s
                     staging, [(f.path, f.graph) for f in files if f.kind != "shapes"], check=check, describe=describe,
                     after_check=[(f.path, f.graph) for f in files if f.kind == "shapes"],
                     dumps=description.DUMP_FILES,
-                    index=lambda query: listings.make_lookup_files(query, staging, log))
+                    index=lambda query: listings.make_lookup_files(query, staging, log), in_memory=in_memory)
         except increment.ChangeRefused as refused:
             conform(locate_in_files(refused.report, files))
         except (LoadSyntaxError, RdfSyntaxError, OSError):

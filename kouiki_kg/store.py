@@ -74,12 +74,13 @@ def current_build(store_dir: Path) -> Path | None:
 
 
 def graph_names(query: Callable[[str], object]) -> list:
-    """The named graphs, listed as cheaply as the engine allows. `GRAPH ?g {}` reads Oxigraph's
-    list of graphs; Virtuoso answers it with one row and no ?g, so then every quad's graph."""
+    """The named graphs in IRI order (the same whatever store holds them), listed as cheaply as
+    the engine allows. `GRAPH ?g {}` reads Oxigraph's list of graphs; Virtuoso answers it with
+    one row and no ?g, so then every quad's graph."""
     graphs = [row["g"] for row in query("SELECT ?g WHERE { GRAPH ?g {} }")]
     if any(g is None for g in graphs):
         graphs = [row["g"] for row in query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")]
-    return graphs
+    return sorted(graphs, key=lambda g: g.value)
 
 
 def term_order(term) -> tuple:
@@ -180,57 +181,70 @@ class LoadSyntaxError(Exception):
 
 
 def write_build(build_dir: Path, graphs: list[tuple[Path, str]],
-                check: Callable[[StoreView, Path], None] | None = None,
+                check: Callable[[StoreView, Path | None], None] | None = None,
                 describe: Callable[[Callable[[str], object], int], tuple[str, str]] | None = None,
                 dumps: dict[str, str] | None = None,
                 index: Callable[[Callable[[str], object]], None] | None = None,
-                after_check: list[tuple[Path, str]] = ()) -> dict[str, int]:
+                after_check: list[tuple[Path, str]] = (), in_memory: bool = False) -> dict[str, int]:
     """Load each (Turtle file, graph IRI) into a new store under build_dir.
 
-    `check(view, store_path)` sees the loaded inputs (flushed, so other processes may open
-    the store read-only) and raises to abandon the build; `after_check` graphs (the shapes the
-    data is checked against, not part of it) are loaded after it, so the checked store holds
-    the data alone. `describe(query, triples)` returns (graph IRI, Turtle) of the dataset description, made
+    `check(view, store_path)` sees the loaded inputs and raises to abandon the build; its
+    store_path is the store's folder (flushed, so other processes may open it read-only), or
+    None when the build reads a copy in memory. `after_check` graphs (the shapes the data is
+    checked against, not part of it) are loaded after it, so the checked store holds the data
+    alone. `describe(query, triples)` returns (graph IRI, Turtle) of the dataset description, made
     from the loaded store's statistics and loaded beside it. `dumps` maps a format short name
     to a file name under build_dir/dumps/. `index(query)` makes whatever lookup files the
     site needs from the finished store. Returns triples per named graph.
+
+    With `in_memory` the files are loaded into a store in memory, which the description, the
+    lookup files and the dumps read (Oxigraph answers them there two to seven times faster
+    than from RocksDB: at 1 M triples the lookup files take 22 s instead of 47, the dumps 2.5 s
+    instead of 19.5), and the store on disk is then written from it, quad by quad so that its
+    blank nodes keep the labels the lookup files name (a load would rename them).
     """
     store = ox.Store(str(build_dir / "oxigraph"))
-    _load(store, graphs)
-    view = StoreView(store)  # SPARQL over the union of the graphs, with our prefixes
+    source = ox.Store() if in_memory else store  # what the build reads
+    _load(source, graphs, bulk=not in_memory)
+    view = StoreView(source)  # SPARQL over the union of the graphs, with our prefixes
     if check is not None:
-        store.flush()
-        check(view, build_dir / "oxigraph")
-    _load(store, list(after_check))
+        if source is store:
+            store.flush()
+        check(view, None if in_memory else build_dir / "oxigraph")
+    _load(source, list(after_check), bulk=not in_memory)
     if describe is not None:
-        graph, turtle = describe(view.query, len(store))
-        store.load(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph))
-    store.flush()
-    counts = {row["g"].value: int(row["n"].value) for row in store.query(
+        graph, turtle = describe(view.query, len(source))
+        source.load(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph))
+    counts = {row["g"].value: int(row["n"].value) for row in source.query(
         "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
     # The dumps are written beside the lookup files, in a thread: both only read the finished
     # store, and the dumps' serialising and compressing run mostly outside the GIL.
     failures: list[BaseException] = []
-    writer = threading.Thread(target=_write_dumps_beside, args=(store, build_dir / "dumps", dumps or {}, failures),
+    writer = threading.Thread(target=_write_dumps_beside, args=(source, build_dir / "dumps", dumps or {}, failures),
                               name="dumps")
     writer.start()
     try:
         if index is not None:
             index(view.query)
+        if source is not store:
+            store.bulk_extend(source)  # holds the GIL: after the lookup files, beside the dumps
     finally:
         writer.join()
     if failures:
         raise failures[0]
-    del view, store, writer  # release the store's lock before readers open it
+    store.flush()
+    del view, source, store, writer  # release the store's lock before readers open it
     return counts
 
 
-def _load(store: ox.Store, files: list[tuple[Path, str]]) -> None:
+def _load(store: ox.Store, files: list[tuple[Path, str]], *, bulk: bool) -> None:
     # A function of its own, not a closure: a failed build clears its traceback's frames to close
     # the store, and a closure's cell would keep the store open past that.
     for path, graph in files:
         try:
-            store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph))
+            # bulk_load writes new files (on disk); into memory, load is a third faster
+            (store.bulk_load if bulk else store.load)(path=str(path), format=ox.RdfFormat.TURTLE,
+                                                        to_graph=ox.NamedNode(graph))
         except SyntaxError as err:
             raise LoadSyntaxError(path, err.lineno, err.offset, err.msg if hasattr(err, "msg") else str(err)) from None
 

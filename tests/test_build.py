@@ -90,7 +90,7 @@ def break_member_count(config: Config) -> str:
 @pytest.mark.parametrize("workers,large", [(None, False), (None, True), (1, False)])
 def test_violation_fails_with_a_report_and_keeps_the_old_store(project, workers, large, monkeypatch):
     if large:
-        monkeypatch.setattr("kouiki_kg.build.CHECK_BESIDE_BYTES", 0)
+        monkeypatch.setattr("kouiki_kg.build.IN_MEMORY_BYTES", 0)
     before, triples = current_build(project.store_dir), count(project)
     text = break_member_count(project)
     logged = []
@@ -108,7 +108,7 @@ def test_violation_fails_with_a_report_and_keeps_the_old_store(project, workers,
 
 
 def test_a_large_project_is_checked_beside_the_build_on_a_snapshot_of_its_store(project, monkeypatch):
-    monkeypatch.setattr("kouiki_kg.build.CHECK_BESIDE_BYTES", 0)
+    monkeypatch.setattr("kouiki_kg.build.IN_MEMORY_BYTES", 0)
     logged = []
     outcome = build(project, force=True, log=logged.append)
     assert any(m.startswith("validated") and m.endswith("(beside the build)") for m in logged)

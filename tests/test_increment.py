@@ -180,3 +180,25 @@ def test_a_change_to_anything_but_cases_is_built_in_full(project, tmp_path):
     assert increment.served_base(project.store_dir, project.root, case, inputs_digest) is not None
     (project.root / "data" / "ttl" / "cases" / "koryo-facility-sharing.ttl").write_bytes(b"")  # edited by hand, not built
     assert increment.served_base(project.store_dir, project.root, case, inputs_digest) is None
+
+
+def test_a_build_read_in_memory_holds_what_one_read_from_disk_holds(project, tmp_path, monkeypatch):
+    """Up to build.IN_MEMORY_BYTES a build describes, indexes and dumps a copy of the data in
+    memory and writes the store from it; past it, it reads the store on disk. Both end the same,
+    and every blank node the lookup files name is one the store holds under that label."""
+    in_memory = full_build_of(project, tmp_path / "memory")
+    monkeypatch.setattr("kouiki_kg.build.IN_MEMORY_BYTES", 0)
+    on_disk = full_build_of(project, tmp_path / "disk")
+    ours, theirs = contents(in_memory), contents(on_disk)
+    assert ours.keys() == theirs.keys()
+    for key in ours:
+        assert ours[key] == theirs[key], key
+    assert answers(in_memory) == answers(on_disk)
+
+    connection = sqlite3.connect(in_memory / listings.LISTINGS_FILE)
+    named = {label for table, column in (("taking_part", "via"), ("associated", "agent"), ("incoming", "subject"))
+             for (value,) in connection.execute(f"SELECT {column} FROM {table}") for label in BLANK.findall(value)}
+    connection.close()
+    held = {str(term) for q in GraphStore(in_memory).quads() for term in (q.subject, q.object)
+            if isinstance(term, ox.BlankNode)}
+    assert named and named <= held
