@@ -84,10 +84,10 @@ def graph_names(query: Callable[[str], object]) -> list:
 
 
 def term_order(term) -> tuple:
-    """The order pages list values in: literals (by language, then text) before IRIs and blank nodes."""
+    """The order pages list values in: literals (by language, then text), then IRIs, then blank nodes."""
     if isinstance(term, ox.Literal):
         return (0, term.language or "", term.value)
-    return (1, "", getattr(term, "value", ""))
+    return (2 if isinstance(term, ox.BlankNode) else 1, "", getattr(term, "value", ""))
 
 
 class StoreView:

@@ -202,3 +202,26 @@ def test_a_build_read_in_memory_holds_what_one_read_from_disk_holds(project, tmp
     held = {str(term) for q in GraphStore(in_memory).quads() for term in (q.subject, q.object)
             if isinstance(term, ox.BlankNode)}
     assert named and named <= held
+
+
+def test_busy_objects_cut_listings_after_a_change_are_a_full_builds(project, tmp_path, monkeypatch):
+    """A busy object lists its first INCOMING_LISTED incoming IRIs. After a change the increment
+    asks only about those listed before and those the change touched, when enough still link;
+    cut at three links, so that the seed's classes, roles and bodies are all cut, a new case
+    and its withdrawal list what full builds list."""
+    monkeypatch.setattr(listings, "INCOMING_LISTED", 3)
+    asked = []
+    real_in_chunks = listings.in_chunks
+
+    def in_chunks(query, sparql, terms, size=1000):
+        asked.append(sparql.split("}")[0])
+        return real_in_chunks(query, sparql, terms, size)
+
+    monkeypatch.setattr(listings, "in_chunks", in_chunks)
+    build(project, force=True, log=quiet)  # the served build, cut at three too
+    template = (project.root / "data" / "templates" / "case-template.ttl").read_bytes()
+    assert ingest.publish(project, "example-case", template, "ttl", "alice").created
+    assert_same(project, tmp_path / "put")
+    ingest.withdraw(project, "example-case", "alice")
+    assert_same(project, tmp_path / "delete")
+    assert any(a.startswith(listings.INCOMING_AMONG.split("}")[0]) for a in asked)
