@@ -213,9 +213,12 @@ def test_listings_asked_in_chunks_are_the_same(synthetic, tmp_path, monkeypatch)
     listings.build_listings(store.query, tmp_path / "chunked.sqlite")
 
     def tables(path):
+        # the build's file was made from its copy in memory: a busy object's links past its IRIs
+        # are any of its blank nodes (listings.INCOMING_BLANKS_OF), which this store gives in its own order
         connection = sqlite3.connect(path)
         names = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {name: sorted(connection.execute(f"SELECT * FROM {name}").fetchall()) for name in names}
+        return {name: sorted(tuple(re.sub(r"^_:\w+$", "_:b", v) if isinstance(v, str) else v for v in row)
+                             for row in connection.execute(f"SELECT * FROM {name}")) for name in names}
 
     whole = tables(store.build_dir / LISTINGS_FILE)
     assert len(whole["initiatives"]) > 200 and whole["filed"] and whole["labels"]
