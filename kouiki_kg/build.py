@@ -126,9 +126,9 @@ class CheckBeside:
     The other process parses the files into an in-memory store of its own (hundredths of a second
     for the seed data, 3 s at 1 M), so the store written here is never shared. For a project past
     IN_MEMORY_BYTES it reads instead `snapshot`, a checkpoint of the loaded store (hard links:
-    immutable whatever this process then writes), so that it holds one copy of the data, not two. It is a fresh interpreter (not
-    multiprocessing), so building works from any caller: a script without a __main__ guard, a
-    web worker, a REPL.
+    immutable whatever this process then writes), so that the machine holds one more copy of the
+    data, not two. It is a fresh interpreter (not multiprocessing), so building works from any
+    caller: a script without a __main__ guard, a web worker, a REPL.
     """
 
     def __init__(self, files: list[InputFile], snapshot: Path | None = None, workers: int = 1):

@@ -374,8 +374,9 @@ def _incoming(query: Callable[[str], object], fan_in: dict[str, int],
             room = INCOMING_LISTED - listed
             if room <= 0:
                 break
-            found = sorted(subjects.get(p) or _incoming_of(query, ox.NamedNode(p), target, room, listed_before.get((iri, p)), touched),
-                           key=term_order)[:room]
+            found = subjects.get(p) or _incoming_of(query, ox.NamedNode(p), target, room,
+                                                    listed_before.get((iri, p)), touched)
+            found = sorted(found, key=term_order)[:room]
             links += [(iri, listed + i, p, str(s)) for i, s in enumerate(found)]
             listed += len(found)
     return counts, links

@@ -98,16 +98,20 @@ def edited(config: Config, slug: str = CASE) -> bytes:
     return changed
 
 
+def assert_equal_builds(one: Path, other: Path) -> None:
+    """Two builds hold the same and answer the same, blank node labels and build times aside."""
+    ours, theirs = contents(one), contents(other)
+    assert ours.keys() == theirs.keys()
+    for key in ours:
+        assert ours[key] == theirs[key], key
+    assert answers(one) == answers(other)
+
+
 def assert_same(config: Config, tmp_path: Path) -> Path:
     """The served build was made by an increment (no dumps yet) and equals a full build."""
     served = current_build(config.store_dir)
     assert not (served / "dumps").exists(), "the change was built in full, not as an increment"
-    full = full_build_of(config, tmp_path / "full")
-    ours, theirs = contents(served), contents(full)
-    assert ours.keys() == theirs.keys()
-    for key in ours:
-        assert ours[key] == theirs[key], key
-    assert answers(served) == answers(full)
+    assert_equal_builds(served, full_build_of(config, tmp_path / "full"))
     return served
 
 
@@ -188,12 +192,7 @@ def test_a_build_read_in_memory_holds_what_one_read_from_disk_holds(project, tmp
     and every blank node the lookup files name is one the store holds under that label."""
     in_memory = full_build_of(project, tmp_path / "memory")
     monkeypatch.setattr("kouiki_kg.build.IN_MEMORY_BYTES", 0)
-    on_disk = full_build_of(project, tmp_path / "disk")
-    ours, theirs = contents(in_memory), contents(on_disk)
-    assert ours.keys() == theirs.keys()
-    for key in ours:
-        assert ours[key] == theirs[key], key
-    assert answers(in_memory) == answers(on_disk)
+    assert_equal_builds(in_memory, full_build_of(project, tmp_path / "disk"))
 
     connection = sqlite3.connect(in_memory / listings.LISTINGS_FILE)
     named = {label for table, column in (("taking_part", "via"), ("associated", "agent"), ("incoming", "subject"))
