@@ -73,8 +73,6 @@ class Node:
     term: object
     label: str | None = None
     children: list = field(default_factory=list)  # for a blank node: its own (property, values) rows
-    holder: "Node | None" = None  # for a blank node: the resource that states it, and the
-    via: list = field(default_factory=list)  # properties from that resource down to it
 
     @property
     def is_literal(self) -> bool:
@@ -144,9 +142,6 @@ def link(node: Node) -> Markup:
         if datatype:
             html += f'<span class="tag">{escape(datatype)}</span>'
         return Markup(html)
-    if node.holder is not None:  # a blank node by where it is stated: "Initiative X › prov:qualifiedAssociation"
-        return Markup(f'<span class="held">{link(node.holder)}'
-                      + "".join(f' <span aria-hidden="true">›</span> {link(p)}' for p in node.via) + "</span>")
     return Markup(f"<span>{escape(node.text)}</span>")
 
 
@@ -328,42 +323,14 @@ class Reader:
                      for s in sorted(by_predicate[p], key=term_order)]
             pages, page = page_of(listed, page, per_page)
             shown = links[(page - 1) * per_page: page * per_page]
-        held = {s: self._held_by(s) for _, s in shown if isinstance(s, ox.BlankNode)}
-        labels = self.labels([s for _, s in shown] + list(counts)
-                             + [t for holder, via in filter(None, held.values()) for t in (holder, *via)], lang)
-
-        properties: dict = {}  # one Node per property: the same few on every row
-
-        def subject(s) -> Node:
-            if s not in held or held[s] is None:
-                return Node(s, labels.get(getattr(s, "value", "")))
-            holder, via = held[s]
-            return Node(s, holder=Node(holder, labels.get(holder.value)),
-                        via=[properties.get(p) or properties.setdefault(p, Node(p, labels.get(p.value))) for p in via])
-
+        labels = self.labels([s for _, s in shown] + list(counts), lang)
         return {
             "groups": [(Node(p, labels.get(p.value)), n) for p, n in sorted(counts.items(), key=lambda c: (-c[1], compact(c[0].value)))],
-            "links": [(Node(p, labels.get(p.value)), subject(s)) for p, s in shown],
+            "links": [(Node(p, labels.get(p.value)), Node(s, labels.get(getattr(s, "value", "")))) for p, s in shown],
             "total": total, "listed": listed, "exact": exact, "capped": listed < total or not exact,
             "page": page, "pages": pages,
             "query": f"SELECT ?subject ?property WHERE {{\n  ?subject ?property <{iri}>\n}} ORDER BY ?property ?subject",
         }
-
-    def _held_by(self, blank: ox.BlankNode, steps: int = 3) -> tuple[ox.NamedNode, list] | None:
-        """The resource (an IRI) that states a blank node, up to `steps` blank nodes above it, and
-        the properties down from it: a blank node has no page, so a link to it names its holder
-        (the least IRI, where several state it: the same on every build)."""
-        path, node = [], blank
-        for _ in range(steps):
-            above = min(((isinstance(q.subject, ox.BlankNode), q.subject.value, q.predicate.value, q)
-                         for q in self.store.iter_quads(None, None, node)), default=None)
-            if above is None:
-                return None
-            path.insert(0, above[3].predicate)
-            node = above[3].subject
-            if isinstance(node, ox.NamedNode):
-                return node, path
-        return None
 
     def _incoming_now(self, iri: str) -> tuple[dict[ox.NamedNode, list], bool]:
         """Subjects linking to `iri` by property, up to INCOMING_CAP in all, and whether that is all

@@ -339,18 +339,6 @@ def test_incoming_links_answer_as_the_plain_walk(store):
     assert paged >= 5 and busy >= 5  # bodies, concepts and classes with more than one page
 
 
-def test_a_blank_node_linking_here_is_named_by_the_resource_that_states_it(client):
-    """A blank node has no page: "What links here" shows the IRI holding it and the properties
-    down to it (Yokohama is the agent of qualified associations of two initiatives)."""
-    html = client.get("/id/lg/141003?lang=en", headers={"Accept": "text/html"}).data.decode()
-    incoming = html[html.index('<section class="incoming">'):]
-    incoming = incoming[:incoming.index("</section>")]
-    held = re.findall(r'<span class="held"><a href="(/id/initiative/[^"]+)"[^>]*>[^<]+</a> '
-                      r'<span aria-hidden="true">›</span> <a href="[^"]+#qualifiedAssociation"', incoming)
-    assert "/id/initiative/yokohama-future-forecast" in held and "/id/initiative/yokohama-8cities-fy2019" in held
-    assert "<span>…</span>" not in incoming
-
-
 def test_incoming_links_past_the_cap_point_to_sparql(store_dir, monkeypatch):
     """Asked at page time (fewer than BUSY), links past the cap — as when a remote store's data
     changed under its listings — are counted as a lower bound, with a query for all of them."""
