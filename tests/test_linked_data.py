@@ -302,6 +302,12 @@ def test_incoming_links_are_grouped_and_paged(client):
     assert client.get("/id/lg/130001?incoming=abc", headers={"Accept": "text/html"}).status_code == 200
 
 
+def test_pages_list_literals_then_iris_then_blank_nodes():
+    """Blank nodes last: their labels change with every build, so what comes before them does not."""
+    values = [ox.BlankNode("a"), ox.NamedNode("https://example.org/z"), ox.Literal("b", language="en"), ox.Literal("a")]
+    assert sorted(values, key=term_order) == [values[3], values[2], values[1], values[0]]
+
+
 def test_incoming_links_answer_as_the_plain_walk(store):
     """Counted and listed at build time for busy objects, asked in one query for the others, the
     incoming links are what walking every incoming triple gives: distinct (property, subject)

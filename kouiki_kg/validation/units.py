@@ -231,7 +231,7 @@ def _validate_turbo(view: StoreView, data_graphs: list[str], shapes: rdflib.Grap
     data = ox.Store()
     for g in data_graphs:
         data.load(input=view.engine.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(g)),
-                       format=ox.RdfFormat.N_TRIPLES)
+                  format=ox.RdfFormat.N_TRIPLES)
     _, report_graph, _ = turbo_validate(data, shacl_graph=core, inference="none", advanced=False, allow_warnings=True)
     classes = rdflib.Graph()  # the focus nodes' types, and the class hierarchy above them
     for focus in set(report_graph.objects(None, SH.focusNode)):
