@@ -17,4 +17,7 @@ python3 -m venv .venv
 .venv/bin/pip install -q -e ".[test]"
 # axe-core, which the browser tests run in each page (WCAG 2.1 AA); pinned by tests/a11y/package-lock.json
 npm ci --prefix tests/a11y --no-audit --no-fund --loglevel=error >/dev/null
-exec .venv/bin/python -m pytest -q "$@"
+# Test files run in parallel, one worker per CPU (up to four), each file whole on one worker:
+# tests in a file share a server and some follow one another. The suite is half CPU, half
+# waiting (servers starting, browsers), so two workers on two cores take ~0.6 of the time.
+exec .venv/bin/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile "$@"
