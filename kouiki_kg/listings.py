@@ -122,17 +122,25 @@ INCOMING_LISTED = 1_000  # links listed of a busy object (its counts are whole)
 # every busy object is found, and one that only looks busy is counted exactly and dropped.
 FAN_IN = "SELECT ?o (COUNT(*) AS ?n) WHERE { GRAPH $graph$ { ?s ?p ?o } FILTER (isIRI(?o)) } GROUP BY ?o"
 # The engine reads each (property, subject) pair once: the union default graph repeats a triple
-# stated in two graphs.
-INCOMING = "SELECT DISTINCT ?p ?s WHERE { ?s ?p $o$ }"
+# stated in two graphs. A blank node has no page, so a page names it by the IRI that states it
+# ("Initiative X › prov:qualifiedAssociation"): asked in the same question, as a remote store
+# cannot be asked about a blank node afterwards (its label means nothing in a later query).
+INCOMING = """SELECT DISTINCT ?p ?s ?holder ?via WHERE {
+  { ?s ?p $o$ FILTER (!isBlank(?s)) }
+  UNION { ?s ?p $o$ FILTER (isBlank(?s)) OPTIONAL { ?holder ?via ?s FILTER (isIRI(?holder)) } } }"""
 INCOMING_COUNTS = "SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p $o$ } GROUP BY ?p"
 # The first IRIs in IRI order (all of them, sorted and cut here: an ORDER BY took the engine 2 s
 # for 40,000, and any `LIMIT` of them would be those the store happens to hold first, so a build
-# read in memory and an increment of the store on disk would list different ones), then any blank
-# nodes: their labels are new with every load, so no order of them holds from build to build.
+# read in memory and an increment of the store on disk would list different ones), then the first
+# blank nodes by the IRI that states them (their labels are new with every load; see link_order).
 INCOMING_IRIS_OF = "SELECT DISTINCT ?s WHERE { ?s $p$ $o$ FILTER (isIRI(?s)) }"
-# After a change, which of the IRIs listed before and of those the change touched still link here
+INCOMING_BLANKS_OF = """SELECT ?s ?holder ?via WHERE {
+  ?s $p$ $o$ FILTER (isBlank(?s)) OPTIONAL { ?holder ?via ?s FILTER (isIRI(?holder)) } }"""
+# After a change, which of the IRIs listed before and of those the change touched still link
+# here, and which blank nodes those hold (with every IRI holding them, to find the least)
 INCOMING_AMONG = "SELECT DISTINCT ?s WHERE { VALUES ?s { $values$ } ?s $p$ $o$ }"
-INCOMING_BLANKS_OF = "SELECT DISTINCT ?s WHERE { ?s $p$ $o$ FILTER (isBlank(?s)) } LIMIT $limit$"
+INCOMING_BLANKS_AMONG = """SELECT ?s ?holder ?via WHERE { VALUES ?by { $values$ }
+  ?by ?by_via ?s . ?s $p$ $o$ FILTER (isBlank(?s)) ?holder ?via ?s FILTER (isIRI(?holder)) }"""
 # Initiatives per query: asked of the whole store at once, five of these questions took 11–31 s
 # each at 5 M triples, past a remote store's time limit (10 s by default).
 CHUNK = 1000
@@ -156,7 +164,8 @@ SCHEMA = """
     CREATE TABLE places (body TEXT, place TEXT, lat REAL, long REAL, PRIMARY KEY (body, place)) WITHOUT ROWID;
     CREATE TABLE labels (iri TEXT, lang TEXT, label TEXT, PRIMARY KEY (iri, lang)) WITHOUT ROWID;
     CREATE TABLE incoming_counts (object TEXT, predicate TEXT, n INTEGER, PRIMARY KEY (object, predicate)) WITHOUT ROWID;
-    CREATE TABLE incoming (object TEXT, position INTEGER, predicate TEXT, subject TEXT,
+    -- a blank-node subject's holder: the IRI stating it, and by which property (NULL for an IRI)
+    CREATE TABLE incoming (object TEXT, position INTEGER, predicate TEXT, subject TEXT, holder TEXT, via TEXT,
                            PRIMARY KEY (object, position)) WITHOUT ROWID;
 """
 # The tables answered initiative by initiative, and the column that names the initiative.
@@ -201,11 +210,15 @@ def update_listings(query: Callable[[str], object], path: Path, *, initiatives: 
     rows = _per_initiative_rows(query, sorted(still, key=lambda i: i.value))
     rows["labels"] = _labels(query, graphs, iris)
     connection = sqlite3.connect(path)
-    listed_before: dict[tuple[str, str], list[str]] = {}
-    for o, p, subject in _iris_listed(connection, sorted(objects)):
-        listed_before.setdefault((o, p), []).append(subject[1:-1])
+    iris_before: dict[tuple[str, str], list[str]] = {}
+    holders_before: dict[tuple[str, str], list[str]] = {}
+    for o, p, subject, holder in _listed(connection, sorted(objects)):
+        if subject.startswith("<"):
+            iris_before.setdefault((o, p), []).append(subject[1:-1])
+        else:
+            holders_before.setdefault((o, p), []).append(holder[1:-1])
     rows["incoming_counts"], rows["incoming"] = _incoming(query, _fan_in(query, graphs, sorted(objects)),
-                                                          (listed_before, subjects))
+                                                          (iris_before, holders_before, subjects))
     rows["pages"] = _minted_pages(present)
     with connection:
         for table, column in PER_INITIATIVE.items():
@@ -221,12 +234,14 @@ def update_listings(query: Callable[[str], object], path: Path, *, initiatives: 
     connection.close()
 
 
-def _iris_listed(connection: sqlite3.Connection, objects: list[str]) -> list[tuple[str, str, str]]:
-    """(object, property, subject) of the IRIs listed as linking to these objects."""
+def _listed(connection: sqlite3.Connection, objects: list[str]) -> list[tuple[str, str, str, str | None]]:
+    """(object, property, subject, holder) of the IRIs and held blank nodes listed as linking to
+    these objects."""
     found = []
     for start in range(0, len(objects), 500):
         chunk = objects[start:start + 500]
-        found += connection.execute(f"SELECT object, predicate, subject FROM incoming WHERE subject LIKE '<%' "
+        found += connection.execute(f"SELECT object, predicate, subject, holder FROM incoming "
+                                    f"WHERE (subject LIKE '<%' OR holder IS NOT NULL) "
                                     f"AND object IN ({','.join('?' * len(chunk))})", chunk).fetchall()
     return found
 
@@ -350,19 +365,20 @@ def _fan_in(query: Callable[[str], object], graphs: list, objects: list[str] | N
 
 
 def _incoming(query: Callable[[str], object], fan_in: dict[str, int],
-              before: tuple[dict[tuple[str, str], list[str]], set[str]] | None = None) -> tuple[list[tuple], list[tuple]]:
-    """(object, property, count) and (object, position, property, subject) rows for every busy
-    object of `fan_in`: its incoming links counted by property, and up to INCOMING_LISTED of them
-    in the order pages list them (by property name, then subject). After a change, `before` is
-    (the IRIs listed per (object, property) before it, the IRIs it touched): see _incoming_of."""
-    listed_before, touched = before or ({}, set())
+              before: tuple[dict, dict, set[str]] | None = None) -> tuple[list[tuple], list[tuple]]:
+    """(object, property, count) and (object, position, property, subject, holder, via) rows for
+    every busy object of `fan_in`: its incoming links counted by property, and up to
+    INCOMING_LISTED of them in the order pages list them (by property name, then link_order).
+    After a change, `before` is (the IRIs and the holders of blank nodes listed per (object,
+    property) before it, the IRIs it touched): see _first."""
+    iris_before, holders_before, touched = before or ({}, {}, set())
     counts, links = [], []
     for iri in sorted(o for o, n in fan_in.items() if n >= BUSY):
         target = ox.NamedNode(iri)
-        subjects: dict[str, list] = {}
+        subjects: dict[str, dict] = {}
         if fan_in[iri] <= INCOMING_LISTED:  # all of them in one answer, counted here
-            for row in query(fill(INCOMING, {"o": target})):
-                subjects.setdefault(row["p"].value, []).append(row["s"])
+            for (p, s), held in with_holders(query(fill(INCOMING, {"o": target}))).items():
+                subjects.setdefault(p.value, {})[s] = held
             by_property = {p: len(found) for p, found in subjects.items()}
         else:
             by_property = {row["p"].value: int(row["n"].value) for row in query(fill(INCOMING_COUNTS, {"o": target}))}
@@ -374,33 +390,81 @@ def _incoming(query: Callable[[str], object], fan_in: dict[str, int],
             room = INCOMING_LISTED - listed
             if room <= 0:
                 break
-            found = subjects.get(p) or _incoming_of(query, ox.NamedNode(p), target, room,
-                                                    listed_before.get((iri, p)), touched)
-            found = sorted(found, key=term_order)[:room]
-            links += [(iri, listed + i, p, str(s)) for i, s in enumerate(found)]
+            found = _cut(subjects[p], room) if p in subjects else _incoming_of(
+                query, ox.NamedNode(p), target, room, iris_before.get((iri, p)), holders_before.get((iri, p)), touched)
+            links += [(iri, listed + i, p, str(s), *_held_columns(held)) for i, (s, held) in enumerate(found.items())]
             listed += len(found)
     return counts, links
 
 
 def _incoming_of(query: Callable[[str], object], p: ox.NamedNode, o: ox.NamedNode, room: int,
-                 listed: list[str] | None = None, touched: set[str] = frozenset()) -> list:
-    """The subjects of (?, p, o) a busy object lists: its first `room` IRIs, then blank nodes.
+                 iris_before: list[str] | None = None, holders_before: list[str] | None = None,
+                 touched: set[str] = frozenset()) -> dict:
+    """The subjects of (?, p, o) a busy object lists, in link_order: its first `room` IRIs, then
+    blank nodes, as {subject: holder} (see with_holders)."""
+    terms = {"p": p, "o": o}
+    found = _first(room, iris_before, touched,
+                   lambda among: dict.fromkeys(row["s"] for row in in_chunks(query, fill(INCOMING_AMONG, terms), among, CHUNK)),
+                   lambda: dict.fromkeys(row["s"] for row in query(fill(INCOMING_IRIS_OF, terms))))
+    if len(found) < room:
+        found.update(_first(room - len(found), holders_before, touched,
+                            lambda among: with_holders(in_chunks(query, fill(INCOMING_BLANKS_AMONG, terms), among, CHUNK),
+                                                       by_property=False),
+                            lambda: with_holders(query(fill(INCOMING_BLANKS_OF, terms)), by_property=False)))
+    return found
 
-    After a change, `listed` are the IRIs listed before it, the first in IRI order up to the last
-    of them: every IRI up to that one either was listed or is one the change `touched`. So if
-    at least `room` of those still link here, the first `room` are among them, and only they are
-    asked about (a look-up each, where reading every IRI took 0.1–0.3 s for a class at 1 M)."""
+
+def _first(room: int, listed: list[str] | None, touched: set[str], among: Callable[[list], dict],
+           every: Callable[[], dict]) -> dict:
+    """The first `room` of a property's IRIs, or of its blank nodes, in link_order.
+
+    After a change, `listed` are those listed before (the IRIs, or the IRIs holding the blank
+    nodes), the first in that order up to the last of them: every one up to that either was
+    listed or is one the change `touched`. So if at least `room` of the links `among` those still
+    hold, the first `room` are among them, and only they are asked about (a look-up each, where
+    reading every link of a class took 0.1–0.3 s at 1 M); else `every` link is read."""
     if listed:
         last = max(listed)
-        among = [ox.NamedNode(i) for i in sorted({*listed, *(t for t in touched if t <= last)})]
-        iris = [row["s"] for row in in_chunks(query, fill(INCOMING_AMONG, {"p": p, "o": o}), among, CHUNK)]
-        if len(iris) >= room:
-            return sorted(iris, key=term_order)[:room]
-    iris = sorted((row["s"] for row in query(fill(INCOMING_IRIS_OF, {"p": p, "o": o}))), key=term_order)[:room]
-    if len(iris) == room:
-        return iris
-    return iris + [row["s"] for row in query(fill(INCOMING_BLANKS_OF.replace("$limit$", str(room - len(iris))),
-                                                      {"p": p, "o": o}))]
+        found = among([ox.NamedNode(i) for i in sorted({*listed, *(t for t in touched if t <= last)})])
+        if len(found) >= room:
+            return _cut(found, room)
+    return _cut(every(), room)
+
+
+def _cut(found: dict, room: int) -> dict:
+    return {s: found[s] for s in sorted(found, key=lambda s: link_order(s, found[s]))[:room]}
+
+
+def link_order(subject, held: tuple | None) -> tuple:
+    """The order pages list the subjects of a property's incoming links in: IRIs in IRI order,
+    then blank nodes by the IRI stating them and its property (their labels are new with every
+    load, so only this order holds from build to build), then blank nodes no IRI states."""
+    if not isinstance(subject, ox.BlankNode):
+        return term_order(subject)
+    return (2, 0, *_iri_pair(held), subject.value) if held else (2, 1, "", "", subject.value)
+
+
+def with_holders(rows, *, by_property: bool = True) -> dict:
+    """(property, subject) → (holder, via) from rows of INCOMING (subject → (holder, via) from the
+    queries for one property's blank nodes): for a blank node, the IRI that states it and the
+    property it does so by (the least, where several do: the same on every build); None for an
+    IRI or a blank node no IRI states."""
+    found: dict = {}
+    for row in rows:
+        key, holder = (row["p"], row["s"]) if by_property else row["s"], row["holder"]
+        held = (holder, row["via"]) if holder is not None else None
+        if key not in found or held is not None and (found[key] is None or _iri_pair(held) < _iri_pair(found[key])):
+            found[key] = held
+    return found
+
+
+def _iri_pair(held: tuple) -> tuple[str, str]:
+    return held[0].value, held[1].value
+
+
+def _held_columns(held: tuple | None) -> tuple[str | None, str | None]:
+    """The incoming table's holder and via columns, as N-Triples (like its subject column)."""
+    return (str(held[0]), str(held[1])) if held else (None, None)
 
 
 def term(text: str) -> ox.NamedNode | ox.BlankNode:
@@ -520,10 +584,12 @@ class Listings:
         """A busy object's incoming links, counted by property; empty for any other IRI."""
         return {ox.NamedNode(p): n for p, n in self._rows("SELECT predicate, n FROM incoming_counts WHERE object = ?", (iri,))}
 
-    def incoming(self, iri: str, offset: int, limit: int) -> list[tuple[ox.NamedNode, ox.NamedNode | ox.BlankNode]]:
-        """(property, subject) links of a busy object, in the order its page lists them."""
-        return [(ox.NamedNode(p), term(s)) for p, s in self._rows(
-            "SELECT predicate, subject FROM incoming WHERE object = ? ORDER BY position LIMIT ? OFFSET ?", (iri, limit, offset))]
+    def incoming(self, iri: str, offset: int, limit: int) -> list[tuple[ox.NamedNode, object, tuple | None]]:
+        """(property, subject, its holder) links of a busy object, in the order its page lists
+        them; the holder is (IRI, property) for a blank node stated by an IRI, else None."""
+        return [(ox.NamedNode(p), term(s), (term(h), term(v)) if h else None) for p, s, h, v in self._rows(
+            "SELECT predicate, subject, holder, via FROM incoming WHERE object = ? ORDER BY position LIMIT ? OFFSET ?",
+            (iri, limit, offset))]
 
     def figures(self, name: str) -> list[tuple[str, int]]:
         return [(r[0], r[1]) for r in self._rows("SELECT iri, n FROM figures WHERE name = ? ORDER BY position", (name,))]

@@ -14,7 +14,7 @@ from functools import cached_property
 import pyoxigraph as ox
 from markupsafe import Markup, escape
 
-from .listings import INCOMING, INCOMING_LISTED, LABEL_PROPERTIES as LABEL_IRIS, Listings
+from .listings import INCOMING, INCOMING_LISTED, LABEL_PROPERTIES as LABEL_IRIS, Listings, link_order, with_holders
 from .namespaces import BASE, GRAPH, KK, ONTOLOGY, PREFIXES, SHAPES, compact
 from .store import GraphStore, term_order
 
@@ -73,6 +73,8 @@ class Node:
     term: object
     label: str | None = None
     children: list = field(default_factory=list)  # for a blank node: its own (property, values) rows
+    holder: "Node | None" = None  # for a blank node linking to a page: the IRI stating it,
+    via: "Node | None" = None  # and by which property
 
     @property
     def is_literal(self) -> bool:
@@ -142,6 +144,8 @@ def link(node: Node) -> Markup:
         if datatype:
             html += f'<span class="tag">{escape(datatype)}</span>'
         return Markup(html)
+    if node.holder is not None:  # a blank node by where it is stated: "Initiative X › prov:qualifiedAssociation"
+        return Markup(f'<span class="held">{link(node.holder)} <span aria-hidden="true">›</span> {link(node.via)}</span>')
     return Markup(f"<span>{escape(node.text)}</span>")
 
 
@@ -319,31 +323,36 @@ class Reader:
             counts = {p: len(subjects) for p, subjects in by_predicate.items()}
             total = listed = sum(counts.values())
             # by property, then subject: the property names are compacted once each, not per link
-            links = [(p, s) for p in sorted(by_predicate, key=lambda p: compact(p.value))
-                     for s in sorted(by_predicate[p], key=term_order)]
+            links = [(p, s, by_predicate[p][s]) for p in sorted(by_predicate, key=lambda p: compact(p.value))
+                     for s in sorted(by_predicate[p], key=lambda s: link_order(s, by_predicate[p][s]))]
             pages, page = page_of(listed, page, per_page)
             shown = links[(page - 1) * per_page: page * per_page]
-        labels = self.labels([s for _, s in shown] + list(counts), lang)
+        labels = self.labels([t for _, s, held in shown for t in (s, *(held or ()))] + list(counts), lang)
+
+        def subject(s, held) -> Node:
+            if held is None:
+                return Node(s, labels.get(getattr(s, "value", "")))
+            holder, via = held
+            return Node(s, holder=Node(holder, labels.get(holder.value)), via=Node(via, labels.get(via.value)))
+
         return {
             "groups": [(Node(p, labels.get(p.value)), n) for p, n in sorted(counts.items(), key=lambda c: (-c[1], compact(c[0].value)))],
-            "links": [(Node(p, labels.get(p.value)), Node(s, labels.get(getattr(s, "value", "")))) for p, s in shown],
+            "links": [(Node(p, labels.get(p.value)), subject(s, held)) for p, s, held in shown],
             "total": total, "listed": listed, "exact": exact, "capped": listed < total or not exact,
             "page": page, "pages": pages,
             "query": f"SELECT ?subject ?property WHERE {{\n  ?subject ?property <{iri}>\n}} ORDER BY ?property ?subject",
         }
 
-    def _incoming_now(self, iri: str) -> tuple[dict[ox.NamedNode, list], bool]:
-        """Subjects linking to `iri` by property, up to INCOMING_CAP in all, and whether that is all
-        of them."""
-        rows = self.store.query_with(f"{INCOMING} LIMIT {INCOMING_CAP + 1}", o=ox.NamedNode(iri))
-        by_predicate: dict[ox.NamedNode, list] = {}
-        seen = 0
-        for predicate, subject in rows:
-            if seen == INCOMING_CAP:
-                return by_predicate, False
-            by_predicate.setdefault(predicate, []).append(subject)
-            seen += 1
-        return by_predicate, True
+    def _incoming_now(self, iri: str) -> tuple[dict[ox.NamedNode, dict], bool]:
+        """Subjects linking to `iri` by property, each with its holder (listings.with_holders), up
+        to INCOMING_CAP in all, and whether that is all of them."""
+        rows = list(self.store.query_with(f"{INCOMING} LIMIT {INCOMING_CAP + 1}", o=ox.NamedNode(iri)))
+        links = with_holders(rows)
+        by_predicate: dict[ox.NamedNode, dict] = {}
+        for p, s in list(links)[:INCOMING_CAP]:
+            by_predicate.setdefault(p, {})[s] = links[p, s]
+        # a row more than the cap: more links than listed (a blank node stated twice is one link in two rows)
+        return by_predicate, len(rows) <= INCOMING_CAP
 
     def select(self, sparql: str, lang: str, **terms) -> list[dict[str, Node]]:
         """Rows of a page query, every term wrapped as a labelled Node."""

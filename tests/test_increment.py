@@ -224,3 +224,4 @@ def test_busy_objects_cut_listings_after_a_change_are_a_full_builds(project, tmp
     ingest.withdraw(project, "example-case", "alice")
     assert_same(project, tmp_path / "delete")
     assert any(a.startswith(listings.INCOMING_AMONG.split("}")[0]) for a in asked)
+    assert any(a.startswith(listings.INCOMING_BLANKS_AMONG.split("}")[0]) for a in asked)  # qualified associations

@@ -20,7 +20,7 @@ from kouiki_kg.config import Config
 from kouiki_kg import listings, pages
 from kouiki_kg.reader import PER_PAGE, Reader, compact
 from kouiki_kg.namespaces import BASE, PREFIXES
-from kouiki_kg.listings import LISTINGS_FILE, Listings
+from kouiki_kg.listings import LISTINGS_FILE, Listings, link_order
 from kouiki_kg.store import term_order
 
 from .conftest import ROOT, quiet, copy_project
@@ -308,11 +308,19 @@ def test_pages_list_literals_then_iris_then_blank_nodes():
     assert sorted(values, key=term_order) == [values[3], values[2], values[1], values[0]]
 
 
+def holder_by_walk(store, blank: ox.BlankNode) -> tuple | None:
+    """The IRI stating a blank node, and by which property: the least, where several do."""
+    return min(((q.subject, q.predicate) for q in store.iter_quads(None, None, blank) if isinstance(q.subject, ox.NamedNode)),
+               key=lambda held: (held[0].value, held[1].value), default=None)
+
+
 def test_incoming_links_answer_as_the_plain_walk(store):
     """Counted and listed at build time for busy objects, asked in one query for the others, the
     incoming links are what walking every incoming triple gives: distinct (property, subject)
-    pairs, by property then subject, 50 a page, counts whole."""
+    pairs, by property then subject, 50 a page, counts whole; a blank node with the IRI that
+    states it."""
     reader = Reader(store, Listings(store.build_dir / LISTINGS_FILE))
+    held = 0
     targets = [row["o"] for row in store.query("SELECT DISTINCT ?o WHERE { ?s ?p ?o FILTER isIRI(?o) }")]
     assert len(targets) > 1000
     paged = busy = 0
@@ -321,7 +329,7 @@ def test_incoming_links_answer_as_the_plain_walk(store):
         by_property: dict = {}
         for predicate, subject in pairs:
             by_property.setdefault(predicate, []).append(subject)
-        order = lambda link: (compact(link[0]), term_order(link[1]))
+        order = lambda link: (compact(link[0]), link_order(link[1], holder_by_walk(store, link[1])))
         links = sorted(((p.value, s) for p, s in pairs), key=order)
         groups = sorted(((p.value, len(v)) for p, v in by_property.items()), key=lambda g: (-g[1], compact(g[0])))
         busy += bool(reader.listings.incoming_counts(target.value))
@@ -335,14 +343,31 @@ def test_incoming_links_answer_as_the_plain_walk(store):
             assert (ours["total"], ours["listed"], ours["exact"], ours["pages"]) == (len(links), listed, True, pages_)
             assert ours["capped"] == (listed < len(links))
             shown += [(p.term.value, s.term) for p, s in ours["links"]]
-        if listed == len(links):
-            assert shown == links, target
-        elif not any(isinstance(s, ox.BlankNode) for _, s in links):  # the 1,963 sources of the authority data
-            assert shown == links[:listed], target  # the first 1,000, in order
-        else:  # past a property's IRIs, any of its blank nodes: their labels are new with every build
-            assert len(set(shown)) == listed and set(shown) <= set(links) and shown == sorted(shown, key=order)
+            for _, s in ours["links"]:
+                holder = (s.holder.term, s.via.term) if s.holder else None
+                assert holder == (holder_by_walk(store, s.term) if s.is_blank else None), (target, s.term)
+                held += holder is not None
+        assert shown == links[:listed], target  # all, or the first 1,000 (the 1,963 sources of the authority data)
         paged += pages_ > 1
     assert paged >= 5 and busy >= 5  # bodies, concepts and classes with more than one page
+    assert held >= 100  # the qualified associations, from the listings and asked at page time
+
+
+def test_a_blank_node_linking_here_is_named_by_the_resource_that_states_it(client, store):
+    """A blank node has no page: "What links here" names it by the IRI that states it and the
+    property it does so by. Yokohama is the agent of qualified associations of two initiatives
+    (a busy object: listed at build time); the role "lead" is had by eight (asked at page time)."""
+    for path, query in [("/id/lg/141003", "?i prov:qualifiedAssociation [ prov:agent <https://w3id.org/kouiki/id/lg/141003> ]"),
+                        ("/concept/role/lead", "?i prov:qualifiedAssociation [ prov:hadRole <https://w3id.org/kouiki/concept/role/lead> ]")]:
+        expected = {row["i"].value.removeprefix("https://w3id.org/kouiki") for row in store.query(f"SELECT ?i WHERE {{ {query} }}")}
+        assert len(expected) >= 2
+        for lang in ("ja", "en"):
+            html = client.get(f"{path}?lang={lang}", headers={"Accept": "text/html"}).data.decode()
+            incoming = html[html.index('<section class="incoming">'):]
+            incoming = incoming[:incoming.index("</section>")]
+            held = re.findall(r'<span class="held"><a href="(/id/initiative/[^"]+)"[^>]*>[^<]+</a> '
+                              r'<span aria-hidden="true">›</span> <a href="http://www.w3.org/ns/prov#qualifiedAssociation"', incoming)
+            assert set(held) == expected and len(held) == len(expected), (path, lang)
 
 
 def test_incoming_links_past_the_cap_point_to_sparql(store_dir, monkeypatch):
