@@ -328,16 +328,55 @@ def _transact(config: Config, action: str, slug: str, who: str, new: bytes | Non
     return Outcome(slug, version, digest, old is None, outcome.info.triples)
 
 
+DUMPS_LOCK = "dumps.lock"  # held by the one process making dumps
+
+
 def make_dumps(config: Config) -> None:
     """Write the served build's dumps if it has none: a change published as an increment is served
     before its dumps are written (tens of seconds at a million triples). A failure (a full disk)
-    is left to the next request for a dump, which tries again and says why."""
-    build = current_build(config.store_dir)
-    try:
-        if build is not None:
-            ensure_dumps(build, DUMP_FILES)
-    except OSError:
-        pass
+    is left to the next request for a dump, which tries again and says why.
+
+    One maker at a time: with a case published every two seconds at 1 M triples, a process per
+    change piled up twenty makers, each writing dumps of a build already replaced (load 18 on
+    two cores). A second maker leaves at once; the one at work, done with a build, looks again
+    for the one served, as the change that called the second was served before it asked."""
+    path = state_dir(config) / DUMPS_LOCK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        build = current_build(config.store_dir)
+        if build is None or (build / "dumps").is_dir():
+            return
+        with _lock_if_free(path) as mine:
+            if not mine:  # another maker is at work: it looks again when done
+                return
+            try:
+                ensure_dumps(build, DUMP_FILES)
+            except OSError:  # a full disk, or a build replaced and pruned under the maker
+                if current_build(config.store_dir) == build:
+                    return
+
+
+@contextmanager
+def _lock_if_free(path: Path):
+    """Holds the lock at `path` and yields True, or yields False at once if another holds it."""
+    with open(path, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _maker_at_work(config: Config) -> bool:
+    path = state_dir(config) / DUMPS_LOCK
+    if not path.exists():
+        return False
+    with _lock_if_free(path) as free:
+        return not free
 
 
 def make_dumps_later(config: Config) -> threading.Thread | None:
@@ -345,7 +384,7 @@ def make_dumps_later(config: Config) -> threading.Thread | None:
     published keeps answering at full speed (25 s of serialising at a million triples); a thread
     waits for it, so it is reaped. Nothing to do (a full build has its dumps): nothing started."""
     build = current_build(config.store_dir)
-    if build is None or (build / "dumps").is_dir():
+    if build is None or (build / "dumps").is_dir() or _maker_at_work(config):  # it comes to this build when done
         return None
     script = ("import os, sys; from pathlib import Path; os.nice(19); from kouiki_kg.config import Config; "
               "from kouiki_kg.ingest import make_dumps; make_dumps(Config(root=Path(sys.argv[1]), store_dir=Path(sys.argv[2])))")

@@ -172,6 +172,34 @@ def test_the_dumps_of_an_increment_are_made_after_it_is_served_and_hold_the_same
                 == sorted(blank(str(q)).replace(times[1], "BUILT") for q in theirs)), name
 
 
+def test_one_maker_of_dumps_at_a_time_and_it_ends_on_the_build_served(project, monkeypatch):
+    """Cases published faster than their dumps are written: a second maker leaves at once, and
+    the one at work, done, makes the dumps of the build served since (not a process per change)."""
+    import fcntl
+
+    ingest.publish(project, CASE, edited(project), "ttl", "alice")
+    lock = ingest.state_dir(project) / ingest.DUMPS_LOCK
+    with open(lock, "a") as held:  # a maker at work
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert ingest.make_dumps_later(project) is None  # no process started
+        ingest.make_dumps(project)
+        assert not (current_build(project.store_dir) / "dumps").exists()
+    made, real = [], ingest.ensure_dumps
+
+    def ensure_then_publish(build_dir, files):
+        real(build_dir, files)
+        made.append(build_dir)
+        if len(made) == 1:  # a case published while the dumps were written
+            again = (project.root / "data" / "ttl" / "cases" / f"{CASE}.ttl").read_bytes().replace(b"(edited)", b"(again)")
+            ingest.publish(project, CASE, again, "ttl", "alice")
+            ingest.make_dumps(project)  # what that publish's own maker does: leaves, as this one holds the lock
+
+    monkeypatch.setattr(ingest, "ensure_dumps", ensure_then_publish)
+    ingest.make_dumps(project)
+    assert len(made) == 2 and made[1] == current_build(project.store_dir) != made[0]
+    assert all((build_dir / "dumps").is_dir() for build_dir in made)
+
+
 def test_a_change_to_anything_but_cases_is_built_in_full(project, tmp_path):
     """The ontology, shapes and authority data decide what every case means: a change there (or a
     served build that is not of the files as they are) rebuilds everything."""
