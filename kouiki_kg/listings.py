@@ -210,15 +210,11 @@ def update_listings(query: Callable[[str], object], path: Path, *, initiatives: 
     rows = _per_initiative_rows(query, sorted(still, key=lambda i: i.value))
     rows["labels"] = _labels(query, graphs, iris)
     connection = sqlite3.connect(path)
-    iris_before: dict[tuple[str, str], list[str]] = {}
-    holders_before: dict[tuple[str, str], list[str]] = {}
-    for o, p, subject, holder in _listed(connection, sorted(objects)):
-        if subject.startswith("<"):
-            iris_before.setdefault((o, p), []).append(subject[1:-1])
-        else:
-            holders_before.setdefault((o, p), []).append(holder[1:-1])
+    listed_before: dict[tuple[str, str], dict] = {}
+    for o, p, subject, holder, via in _listed(connection, sorted(objects)):
+        listed_before.setdefault((o, p), {})[term(subject)] = (term(holder), term(via)) if holder else None
     rows["incoming_counts"], rows["incoming"] = _incoming(query, _fan_in(query, graphs, sorted(objects)),
-                                                          (iris_before, holders_before, subjects))
+                                                          (listed_before, subjects))
     rows["pages"] = _minted_pages(present)
     with connection:
         for table, column in PER_INITIATIVE.items():
@@ -234,13 +230,13 @@ def update_listings(query: Callable[[str], object], path: Path, *, initiatives: 
     connection.close()
 
 
-def _listed(connection: sqlite3.Connection, objects: list[str]) -> list[tuple[str, str, str, str | None]]:
-    """(object, property, subject, holder) of the IRIs and held blank nodes listed as linking to
-    these objects."""
+def _listed(connection: sqlite3.Connection, objects: list[str]) -> list[tuple]:
+    """(object, property, subject, holder, via) of the IRIs and held blank nodes listed as linking
+    to these objects."""
     found = []
     for start in range(0, len(objects), 500):
         chunk = objects[start:start + 500]
-        found += connection.execute(f"SELECT object, predicate, subject, holder FROM incoming "
+        found += connection.execute(f"SELECT object, predicate, subject, holder, via FROM incoming "
                                     f"WHERE (subject LIKE '<%' OR holder IS NOT NULL) "
                                     f"AND object IN ({','.join('?' * len(chunk))})", chunk).fetchall()
     return found
@@ -365,13 +361,13 @@ def _fan_in(query: Callable[[str], object], graphs: list, objects: list[str] | N
 
 
 def _incoming(query: Callable[[str], object], fan_in: dict[str, int],
-              before: tuple[dict, dict, set[str]] | None = None) -> tuple[list[tuple], list[tuple]]:
+              before: tuple[dict, set[str]] | None = None) -> tuple[list[tuple], list[tuple]]:
     """(object, property, count) and (object, position, property, subject, holder, via) rows for
     every busy object of `fan_in`: its incoming links counted by property, and up to
     INCOMING_LISTED of them in the order pages list them (by property name, then link_order).
-    After a change, `before` is (the IRIs and the holders of blank nodes listed per (object,
-    property) before it, the IRIs it touched): see _first."""
-    iris_before, holders_before, touched = before or ({}, {}, set())
+    After a change, `before` is (what was listed per (object, property) before it, as {subject:
+    holder}; the IRIs it touched): see _first."""
+    listed_before, touched = before or ({}, set())
     counts, links = [], []
     for iri in sorted(o for o, n in fan_in.items() if n >= BUSY):
         target = ox.NamedNode(iri)
@@ -391,41 +387,47 @@ def _incoming(query: Callable[[str], object], fan_in: dict[str, int],
             if room <= 0:
                 break
             found = _cut(subjects[p], room) if p in subjects else _incoming_of(
-                query, ox.NamedNode(p), target, room, iris_before.get((iri, p)), holders_before.get((iri, p)), touched)
+                query, ox.NamedNode(p), target, room, listed_before.get((iri, p), {}), touched)
             links += [(iri, listed + i, p, str(s), *_held_columns(held)) for i, (s, held) in enumerate(found.items())]
             listed += len(found)
     return counts, links
 
 
 def _incoming_of(query: Callable[[str], object], p: ox.NamedNode, o: ox.NamedNode, room: int,
-                 iris_before: list[str] | None = None, holders_before: list[str] | None = None,
-                 touched: set[str] = frozenset()) -> dict:
+                 before: dict | None = None, touched: set[str] = frozenset()) -> dict:
     """The subjects of (?, p, o) a busy object lists, in link_order: its first `room` IRIs, then
     blank nodes, as {subject: holder} (see with_holders)."""
-    terms = {"p": p, "o": o}
-    found = _first(room, iris_before, touched,
+    terms, before = {"p": p, "o": o}, before or {}
+    found = _first(room, {s: None for s in before if isinstance(s, ox.NamedNode)}, lambda s, _: s.value, touched,
                    lambda among: dict.fromkeys(row["s"] for row in in_chunks(query, fill(INCOMING_AMONG, terms), among, CHUNK)),
                    lambda: dict.fromkeys(row["s"] for row in query(fill(INCOMING_IRIS_OF, terms))))
     if len(found) < room:
-        found.update(_first(room - len(found), holders_before, touched,
+        found.update(_first(room - len(found), {s: held for s, held in before.items() if held}, lambda _, held: held[0].value,
+                            touched,
                             lambda among: with_holders(in_chunks(query, fill(INCOMING_BLANKS_AMONG, terms), among, CHUNK),
                                                        by_property=False),
                             lambda: with_holders(query(fill(INCOMING_BLANKS_OF, terms)), by_property=False)))
     return found
 
 
-def _first(room: int, listed: list[str] | None, touched: set[str], among: Callable[[list], dict],
+def _first(room: int, before: dict, key: Callable, touched: set[str], among: Callable[[list], dict],
            every: Callable[[], dict]) -> dict:
     """The first `room` of a property's IRIs, or of its blank nodes, in link_order.
 
-    After a change, `listed` are those listed before (the IRIs, or the IRIs holding the blank
-    nodes), the first in that order up to the last of them: every one up to that either was
-    listed or is one the change `touched`. So if at least `room` of the links `among` those still
-    hold, the first `room` are among them, and only they are asked about (a look-up each, where
-    reading every link of a class took 0.1–0.3 s at 1 M); else `every` link is read."""
-    if listed:
-        last = max(listed)
-        found = among([ox.NamedNode(i) for i in sorted({*listed, *(t for t in touched if t <= last)})])
+    After a change, `before` is what was listed before it ({subject: holder}), the first in that
+    order up to the last of them, by `key`: the IRI, or the IRI holding the blank node. What the
+    change did not touch is as it was: an IRI's links are its own triples, and a blank node's
+    triples are all in its graph, with its holder's. So the links listed before whose key the
+    change did not touch still hold, and every link up to the last either was listed or has a
+    key the change `touched`: only those keys are asked about (`among`), and if that makes at
+    least `room`, the first `room` are among them. Else `every` link is read (0.1–1.8 s for a
+    class or role at 1 M, where the keys a change touches take a few look-ups)."""
+    if before:
+        last = max(key(s, held) for s, held in before.items())
+        found = {s: held for s, held in before.items() if key(s, held) not in touched}
+        asked = sorted(t for t in touched if t <= last)
+        if asked:
+            found.update(among([ox.NamedNode(t) for t in asked]))
         if len(found) >= room:
             return _cut(found, room)
     return _cut(every(), room)
