@@ -336,10 +336,11 @@ def make_dumps(config: Config) -> None:
     before its dumps are written (tens of seconds at a million triples). A failure (a full disk)
     is left to the next request for a dump, which tries again and says why.
 
-    One maker at a time: with a case published every two seconds at 1 M triples, a process per
-    change piled up twenty makers, each writing dumps of a build already replaced (load 18 on
-    two cores). A second maker leaves at once; the one at work, done with a build, looks again
-    for the one served, as the change that called the second was served before it asked."""
+    One maker at a time: a process per change, each writing the dumps of the build served when
+    it started, let makers of builds already replaced run side by side (once twenty at 1 M, load
+    18 on two cores, while cases were published every two seconds). A second maker leaves at
+    once; the one at work, done with a build, looks again for the one served, as the change that
+    called the second was served before it asked."""
     path = state_dir(config) / DUMPS_LOCK
     path.parent.mkdir(parents=True, exist_ok=True)
     while True:
