@@ -167,6 +167,9 @@ SCHEMA = """
     -- a blank-node subject's holder: the IRI stating it, and by which property (NULL for an IRI)
     CREATE TABLE incoming (object TEXT, position INTEGER, predicate TEXT, subject TEXT, holder TEXT, via TEXT,
                            PRIMARY KEY (object, position)) WITHOUT ROWID;
+    -- every IRI holding a blank node that links to a busy object by a property whose blank nodes
+    -- are read to be listed: where to look next when a change removes some of those listed
+    CREATE TABLE held_by (object TEXT, predicate TEXT, holder TEXT, PRIMARY KEY (object, predicate, holder)) WITHOUT ROWID;
 """
 # The tables answered initiative by initiative, and the column that names the initiative.
 PER_INITIATIVE = {"filed": "initiative", "initiatives": "iri", "in_prefecture": "initiative",
@@ -184,7 +187,7 @@ def build_listings(query: Callable[[str], object], path: Path) -> int:
               for row in query(f"SELECT DISTINCT ?s WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} FILTER (isIRI(?s)) }}")}
     rows = _per_initiative_rows(query, initiatives)
     rows["labels"] = _labels(query, graphs)
-    rows["incoming_counts"], rows["incoming"] = _incoming(query, _fan_in(query, graphs))
+    rows["incoming_counts"], rows["incoming"], rows["held_by"] = _incoming(query, _fan_in(query, graphs))
     rows["pages"] = [(rank, path) for rank, path in enumerate(SITE_PAGES)] + _minted_pages(minted)
     connection = sqlite3.connect(path)
     with connection:
@@ -213,8 +216,11 @@ def update_listings(query: Callable[[str], object], path: Path, *, initiatives: 
     listed_before: dict[tuple[str, str], dict] = {}
     for o, p, subject, holder, via in _listed(connection, sorted(objects)):
         listed_before.setdefault((o, p), {})[term(subject)] = (term(holder), term(via)) if holder else None
-    rows["incoming_counts"], rows["incoming"] = _incoming(query, _fan_in(query, graphs, sorted(objects)),
-                                                          (listed_before, subjects))
+    holders_before: dict[tuple[str, str], list[str]] = {}
+    for o, p, holder in _rows_for_objects(connection, "SELECT object, predicate, holder FROM held_by", sorted(objects)):
+        holders_before.setdefault((o, p), []).append(holder)
+    rows["incoming_counts"], rows["incoming"], rows["held_by"] = _incoming(
+        query, _fan_in(query, graphs, sorted(objects)), (listed_before, holders_before, subjects))
     rows["pages"] = _minted_pages(present)
     with connection:
         for table, column in PER_INITIATIVE.items():
@@ -223,6 +229,7 @@ def update_listings(query: Callable[[str], object], path: Path, *, initiatives: 
         _delete(connection, "pages", "path", [path for _, path in _minted_pages(subjects)])
         _delete(connection, "incoming_counts", "object", sorted(objects))
         _delete(connection, "incoming", "object", sorted(objects))
+        _delete(connection, "held_by", "object", sorted(objects))
         connection.execute("DELETE FROM places")
         connection.execute("DELETE FROM figures")
         _insert(connection, rows)
@@ -233,12 +240,16 @@ def update_listings(query: Callable[[str], object], path: Path, *, initiatives: 
 def _listed(connection: sqlite3.Connection, objects: list[str]) -> list[tuple]:
     """(object, property, subject, holder, via) of the IRIs and held blank nodes listed as linking
     to these objects."""
+    return _rows_for_objects(connection, "SELECT object, predicate, subject, holder, via FROM incoming "
+                                         "WHERE (subject LIKE '<%' OR holder IS NOT NULL)", objects)
+
+
+def _rows_for_objects(connection: sqlite3.Connection, select: str, objects: list[str]) -> list[tuple]:
     found = []
     for start in range(0, len(objects), 500):
         chunk = objects[start:start + 500]
-        found += connection.execute(f"SELECT object, predicate, subject, holder, via FROM incoming "
-                                    f"WHERE (subject LIKE '<%' OR holder IS NOT NULL) "
-                                    f"AND object IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+        where = " AND " if " WHERE " in select else " WHERE "
+        found += connection.execute(f"{select}{where}object IN ({','.join('?' * len(chunk))})", chunk).fetchall()
     return found
 
 
@@ -361,14 +372,15 @@ def _fan_in(query: Callable[[str], object], graphs: list, objects: list[str] | N
 
 
 def _incoming(query: Callable[[str], object], fan_in: dict[str, int],
-              before: tuple[dict, set[str]] | None = None) -> tuple[list[tuple], list[tuple]]:
-    """(object, property, count) and (object, position, property, subject, holder, via) rows for
-    every busy object of `fan_in`: its incoming links counted by property, and up to
-    INCOMING_LISTED of them in the order pages list them (by property name, then link_order).
+              before: tuple[dict, dict, set[str]] | None = None) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """(object, property, count), (object, position, property, subject, holder, via) and (object,
+    property, holder) rows for every busy object of `fan_in`: its incoming links counted by
+    property, up to INCOMING_LISTED of them in the order pages list them (by property name, then
+    link_order), and the IRIs holding its blank nodes where they were read (see _blanks_of).
     After a change, `before` is (what was listed per (object, property) before it, as {subject:
-    holder}; the IRIs it touched): see _first."""
-    listed_before, touched = before or ({}, set())
-    counts, links = [], []
+    holder}; the holders of its blank nodes; the IRIs it touched): see _first."""
+    listed_before, holders_before, touched = before or ({}, {}, set())
+    counts, links, held_by = [], [], []
     for iri in sorted(o for o, n in fan_in.items() if n >= BUSY):
         target = ox.NamedNode(iri)
         subjects: dict[str, dict] = {}
@@ -386,51 +398,83 @@ def _incoming(query: Callable[[str], object], fan_in: dict[str, int],
             room = INCOMING_LISTED - listed
             if room <= 0:
                 break
-            found = _cut(subjects[p], room) if p in subjects else _incoming_of(
-                query, ox.NamedNode(p), target, room, listed_before.get((iri, p), {}), touched)
+            if p in subjects:
+                found = _cut(subjects[p], room)
+            else:
+                found, holders = _incoming_of(query, ox.NamedNode(p), target, room, listed_before.get((iri, p), {}),
+                                              holders_before.get((iri, p)), touched)
+                held_by += [(iri, p, holder) for holder in holders]
             links += [(iri, listed + i, p, str(s), *_held_columns(held)) for i, (s, held) in enumerate(found.items())]
             listed += len(found)
-    return counts, links
+    return counts, links, held_by
 
 
 def _incoming_of(query: Callable[[str], object], p: ox.NamedNode, o: ox.NamedNode, room: int,
-                 before: dict | None = None, touched: set[str] = frozenset()) -> dict:
+                 before: dict | None = None, holders: list[str] | None = None,
+                 touched: set[str] = frozenset()) -> tuple[dict, list[str]]:
     """The subjects of (?, p, o) a busy object lists, in link_order: its first `room` IRIs, then
-    blank nodes, as {subject: holder} (see with_holders)."""
+    blank nodes, as {subject: holder} (see with_holders); and, if blank nodes were read, every
+    IRI holding one (else none)."""
     terms, before = {"p": p, "o": o}, before or {}
-    found = _first(room, {s: None for s in before if isinstance(s, ox.NamedNode)}, lambda s, _: s.value, touched,
-                   lambda among: dict.fromkeys(row["s"] for row in in_chunks(query, fill(INCOMING_AMONG, terms), among, CHUNK)),
-                   lambda: dict.fromkeys(row["s"] for row in query(fill(INCOMING_IRIS_OF, terms))))
-    if len(found) < room:
-        found.update(_first(room - len(found), {s: held for s, held in before.items() if held}, lambda _, held: held[0].value,
-                            touched,
-                            lambda among: with_holders(in_chunks(query, fill(INCOMING_BLANKS_AMONG, terms), among, CHUNK),
-                                                       by_property=False),
-                            lambda: with_holders(query(fill(INCOMING_BLANKS_OF, terms)), by_property=False)))
-    return found
+    found = _iris_of(query, terms, room, [s.value for s in before if isinstance(s, ox.NamedNode)], touched)
+    if len(found) == room:
+        return found, []
+    blanks, holders = _blanks_of(query, terms, room - len(found), {s: held for s, held in before.items() if held},
+                                 holders, touched)
+    return found | blanks, holders
 
 
-def _first(room: int, before: dict, key: Callable, touched: set[str], among: Callable[[list], dict],
-           every: Callable[[], dict]) -> dict:
-    """The first `room` of a property's IRIs, or of its blank nodes, in link_order.
+def _iris_of(query: Callable[[str], object], terms: dict, room: int, before: list[str], touched: set[str]) -> dict:
+    """The first `room` IRIs of (?, p, o) in IRI order, as {IRI: None}.
 
-    After a change, `before` is what was listed before it ({subject: holder}), the first in that
-    order up to the last of them, by `key`: the IRI, or the IRI holding the blank node. What the
-    change did not touch is as it was: an IRI's links are its own triples, and a blank node's
-    triples are all in its graph, with its holder's. So the links listed before whose key the
-    change did not touch still hold, and every link up to the last either was listed or has a
-    key the change `touched`: only those keys are asked about (`among`), and if that makes at
-    least `room`, the first `room` are among them. Else `every` link is read (0.1–1.8 s for a
-    class or role at 1 M, where the keys a change touches take a few look-ups)."""
+    After a change, `before` are the IRIs listed before it, the first up to the last of them.
+    Those the change did not touch still link here (an IRI's links are its own triples), and
+    every IRI up to the last either was listed or is one the change `touched`: only those are
+    asked about, and if that makes at least `room`, the first `room` are among them. Else every
+    IRI is read (0.1–0.3 s for a class at 1 M, where the touched IRIs take a few look-ups)."""
     if before:
-        last = max(key(s, held) for s, held in before.items())
-        found = {s: held for s, held in before.items() if key(s, held) not in touched}
-        asked = sorted(t for t in touched if t <= last)
+        last = max(before)
+        found = dict.fromkeys(ox.NamedNode(i) for i in before if i not in touched)
+        asked = [ox.NamedNode(t) for t in sorted(touched) if t <= last]
         if asked:
-            found.update(among([ox.NamedNode(t) for t in asked]))
+            found |= dict.fromkeys(row["s"] for row in in_chunks(query, fill(INCOMING_AMONG, terms), asked, CHUNK))
         if len(found) >= room:
             return _cut(found, room)
-    return _cut(every(), room)
+    return _cut(dict.fromkeys(row["s"] for row in query(fill(INCOMING_IRIS_OF, terms))), room)
+
+
+def _blanks_of(query: Callable[[str], object], terms: dict, room: int, before: dict, holders: list[str] | None,
+               touched: set[str]) -> tuple[dict, list[str]]:
+    """The first `room` blank nodes of (?, p, o) in link_order, and every IRI holding one.
+
+    Reading them all takes a look-up per blank node for its holder (1.2 s for the 61,000
+    qualified associations of 1 M triples). After a change, the holders known before, less those
+    the change touched, plus those of the blank nodes the touched IRIs hold, are all of them
+    (a blank node's triples are in its graph, with its holder's). When the change removed some
+    of the listed blank nodes, the next ones are asked of the holders after the last one
+    listed, in order, a chunk at a time."""
+    def among(iris: list) -> dict:
+        return with_holders(in_chunks(query, fill(INCOMING_BLANKS_AMONG, terms), iris, CHUNK), by_property=False)
+
+    if holders is None:  # a build, or blank nodes not read before
+        every = with_holders(query(fill(INCOMING_BLANKS_OF, terms)), by_property=False)
+        return _cut(every, room), sorted({held[0].value for held in every.values() if held})
+    last = max((held[0].value for held in before.values()), default="")
+    # the last holder listed may have more blank nodes than were listed: asked with the touched
+    fresh = among([ox.NamedNode(t) for t in sorted(touched | {last} if last else touched)])
+    holders = sorted({h for h in holders if h not in touched} | {held[0].value for held in fresh.values() if held})
+    found = {s: held for s, held in before.items() if held[0].value not in touched} | fresh
+    # every link held by an IRI up to `last` is known: those listed before and the fresh ones
+    upto, rest = last, [h for h in holders if h > last]
+    while sum(1 for held in found.values() if held and held[0].value <= upto) < room and rest:
+        chunk, rest = rest[:CHUNK], rest[CHUNK:]
+        found |= among([ox.NamedNode(h) for h in chunk])
+        upto = chunk[-1]
+    known = {s: held for s, held in found.items() if held and held[0].value <= upto}
+    if len(known) < room:  # fewer held ones than room: the blank nodes no IRI holds come next
+        every = with_holders(query(fill(INCOMING_BLANKS_OF, terms)), by_property=False)
+        return _cut(every, room), holders
+    return _cut(known, room), holders
 
 
 def _cut(found: dict, room: int) -> dict:

@@ -233,3 +233,43 @@ def test_home_cards_say_how_many_bodies_take_part(store_dir):
     # study's target, not associated with the initiative
     assert bodies["hachinohe-bus-network"] == 8 and bodies["yokohama-8cities-fy2019"] == 8
     assert bodies["koryo-facility-sharing"] == 1
+
+
+def test_blank_nodes_listed_after_a_change_are_those_a_full_reading_lists(monkeypatch):
+    """A busy object's blank nodes are listed by holder. After a change removes some of those
+    listed, the next ones come from the holders known before, asked in order a chunk at a time
+    (one holder a chunk here), and the last holder listed may have more than were listed."""
+    monkeypatch.setattr(listings, "CHUNK", 1)
+    store, ex = ox.Store(), "https://example.org/"
+    association, has = ox.NamedNode("http://www.w3.org/ns/prov#Association"), ox.NamedNode(ex + "has")
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    sizes = {"a": 2, "b": 3, "c": 1, "d": 2, "e": 2}  # blank nodes per holder, each holder in a graph of its own
+
+    def state(holder: str) -> None:
+        graph = ox.NamedNode(ex + "graph/" + holder)
+        for _ in range(sizes[holder]):
+            node = ox.BlankNode()
+            store.add(ox.Quad(ox.NamedNode(ex + holder), has, node, graph))
+            store.add(ox.Quad(node, rdf_type, association, graph))
+
+    for holder in sizes:
+        state(holder)
+    query = lambda sparql: store.query(sparql, use_default_graph_as_union=True)  # noqa: E731
+    terms = {"p": rdf_type, "o": association}
+
+    def full(room: int) -> tuple[list, list]:
+        found, holders = listings._blanks_of(query, terms, room, {}, None, set())
+        return [(held[0].value, s) for s, held in found.items()], holders
+
+    for room, change in [(3, "a"), (4, "b"), (2, "a"), (5, "c")]:  # cut in a holder's nodes; removed before, at, after
+        for holder in sizes:
+            store.remove_graph(ox.NamedNode(ex + "graph/" + holder))
+            state(holder)
+        found, holders = listings._blanks_of(query, terms, room, {}, None, set())
+        assert holders == [ex + h for h in sizes]
+        store.remove_graph(ox.NamedNode(ex + "graph/" + change))  # a case withdrawn
+        after, holders_after = listings._blanks_of(query, terms, room, found, holders, {ex + change})
+        assert ([(held[0].value, s) for s, held in after.items()], holders_after) == full(room), (room, change)
+        state(change)  # and published again, with new blank nodes
+        again, holders_again = listings._blanks_of(query, terms, room, after, holders_after, {ex + change})
+        assert ([(held[0].value, s) for s, held in again.items()], holders_again) == full(room), (room, change)
