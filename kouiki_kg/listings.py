@@ -229,7 +229,12 @@ def update_listings(query: Callable[[str], object], path: Path, *, initiatives: 
         _delete(connection, "pages", "path", [path for _, path in _minted_pages(subjects)])
         _delete(connection, "incoming_counts", "object", sorted(objects))
         _delete(connection, "incoming", "object", sorted(objects))
-        _delete(connection, "held_by", "object", sorted(objects))
+        # tens of thousands of holders for a role at 1 M, a few of them changed: only those rewritten
+        held_before = {(o, p, h) for (o, p), holders in holders_before.items() for h in holders}
+        held_now = set(rows.pop("held_by"))
+        connection.executemany("DELETE FROM held_by WHERE object = ? AND predicate = ? AND holder = ?",
+                               sorted(held_before - held_now))
+        rows["held_by"] = sorted(held_now - held_before)
         connection.execute("DELETE FROM places")
         connection.execute("DELETE FROM figures")
         _insert(connection, rows)
