@@ -457,7 +457,7 @@ def _blanks_of(query: Callable[[str], object], terms: dict, room: int, before: d
     the change touched, plus those of the blank nodes the touched IRIs hold, are all of them
     (a blank node's triples are in its graph, with its holder's). When the change removed some
     of the listed blank nodes, the next ones are asked of the holders after the last one
-    listed, in order, a chunk at a time."""
+    listed, in order, as many as are missing."""
     def among(iris: list) -> dict:
         return with_holders(in_chunks(query, fill(INCOMING_BLANKS_AMONG, terms), iris, CHUNK), by_property=False)
 
@@ -471,8 +471,9 @@ def _blanks_of(query: Callable[[str], object], terms: dict, room: int, before: d
     found = {s: held for s, held in before.items() if held[0].value not in touched} | fresh
     # every link held by an IRI up to `last` is known: those listed before and the fresh ones
     upto, rest = last, [h for h in holders if h > last]
-    while sum(1 for held in found.values() if held and held[0].value <= upto) < room and rest:
-        chunk, rest = rest[:CHUNK], rest[CHUNK:]
+    # each holder holds one or more: as many holders as links are missing, at most CHUNK a question
+    while (missing := room - sum(1 for held in found.values() if held and held[0].value <= upto)) > 0 and rest:
+        chunk, rest = rest[:min(missing, CHUNK)], rest[min(missing, CHUNK):]
         found |= among([ox.NamedNode(h) for h in chunk])
         upto = chunk[-1]
     known = {s: held for s, held in found.items() if held and held[0].value <= upto}
