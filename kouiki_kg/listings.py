@@ -383,7 +383,7 @@ def _incoming(query: Callable[[str], object], fan_in: dict[str, int],
     property, up to INCOMING_LISTED of them in the order pages list them (by property name, then
     link_order), and the IRIs holding its blank nodes where they were read (see _blanks_of).
     After a change, `before` is (what was listed per (object, property) before it, as {subject:
-    holder}; the holders of its blank nodes; the IRIs it touched): see _first."""
+    holder}; the holders of its blank nodes; the IRIs it touched): see _iris_of and _blanks_of."""
     listed_before, holders_before, touched = before or ({}, {}, set())
     counts, links, held_by = [], [], []
     for iri in sorted(o for o, n in fan_in.items() if n >= BUSY):
