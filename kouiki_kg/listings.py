@@ -217,7 +217,7 @@ def update_listings(query: Callable[[str], object], path: Path, *, initiatives: 
     for o, p, subject, holder, via in _listed(connection, sorted(objects)):
         listed_before.setdefault((o, p), {})[term(subject)] = (term(holder), term(via)) if holder else None
     holders_before: dict[tuple[str, str], list[str]] = {}
-    for o, p, holder in _rows_for_objects(connection, "SELECT object, predicate, holder FROM held_by", sorted(objects)):
+    for o, p, holder in _rows_for_objects(connection, "SELECT object, predicate, holder FROM held_by WHERE TRUE", sorted(objects)):
         holders_before.setdefault((o, p), []).append(holder)
     rows["incoming_counts"], rows["incoming"], rows["held_by"] = _incoming(
         query, _fan_in(query, graphs, sorted(objects)), (listed_before, holders_before, subjects))
@@ -250,11 +250,11 @@ def _listed(connection: sqlite3.Connection, objects: list[str]) -> list[tuple]:
 
 
 def _rows_for_objects(connection: sqlite3.Connection, select: str, objects: list[str]) -> list[tuple]:
+    """The rows of `select` (ending in a WHERE clause) about these objects, 500 objects a question."""
     found = []
     for start in range(0, len(objects), 500):
         chunk = objects[start:start + 500]
-        where = " AND " if " WHERE " in select else " WHERE "
-        found += connection.execute(f"{select}{where}object IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+        found += connection.execute(f"{select} AND object IN ({','.join('?' * len(chunk))})", chunk).fetchall()
     return found
 
 
