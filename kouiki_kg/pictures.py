@@ -21,6 +21,7 @@ from xml.sax.saxutils import escape, quoteattr
 import budoux
 from grandalf.graphs import Edge, Graph, Vertex
 from grandalf.layouts import SugiyamaLayout
+from grandalf.utils.geometry import median_wh
 from markupsafe import Markup
 
 from .maps import ROLE_COLOURS, text_width
@@ -88,7 +89,6 @@ class _Link:
     source: str
     target: str
     roles: list[tuple[str, str]] = field(default_factory=list)  # (role key, role name)
-    points: list = field(default_factory=list)
 
 
 class _Path:
@@ -114,65 +114,96 @@ def _role_text(link: _Link) -> str:
     return "・".join(name for _, name in link.roles)
 
 
-def _layout(nodes: dict[str, _Node], links: list[_Link], root: str, vertical: bool) -> tuple[float, float]:
-    """Place nodes (centres) and route links; returns the picture's width and height.
-    vertical=True: layers run top-down. False: left to right (each node's w/h swapped for the
-    layering, the result turned back)."""
+def _layouts(variants: list[tuple[dict[str, _Node], bool]], links: list[_Link], root: str) -> list[tuple[tuple[float, float], list]]:
+    """Place each variant's nodes (centres, in _Node.xy) and route the links; returns, per
+    variant, the picture's (width, height) and each link's route. A variant is (its nodes, the
+    same keys wrapped to its widths; vertical): vertical=True, layers run top-down; False, left
+    to right (each node's w/h swapped for the layering, the result turned back).
+
+    The layers and the order within them depend on the graph's shape alone, so they are worked
+    out once (grandalf's ranking and one pass of crossing reduction: these graphs are nearly
+    trees) and each variant only places its own sizes: half of what two layouts cost."""
     # the role names sit above a body (top-down) or left of it (left to right): room for them
     label_width: dict[str, float] = {}
     for link in links:
         if link.roles:
             label_width[link.target] = max(label_width.get(link.target, 0), text_width(_role_text(link), 12))
-    vertices = {k: Vertex(k) for k in nodes}
+
+    def box(node: _Node, vertical: bool) -> _Box:
+        return _Box(max(node.w, label_width.get(node.key, 0) + 6), node.h) if vertical else _Box(node.h, node.w)
+
+    first, first_vertical = variants[0]
+    vertices = {k: Vertex(k) for k in first}
     for key, vertex in vertices.items():
-        node = nodes[key]
-        vertex.view = _Box(max(node.w, label_width.get(key, 0) + 6), node.h) if vertical else _Box(node.h, node.w)
+        vertex.view = box(first[key], first_vertical)
     edges = []
     for link in links:
         edge = Edge(vertices[link.source], vertices[link.target])
         edge.view = _Path()
-        edges.append((edge, link))
-    graph = Graph(list(vertices.values()), [e for e, _ in edges])
-    offset = 0.0
+        edges.append(edge)
+    graph = Graph(list(vertices.values()), edges)
+    # per variant: where each vertex's centre and each edge's route came out, before the turn
+    centres: list[dict[str, tuple]] = [{} for _ in variants]
+    routes: list[dict[Edge, list]] = [{} for _ in variants]
+    offsets = [0.0] * len(variants)
     for component in graph.C:
         layout = SugiyamaLayout(component)
-        layout.xspace, layout.yspace = (20, 76) if vertical else (14, max(label_width.values(), default=0) + 40)
         roots = [vertices[root]] if vertices[root] in component.sV else None
-        with _LAYOUT_LOCK:
-            layout.init_all(roots=roots)
-            layout.draw(1)  # one pass of crossing reduction: these graphs are nearly trees
-        xs = [v.view.xy[0] - v.view.w / 2 for v in component.sV]
-        shift = offset - min(xs)
-        for v in component.sV:
-            x, y = v.view.xy
-            nodes[v.data].xy = (x + shift, y) if vertical else (y, x + shift)
-        for edge, link in edges:
-            if edge in component.sE:
-                link.points = [(x + shift, y) if vertical else (y, x + shift) for x, y in edge.view.points]
-        offset = max(v.view.xy[0] + v.view.w / 2 for v in component.sV) + shift + 30
+        for index, (nodes, vertical) in enumerate(variants):
+            layout.xspace, layout.yspace = (20, 76) if vertical else (14, max(label_width.values(), default=0) + 40)
+            with _LAYOUT_LOCK:
+                if index == 0:
+                    layout.init_all(roots=roots)
+                    layout.draw(1)
+                else:  # this variant's sizes, and its dummy vertices' (routes' bends) as grandalf sizes them
+                    for v in component.sV:
+                        v.view = box(nodes[v.data], vertical)
+                    layout.dw, layout.dh = median_wh([v.view for v in component.sV])
+                    for v, attributes in layout.grx.items():
+                        if attributes.dummy:
+                            v.view.w, v.view.h = layout.dw, layout.dh
+                    layout.setxy()
+                    layout.draw_edges()
+            shift = offsets[index] - min(v.view.xy[0] - v.view.w / 2 for v in component.sV)
+            for v in component.sV:
+                centres[index][v.data] = (v.view.xy[0] + shift, v.view.xy[1])
+            for edge in component.sE:
+                routes[index][edge] = [(x + shift, y) for x, y in edge.view.points]
+            offsets[index] = max(v.view.xy[0] + v.view.w / 2 for v in component.sV) + shift + 30
+    return [_placed(nodes, vertical, centres[index], [routes[index].get(edge, []) for edge in edges], label_width)
+            for index, (nodes, vertical) in enumerate(variants)]
+
+
+def _placed(nodes: dict[str, _Node], vertical: bool, centres: dict[str, tuple], routes: list[list],
+            label_width: dict[str, float]) -> tuple[tuple[float, float], list]:
+    """One variant's layout turned (left to right) and moved to the picture's corner: sets its
+    nodes' xy; returns its (width, height) and the links' routes."""
+    for key, (x, y) in centres.items():
+        nodes[key].xy = (x, y) if vertical else (y, x)
+    routes = [[(x, y) if vertical else (y, x) for x, y in route] for route in routes]
     # bounds include the role names: a name wider than its body would be cut at the edge
     room = {k: max(n.w, label_width.get(k, 0) + 6) if vertical else n.w for k, n in nodes.items()}
     left = min(n.xy[0] - room[k] / 2 for k, n in nodes.items())
     top = min(n.xy[1] - n.h / 2 for n in nodes.values())
     for n in nodes.values():
         n.xy = (n.xy[0] - left + 8, n.xy[1] - top + 8)
-    for link in links:
-        link.points = [(x - left + 8, y - top + 8) for x, y in link.points]
+    routes = [[(x - left + 8, y - top + 8) for x, y in route] for route in routes]
     width = max(n.xy[0] + room[k] / 2 for k, n in nodes.items()) + 8
     height = max(n.xy[1] + n.h / 2 for n in nodes.values()) + 8
-    return width, height
+    return (width, height), routes
 
 
-def _svg(nodes: dict[str, _Node], links: list[_Link], size: tuple[float, float], aria_label: str, vertical: bool) -> str:
-    width, height = size
+def _svg(nodes: dict[str, _Node], links: list[_Link], layout: tuple[tuple[float, float], list], aria_label: str,
+         vertical: bool) -> str:
+    (width, height), routes = layout
     css = "wide" if vertical else "tall"
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" role="group" '
              f'aria-label={quoteattr(aria_label)} class="diagram {css}" width="{width:.0f}">']
     labels = []
     incoming: dict[str, int] = {}
-    for link in links:
+    for link, route in zip(links, routes):
         a, b = nodes[link.source], nodes[link.target]
-        points = [a.xy] + link.points[1:-1] + [b.xy] if link.points else [a.xy, b.xy]
+        points = [a.xy] + route[1:-1] + [b.xy] if route else [a.xy, b.xy]
         colour = ROLE_COLOURS.get(link.roles[0][0], ROLE_COLOURS["other"]) if link.roles else "#8a96a3"
         dash = ' stroke-dasharray="5 4"' if not link.roles else ""
         parts.append(f'<polyline points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in points)}" fill="none" '
@@ -238,14 +269,13 @@ def actor_diagram(data: dict, iri: str, page_lang: str, words: dict[str, str], a
         specs.setdefault(key, (g["node"].text + (f" — {count}" if count else ""), "grouping", g["node"].href, lang_of(g["node"])))
         links.setdefault((iri, key), _Link(iri, key, [("member", words["target"])]))
     links_list = list(links.values())
-    pictures = []
+    variants = []
     for vertical, ems in ((True, {"initiative": 16, "component": 11, "body": 9, "grouping": 11}),
                           (False, {"initiative": 7, "component": 7, "body": 7, "grouping": 7})):
-        nodes = {key: _Node(key, wrap(text, ems[kind], FONT + 1 if kind == "initiative" else FONT), kind, href, text, lang)
-                 for key, (text, kind, href, lang) in specs.items()}
-        pictures.append(_svg(nodes, links_list, _layout(nodes, links_list, iri, vertical), aria_label, vertical))
-    wide, tall = pictures
-    return Markup(wide + tall)
+        variants.append(({key: _Node(key, wrap(text, ems[kind], FONT + 1 if kind == "initiative" else FONT), kind, href, text, lang)
+                          for key, (text, kind, href, lang) in specs.items()}, vertical))
+    return Markup("".join(_svg(nodes, links_list, layout, aria_label, vertical)
+                          for (nodes, vertical), layout in zip(variants, _layouts(variants, links_list, iri))))
 
 
 def _foreign(text, page_lang: str) -> str:

@@ -226,6 +226,50 @@ def test_diagrams_drawn_at_once_in_threads_are_drawn_whole(store, initiatives):
     assert together == [alone[iri] for iri in initiatives * 25]
 
 
+def test_both_drawings_of_a_diagram_come_out_as_if_laid_out_alone(store, initiatives, monkeypatch):
+    """The wide and the tall drawing share one layering and ordering (they depend on the graph's
+    shape alone) and each places its own sizes, its routes' bends included: every seed diagram
+    must be the one two layouts of their own would draw."""
+    from kouiki_kg import pages, pictures
+    from kouiki_kg.listings import LISTINGS_FILE, Listings
+    from kouiki_kg.reader import Node, Reader
+
+    reader = Reader(store, Listings(store.build_dir / LISTINGS_FILE))
+    words = {"target": "covers", "bodies": "{n} bodies"}
+    data = {(iri, lang): pages.initiative(reader, iri, lang) for iri in initiatives for lang in ("ja", "en")}
+    shared = {key: str(pictures.actor_diagram(d, key[0], key[1], words, "diagram")) for key, d in data.items()}
+    shared_layouts = pictures._layouts
+    bends = []
+
+    def alone(variants, links, root):
+        laid = [shared_layouts([variant], links, root)[0] for variant in variants]
+        bends.extend(len(route) > 2 for _, routes in laid for route in routes)
+        return laid
+
+    # and one whose links span layers, which grandalf routes through dummy vertices: a body that
+    # leads the initiative and is a partner in one of its activities (no seed case has one)
+    def node(iri, label):
+        return Node(ox.NamedNode(iri), label)
+
+    initiative, activity = "https://w3id.org/kouiki/id/initiative/x", "https://w3id.org/kouiki/id/initiative/x/activity-1"
+    role = "https://w3id.org/kouiki/concept/role/"
+    spanning = {"title": "An initiative", "components": [{"node": node(activity, "An activity"), "ordinal": "1"}],
+                "groupings": [], "associations": [
+                    {"agent": node(body, name), "role": node(role + key, key), "where": node(where, "")}
+                    for body, name, key, where in [
+                        ("https://w3id.org/kouiki/id/lg/202011", "Nagano City", "lead", initiative),
+                        ("https://w3id.org/kouiki/id/lg/202011", "Nagano City", "partner", activity),
+                        ("https://w3id.org/kouiki/id/lg/202029", "Matsumoto City", "partner", activity),
+                        ("https://w3id.org/kouiki/id/lg/202037", "Ueda City", "lead", initiative)]]}
+    data[(initiative, "en")] = spanning
+    shared[(initiative, "en")] = str(pictures.actor_diagram(spanning, initiative, "en", words, "diagram"))
+
+    monkeypatch.setattr(pictures, "_layouts", alone)
+    for key, d in data.items():
+        assert str(pictures.actor_diagram(d, key[0], key[1], words, "diagram")) == shared[key], key
+    assert any(bends)  # a link spanning layers: its bends were placed for each drawing's sizes
+
+
 @pytest.mark.parametrize("text,ems", [
     ("8市の長期的見通し及び課題解決に向けた連携施策の検討", 7),
     ("Study of collaborative measures for the eight cities' long-term outlook", 7),
