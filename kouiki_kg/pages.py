@@ -280,11 +280,17 @@ def concept(reader: Reader, iri: str, lang: str, page: int = 1) -> dict:
     }
 
 
+_FURTHEST_PAGE = (2 ** 63 - 1) // PER_PAGE  # its offset is still an integer SQLite takes (?page=10**25 was a 500)
+
+
 def paged(page: int, fetch, show) -> dict:
-    """One page of a listing: `fetch(offset, limit)` gives (items, total), `show(items)` what to show."""
-    _, total = fetch(0, 0)
-    pages, page = page_of(total, page)
-    items, _ = fetch((page - 1) * PER_PAGE, PER_PAGE)
+    """One page of a listing: `fetch(offset, limit)` gives (items, total), `show(items)` what to show.
+    The page asked is fetched at once (its count comes with it); a page past the last, again as the last."""
+    asked = min(max(page, 1), _FURTHEST_PAGE)
+    items, total = fetch((asked - 1) * PER_PAGE, PER_PAGE)
+    pages, page = page_of(total, asked)
+    if page != asked:
+        items, _ = fetch((page - 1) * PER_PAGE, PER_PAGE)
     return {"items": show(items), "total": total, "page": page, "pages": pages}
 
 

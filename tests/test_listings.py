@@ -177,6 +177,11 @@ def test_long_listings_are_paged(synthetic):
     assert len(first) == PER_PAGE and not first & set(re.findall(r'href="(/id/initiative/[^"]+)"', second))
     last = client.get("/?page=99999", headers=html)
     assert last.status_code == 200 and f"{pages} / {pages} ページ" in last.data.decode()
+    assert re.search(r'href="/id/initiative/', last.data.decode())  # past the last page: the last page's initiatives
+    for path in ("/?page=12068620371073646335098880", "/concept/theme/transport?page=12068620371073646335098880",
+                 "/id/lg/130001?page=9223372036854775808"):  # beyond any offset SQLite takes: still the last page
+        beyond = client.get(path, headers=html)
+        assert beyond.status_code == 200 and re.search(r'href="/id/initiative/', beyond.data.decode()), path
     assert client.get("/?page=abc", headers=html).status_code == 200
 
     concept = client.get("/concept/theme/transport?lang=en", headers=html).data.decode()
