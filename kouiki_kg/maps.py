@@ -21,11 +21,12 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from markupsafe import Markup, escape  # XML-escapes & < > " ' (C speedups: a map escapes hundreds of names)
+from markupsafe import Markup
 from shapely import clip_by_rect
 from shapely.geometry import shape
 
 from .i18n import translate
+from .markup import escaped
 
 GEOJSON = Path(__file__).parent / "static" / "geo" / "japan.geojson"
 JAPAN = (122.8, 24.0, 146.0, 45.7)  # west, south, east, north: Yonaguni to Wakkanai and Nemuro
@@ -260,7 +261,7 @@ def japan_map(places: list[Place], aria_label: str, role_names: dict[str, str], 
     shared = (f'<svg xmlns="http://www.w3.org/2000/svg" class="map-outlines" width="0" height="0" aria-hidden="true" '
               f'focusable="false"><defs>{"".join(outlines.values())}</defs></svg>')
     legend = _legend({p.role for p in places}, role_names, bool(areas), highlight is not None)
-    credit = f'<p class="attribution">{escape(attribution)}</p>' if attribution else ""
+    credit = f'<p class="attribution">{escaped(attribution)}</p>' if attribution else ""
     return Markup(shared + drawings + legend + credit)
 
 
@@ -276,7 +277,7 @@ def _drawing(places: list[Place], aria_label: str, css: str, width: int, areas, 
     zoomed = view.key != View.japan(width).key
     regional = view.north - view.south < 8  # a region, not most of Japan: room for prefecture names
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {view.width:.0f} {view.height:.0f}" '
-             f'role="group" aria-label="{escape(aria_label)}" class="map">', '<g class="viewport">',
+             f'role="group" aria-label="{escaped(aria_label)}" class="map">', '<g class="viewport">',
              _scaled_base(view, outlines)]
     ordered = sorted(places, key=lambda p: (p.href == highlight, -ROLE_ORDER.index(p.role)
                                             if p.role in ROLE_ORDER else 0))
@@ -287,20 +288,20 @@ def _drawing(places: list[Place], aria_label: str, css: str, width: int, areas, 
         labels.take((view.width - inset.width - 8, view.height - inset.height - 8, view.width, view.height))
     for area in areas:  # a ring around where the grouping's lead is, with its count
         x, y = view.xy(area.long, area.lat)
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="22" class="area"><title>{escape(area.name)}</title></circle>')
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="22" class="area"><title>{escaped(area.name)}</title></circle>')
         # the grouping's name and count where it fits, else its count alone (its name is in the ring's title)
         for text in (area_text.format(name=area.name, count=area.count), area_short.format(count=area.count)):
             spot = labels.place(x, y, text_width(text, FONT - 1), FONT + 2, gap=24)
             if spot:
                 break
         if spot:
-            parts.append(f'<text x="{spot[0]:.1f}" y="{spot[1]:.1f}" text-anchor="middle" class="area-label">{escape(text)}</text>')
+            parts.append(f'<text x="{spot[0]:.1f}" y="{spot[1]:.1f}" text-anchor="middle" class="area-label">{escaped(text)}</text>')
     for place, (x, y) in zip(ordered, screen):
         mine = highlight is not None and place.href == highlight
         colour = ROLE_COLOURS.get(place.role, ROLE_COLOURS["other"])
         marker = (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{8 if mine else 5.5}" fill="{colour}" '
-                  f'class="place{" highlight" if mine else ""}"><title>{escape(place.name)}</title></circle>')
-        parts.append(f'<a href="{escape(place.href)}">{marker}</a>' if place.href else marker)
+                  f'class="place{" highlight" if mine else ""}"><title>{escaped(place.name)}</title></circle>')
+        parts.append(f'<a href="{escaped(place.href)}">{marker}</a>' if place.href else marker)
     # labels after every marker, the highlighted body's first: none is drawn under a point
     every = len(ordered) <= label_limit
     for index in sorted(range(len(ordered)), key=lambda i: ordered[i].href != highlight)[:label_limit]:
@@ -315,14 +316,14 @@ def _drawing(places: list[Place], aria_label: str, css: str, width: int, areas, 
             parts.append(f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{tx:.1f}" y2="{ty - size * 0.35:.1f}" class="leader"/>')
         lang = f' xml:lang="{place.lang}"' if place.lang else ""
         parts.append(f'<text x="{tx:.1f}" y="{ty:.1f}" text-anchor="{anchor}" class="place-label'
-                     f'{" highlight" if place.href == highlight else ""}"{lang}>{escape(place.name)}</text>')
+                     f'{" highlight" if place.href == highlight else ""}"{lang}>{escaped(place.name)}</text>')
     named = {p.name for p in places}
     for name, lat, long in context if regional else ():  # prefecture names where they fit, after everything that matters
         x, y = view.xy(long, lat)
         if 0 <= x <= view.width and 0 <= y <= view.height and name not in named:
             spot = labels.place(x, y, text_width(name, FONT - 2), FONT, gap=0)
             if spot:
-                parts.append(f'<text x="{spot[0]:.1f}" y="{spot[1]:.1f}" text-anchor="middle" class="context">{escape(name)}</text>')
+                parts.append(f'<text x="{spot[0]:.1f}" y="{spot[1]:.1f}" text-anchor="middle" class="context">{escaped(name)}</text>')
     parts.append("</g></svg>")
     if zoomed:  # a picture of its own over the corner: panning and zooming the map leave it be
         parts.append(_inset(view, outlines))
@@ -379,12 +380,12 @@ def _inset(view: View, outlines: dict[str, str]) -> str:
 
 
 def _legend(roles: set[str], role_names: dict[str, str], areas: bool, highlight: bool) -> str:
-    items = [f'<li><span class="swatch role-{r}"></span>{escape(role_names.get(r, r))}</li>'
+    items = [f'<li><span class="swatch role-{r}"></span>{escaped(role_names.get(r, r))}</li>'
              for r in ROLE_ORDER if r in roles]
     if highlight and "this" in role_names:
-        items.insert(0, f'<li><span class="swatch this"></span>{escape(role_names["this"])}</li>')
+        items.insert(0, f'<li><span class="swatch this"></span>{escaped(role_names["this"])}</li>')
     if areas and "area" in role_names:
-        items.append(f'<li><span class="swatch area"></span>{escape(role_names["area"])}</li>')
+        items.append(f'<li><span class="swatch area"></span>{escaped(role_names["area"])}</li>')
     return f'<ul class="legend">{"".join(items)}</ul>' if items else ""
 
 

@@ -8,13 +8,11 @@ counted up to a cap and paged, so a page never walks the whole store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
-
 import pyoxigraph as ox
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from .listings import INCOMING, INCOMING_LISTED, LABEL_PROPERTIES as LABEL_IRIS, Listings, link_order, with_holders
+from .markup import escaped
 from .namespaces import BASE, GRAPH, KK, ONTOLOGY, PREFIXES, SHAPES, compact
 from .store import GraphStore, term_order
 
@@ -66,15 +64,32 @@ class Text(str):
         return text
 
 
-@dataclass
-class Node:
-    """One RDF term, ready to show: its label and where a link to it should go."""
+_NOT_YET = object()  # a Node's link target before it is first asked
 
-    term: object
-    label: str | None = None
-    children: list = field(default_factory=list)  # for a blank node: its own (property, values) rows
-    holder: "Node | None" = None  # for a blank node linking to a page: the IRI stating it,
-    via: "Node | None" = None  # and by which property
+
+class Node:
+    """One RDF term, ready to show: its label and where a link to it should go.
+
+    A plain class with slots: a page makes hundreds, and a dataclass's generated __init__ and a
+    cached_property's lock cost a twentieth of a first render."""
+
+    __slots__ = ("term", "label", "children", "holder", "via", "_href")
+
+    def __init__(self, term, label: str | None = None, children: list | None = None,
+                 holder: "Node | None" = None, via: "Node | None" = None):
+        self.term, self.label = term, label
+        self.children = [] if children is None else children  # for a blank node: its own (property, values) rows
+        self.holder, self.via = holder, via  # for a blank node linking to a page: the IRI stating it, by which property
+        self._href = _NOT_YET
+
+    def __repr__(self) -> str:
+        return f"Node({self.term!r}, {self.label!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Node) and (self.term, self.label, self.children, self.holder, self.via) == (
+            other.term, other.label, other.children, other.holder, other.via)
+
+    __hash__ = None  # equal by what they hold, which changes (children)
 
     @property
     def is_literal(self) -> bool:
@@ -103,15 +118,13 @@ class Node:
             return None if dt == PREFIXES["xsd"] + "string" else compact(dt)
         return None
 
-    @cached_property  # asked several times a link, hundreds of links a page
+    @property
     def href(self) -> str | None:
         """Our IRIs link to this server (a hash IRI to its document and anchor); others as they are."""
-        if self.is_literal or self.is_blank:
-            return None
-        local = local_path(self.term.value)
-        if local is not None:
-            return local
-        return self.term.value if self.term.value.startswith(("http://", "https://")) else None
+        href = self._href
+        if href is _NOT_YET:  # asked several times a link, hundreds of links a page: worked out once
+            href = self._href = _href(self.term)
+        return href
 
     @property
     def text(self) -> str:
@@ -123,30 +136,39 @@ class Node:
 
     @property
     def iri(self) -> str | None:
-        return None if self.is_literal or self.is_blank else self.term.value
+        return self.term.value if isinstance(self.term, ox.NamedNode) else None
+
+
+def _href(term) -> str | None:
+    if not isinstance(term, ox.NamedNode):
+        return None
+    local = local_path(term.value)
+    if local is not None:
+        return local
+    return term.value if term.value.startswith(("http://", "https://")) else None
 
 
 def link(node: Node) -> Markup:
     """A node as HTML: a link for IRIs, the text with its language or datatype for literals.
     Called by templates 100–200 times on a page; as a Jinja macro it cost a tenth of the render."""
-    if node.href:
-        title = f' title="{escape(node.iri)}"' if node.iri else ""
-        lang = getattr(node.label, "lang", "")
-        if lang:
-            title += f' lang="{escape(lang)}"'
-        return Markup(f'<a href="{escape(node.href)}"{title}>{escape(node.text)}</a>')
+    href = node.href
+    if href:
+        iri, label = node.term.value, node.label
+        lang = getattr(label, "lang", "")
+        lang = f' lang="{escaped(lang)}"' if lang else ""
+        return Markup(f'<a href="{escaped(href)}" title="{escaped(iri)}"{lang}>{escaped(label or compact(iri))}</a>')
     if node.is_literal:
         lang, datatype = node.lang, node.datatype
-        opening = f'<span class="literal" lang="{escape(lang)}">' if lang else '<span class="literal">'
-        html = f"{opening}{escape(node.text)}</span>"
+        opening = f'<span class="literal" lang="{escaped(lang)}">' if lang else '<span class="literal">'
+        html = f"{opening}{escaped(node.term.value)}</span>"
         if lang:
-            html += f'<span class="tag">@{escape(lang)}</span>'
+            html += f'<span class="tag">@{escaped(lang)}</span>'
         if datatype:
-            html += f'<span class="tag">{escape(datatype)}</span>'
+            html += f'<span class="tag">{escaped(datatype)}</span>'
         return Markup(html)
     if node.holder is not None:  # a blank node by where it is stated: "Initiative X › prov:qualifiedAssociation"
         return Markup(f'<span class="held">{link(node.holder)} <span aria-hidden="true">›</span> {link(node.via)}</span>')
-    return Markup(f"<span>{escape(node.text)}</span>")
+    return Markup(f"<span>{escaped(node.text)}</span>")
 
 
 _UNKNOWN = object()  # not looked up yet (None: looked up, no label)
@@ -225,15 +247,21 @@ class Reader:
     def types(self, iri: str) -> list[str]:
         return [t.object.value for t in self.store.triples(ox.NamedNode(iri), RDF_TYPE, None)]
 
+    def _superclasses(self, cls: str) -> frozenset[str]:
+        """A class and every class above it (rdfs:subClassOf*), asked once per build: the
+        ontology's classes are few and every page asks its resource's."""
+        return self.once(("superclasses", cls), lambda: frozenset(
+            row["c"].value for row in self.store.query_with(
+                "SELECT DISTINCT ?c WHERE { $t$ rdfs:subClassOf* ?c }", t=ox.NamedNode(cls))))
+
     def kind(self, iri: str) -> str:
         """Which page template shows this resource."""
         if DOCUMENT_GRAPHS.get(iri) == DOCUMENT_GRAPHS[ONTOLOGY]:
             return "ontology"
         if iri == SHAPES:
             return "shapes"
-        rows = self.store.query_with(
-            "SELECT DISTINCT ?c WHERE { $s$ a/rdfs:subClassOf* ?c }", s=ox.NamedNode(iri))
-        classes = {row["c"].value for row in rows}
+        classes = {c for t in self.store.triples(ox.NamedNode(iri), RDF_TYPE, None) if isinstance(t.object, ox.NamedNode)
+                   for c in self._superclasses(t.object.value)}
         for cls, kind in (
             (KK + "Initiative", "initiative"), (KK + "LocalGovernment", "local_government"),
             (KK + "SourceDocument", "source"), (PREFIXES["skos"] + "ConceptScheme", "scheme"),

@@ -133,10 +133,17 @@ class StoreView:
 class GraphStore(StoreView):
     """A read-only view of one build: SPARQL over the union of its named graphs."""
 
+    TRIPLES_REMEMBERED = 1024  # patterns; a page asks a dozen to a hundred
+
     def __init__(self, build_dir: Path):
         self.build_dir = build_dir
         self.info = BuildInfo.read(build_dir)
         super().__init__(ox.Store.read_only(str(build_dir / "oxigraph")))
+        # a build never changes, so a pattern's triples can be remembered: a page reads its
+        # subject's twice (its facts, its table of properties) and each blank node's twice (its
+        # sort key, its rows), and the same bodies are checked page after page. Reading costs
+        # ~3 µs a triple on disk (each term's text is a look-up), the remembered answer nothing
+        self.triples = functools.lru_cache(maxsize=self.TRIPLES_REMEMBERED)(self._triples)
 
     @classmethod
     def open_current(cls, store_dir: Path) -> "GraphStore":
@@ -152,12 +159,12 @@ class GraphStore(StoreView):
     def quads(self):
         return self._store.quads_for_pattern(None, None, None, None)
 
-    def triples(self, subject=None, predicate=None, obj=None) -> list[ox.Triple]:
-        """Distinct triples matching a pattern, across all named graphs."""
+    def _triples(self, subject=None, predicate=None, obj=None) -> tuple[ox.Triple, ...]:
+        """Distinct triples matching a pattern, across all named graphs (as `triples`, remembered)."""
         seen: dict[ox.Triple, None] = {}
         for quad in self._store.quads_for_pattern(subject, predicate, obj, None):
             seen.setdefault(quad.triple, None)
-        return list(seen)
+        return tuple(seen)
 
     def has_subject(self, node) -> bool:
         return next(iter(self._store.quads_for_pattern(node, None, None, None)), None) is not None

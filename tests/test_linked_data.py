@@ -13,6 +13,7 @@ from urllib.parse import unquote
 import pyoxigraph as ox
 import pytest
 import rdflib
+from hypothesis import given, strategies
 
 from kouiki_kg.app import create_app
 from kouiki_kg.build import build
@@ -509,6 +510,16 @@ def test_a_node_shows_as_escaped_html():
         '<span class="literal">2021-04-01</span><span class="tag">xsd:date</span>')
     assert link(Node(ox.Literal("plain"))) == '<span class="literal">plain</span>'
     assert link(Node(ox.BlankNode("b0"))) == "<span>…</span>"
+
+
+@given(strategies.text())
+def test_html_made_in_python_is_escaped_as_jinja_escapes(text):
+    """Links and maps escape with kouiki_kg.markup.escaped (a str, not a Markup per text): it must
+    escape exactly what markupsafe, Jinja's escaping, does."""
+    from markupsafe import escape
+
+    from kouiki_kg.markup import escaped
+    assert escaped(text) == str(escape(text))
 
 
 def test_a_prefecture_page_lists_the_initiatives_its_bodies_take_part_in(client):
