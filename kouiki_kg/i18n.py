@@ -3,7 +3,7 @@ templates as t('key')."""
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response, g, request
 
 LANGS = ("ja", "en")
 
@@ -14,7 +14,15 @@ LANG_VARY = "Accept-Language, Cookie"
 
 
 def choose_lang() -> str:
-    """?lang= first, then the visitor's choice (the lang cookie), then Accept-Language, then Japanese."""
+    """?lang= first, then the visitor's choice (the lang cookie), then Accept-Language, then Japanese.
+    Worked out once a request: a page's templates ask it for every text they mark with its language."""
+    chosen = g.get("kouiki_lang")
+    if chosen is None:
+        chosen = g.kouiki_lang = _choose_lang()
+    return chosen
+
+
+def _choose_lang() -> str:
     asked = request.args.get("lang", "")
     if asked in LANGS:
         return asked
