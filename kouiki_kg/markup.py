@@ -1,4 +1,4 @@
-"""HTML and SVG text made in Python rather than in templates (links, maps)."""
+"""HTML and SVG text made in Python rather than in templates (links, maps, role diagrams)."""
 
 
 def escaped(text: str) -> str:

@@ -16,7 +16,6 @@ import functools
 import re
 import threading
 from dataclasses import dataclass, field
-from xml.sax.saxutils import escape, quoteattr
 
 import budoux
 from grandalf.graphs import Edge, Graph, Vertex
@@ -25,6 +24,7 @@ from grandalf.utils.geometry import median_wh
 from markupsafe import Markup
 
 from .maps import ROLE_COLOURS, text_width
+from .markup import escaped
 from .pages import role_key
 
 FONT = 13
@@ -198,7 +198,7 @@ def _svg(nodes: dict[str, _Node], links: list[_Link], layout: tuple[tuple[float,
     (width, height), routes = layout
     css = "wide" if vertical else "tall"
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" role="group" '
-             f'aria-label={quoteattr(aria_label)} class="diagram {css}" width="{width:.0f}">']
+             f'aria-label="{escaped(aria_label)}" class="diagram {css}" width="{width:.0f}">']
     labels = []
     incoming: dict[str, int] = {}
     for link, route in zip(links, routes):
@@ -217,17 +217,17 @@ def _svg(nodes: dict[str, _Node], links: list[_Link], layout: tuple[tuple[float,
             else:
                 lx, ly, anchor = b.xy[0] - b.w / 2 - 5, b.xy[1] + 4 + 15 * stacked, "end"
             labels.append(f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" class="role" fill="{colour}">'
-                          f'{escape(text)}</text>')
+                          f'{escaped(text)}</text>')
     for n in nodes.values():
         x, y = n.xy[0] - n.w / 2, n.xy[1] - n.h / 2
         size = FONT + 1 if n.kind == "initiative" else FONT
         lang = f' xml:lang="{n.lang}"' if n.lang else ""
-        text = "".join(f'<tspan x="{n.xy[0]:.1f}" y="{y + PAD_Y + LINE * (i + 0.78):.1f}">{escape(line)}</tspan>'
+        text = "".join(f'<tspan x="{n.xy[0]:.1f}" y="{y + PAD_Y + LINE * (i + 0.78):.1f}">{escaped(line)}</tspan>'
                        for i, line in enumerate(n.lines))
         shape = (f'<rect x="{x:.1f}" y="{y:.1f}" width="{n.w:.1f}" height="{n.h:.1f}" rx="{6 if n.kind != "body" else n.h / 2 if len(n.lines) == 1 else 10:.1f}" '
                  f'class="node {n.kind}"/><text text-anchor="middle" class="label {n.kind}" font-size="{size}"{lang}>'
-                 f'<title>{escape(n.title)}</title>{text}</text>')
-        parts.append(f'<a href={quoteattr(n.href)}>{shape}</a>' if n.href else f"<g>{shape}</g>")
+                 f'<title>{escaped(n.title)}</title>{text}</text>')
+        parts.append(f'<a href="{escaped(n.href)}">{shape}</a>' if n.href else f"<g>{shape}</g>")
     parts += labels
     parts.append("</svg>")
     return "".join(parts)
