@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import re
 import unicodedata
 import zlib
 from dataclasses import dataclass
@@ -123,20 +122,55 @@ class View:
         return tuple(round(v, 3) for v in (self.west, self.south, self.east, self.north, self.width, self.height))
 
 
-_RING = re.compile(r"\(([^()]+)\)")
+def _tenths(value: int) -> str:
+    """A number given in tenths, as short as SVG reads it (12, 1.5, .5, -.5), after a space
+    unless its minus sign parts it from the number before."""
+    whole, tenth = divmod(abs(value), 10)
+    text = ((str(whole) if whole else "") + (f".{tenth}" if tenth else "")) or "0"
+    return ("-" if value < 0 else " ") + text
+
+
+_REACH = 4096  # steps of up to this many tenths are read from a table; longer ones written one by one
+_STEPS = np.array([_tenths(v) for v in range(-_REACH, _REACH + 1)], dtype=object)
+
+
+def _texts(values: np.ndarray) -> np.ndarray:
+    near = np.abs(values) <= _REACH
+    texts = _STEPS[np.where(near, values, 0) + _REACH]
+    for i in np.flatnonzero(~near):
+        texts[i] = _tenths(int(values[i]))
+    return texts
 
 
 def _path(geometry, view: View) -> str:
-    """SVG path data for (multi)polygons and (multi)lines, in the view's units. Projected by
-    shapely (numpy) and written by its WKT writer, each ring then made a path: a page draws
-    tens of thousands of points, which a loop in Python took ~9 ms to format."""
-    if geometry.is_empty:
+    """SVG path data for the polygons and lines of a geometry, in the view's units to a tenth.
+
+    Each ring starts at its point and goes on in steps from one point to the next ("M12.3
+    45.6l1.2-.3.5 2z"): 40 % fewer bytes than every point written whole, and the outlines are
+    half of a page with a map. Projected and written with numpy, a table of the steps' texts:
+    a page draws tens of thousands of points, which a loop in Python took ~9 ms to write."""
+    parts = shapely.get_parts(shapely.get_parts(geometry))  # a clip may give a collection of multi-parts
+    kinds = shapely.get_type_id(parts)
+    areas, lines = parts[kinds == 3], parts[(kinds == 1) | (kinds == 2)]  # polygons; lines and rings
+    rings = np.concatenate([shapely.get_rings(areas), lines])
+    if not len(rings):
         return ""
-    moved = shapely.transform(geometry, lambda c: np.column_stack(((c[:, 0] - view.west) * view.kx,
-                                                                    (view.north - c[:, 1]) * view.ky)))
-    closing = "Z" if "Polygon" in geometry.geom_type else ""
-    wkt = shapely.to_wkt(moved, rounding_precision=1, trim=True)
-    return "".join("M" + ring.replace(", ", "L") + closing for ring in _RING.findall(wkt))
+    closed = np.arange(len(rings)) < len(rings) - len(lines)
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    x = np.rint((coords[:, 0] - view.west) * (view.kx * 10)).astype(np.int64)
+    y = np.rint((view.north - coords[:, 1]) * (view.ky * 10)).astype(np.int64)
+    start = np.r_[True, ring[1:] != ring[:-1]]
+    dx, dy = np.diff(x, prepend=0), np.diff(y, prepend=0)
+    # a point where the one before it is adds nothing; nor does the point closing a ring ("z" draws that side)
+    keep = start | ((dx != 0) | (dy != 0)) & ~(np.r_[start[1:], True] & closed[ring])
+    x, y, dx, dy, start, ring = x[keep], y[keep], dx[keep], dy[keep], start[keep], ring[keep]
+    texts = _texts(dx) + _texts(dy)
+    texts[start] = "M" + _texts(x[start]) + _texts(y[start])
+    first_step = np.r_[False, start[:-1]] & ~start
+    texts[first_step] = "l" + texts[first_step]
+    last = np.r_[start[1:], True] & closed[ring]
+    texts[last] = texts[last] + "z"
+    return "".join(texts.tolist())
 
 
 @functools.lru_cache(maxsize=32)

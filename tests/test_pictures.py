@@ -60,6 +60,23 @@ def texts(svg: str, css: str) -> list[str]:
             for body in re.findall(rf'<text[^>]*class="[^"]*\b{css}\b[^"]*"[^>]*>(.*?)</text>', svg, re.S)]
 
 
+def path_points(data: str) -> list[list[tuple[float, float]]]:
+    """The points of each subpath of SVG path data made of M, L, l and z, absolute; a subpath's
+    closing point (z) is not listed."""
+    rings: list[list[tuple[float, float]]] = []
+    for command, args in re.findall(r"([MLlz])([^MLlz]*)", data):
+        numbers = [float(n) for n in re.findall(r"-?(?:\d+\.?\d*|\.\d+)", args)]
+        pairs = list(zip(numbers[::2], numbers[1::2]))
+        assert len(numbers) % 2 == 0 and (command == "z") == (not pairs), data
+        if command == "M":
+            rings.append([pairs[0]])
+            pairs, command = pairs[1:], "L"  # pairs after M's first are lines to them
+        for x, y in pairs:
+            last = rings[-1][-1]
+            rings[-1].append((x, y) if command == "L" else (round(last[0] + x, 1), round(last[1] + y, 1)))
+    return rings
+
+
 def located_participants(store, initiative: str) -> set[str]:
     """Local governments that take part (themselves, or named as a member of a grouping that
     takes part or is covered) and have coordinates."""
@@ -82,7 +99,7 @@ def test_every_initiative_map_draws_japan_and_names_every_participant(client, st
         for css, svg in frames.items():
             outlines = used_outlines(html, svg)
             land = re.search(r'class="land"', outlines) and re.search(r'<path d="(M[^"]+)" class="land"', outlines).group(1)
-            assert land and land.count("L") > 15, (path, css)  # a coastline, not a box
+            assert land and sum(map(len, path_points(land))) > 15, (path, css)  # a coastline, not a box
             borders = re.search(r'<path d="([^"]*)" class="border"', outlines).group(1)
             bordered += borders.count("M") >= 2  # prefectures around the bodies (Hokkaido has none inside)
             assert 'class="sea"' in outlines, (path, css)
@@ -291,6 +308,38 @@ def test_outlines_and_their_licences_are_vendored():
     # Sapporo, Naha and Sado are on land
     from shapely.geometry import Point
     assert all(japan.contains(Point(x, y)) for x, y in ((141.35, 43.06), (127.68, 26.21), (138.4, 38.05)))
+
+
+def test_outlines_are_written_point_for_point_in_steps_from_each_ring_start():
+    """maps._path writes each ring's first point and then steps to the next (issue 23: a third of
+    a map page's bytes); read back, its points are the geometry's, projected, to a tenth."""
+    from shapely.geometry import GeometryCollection, LineString, MultiLineString, Point, Polygon
+
+    view = maps.View(130.0, 30.0, 140.0, 40.0, 480, 600)
+    hole = Polygon([(131, 31), (139, 31), (139, 39), (131, 39)], [[(133, 33), (133.001, 33), (134, 34), (133, 34)]])
+    lines = MultiLineString([[(130.5, 35), (131.5, 36.1), (131.5, 36.1), (139.9, 30.1)], [(135, 35), (135.02, 35)]])
+    far = LineString([(-40, 35), (135, 35), (300, 80)])  # steps longer than the table of step texts
+    cases = [(hole, True), (lines, False), (far, False),
+             (GeometryCollection([hole, lines, Point(135, 35)]), None)]  # what a clip can give: the point adds nothing
+
+    def expected(geometry, closed: bool) -> list[list[tuple[float, float]]]:
+        ring = [(round((x - view.west) * view.kx, 1), round((view.north - y) * view.ky, 1)) for x, y in geometry.coords]
+        ring = [p for i, p in enumerate(ring) if i == 0 or p != ring[i - 1]]  # the same point again adds nothing
+        return [ring[:-1] if closed else ring]
+
+    for geometry, closed in cases:
+        data = maps._path(geometry, view)
+        rings = ([*expected(hole.exterior, True), *expected(hole.interiors[0], True)] if closed
+                 else [expected(line, False)[0] for line in lines.geoms] if closed is False and geometry is lines
+                 else expected(far, False) if geometry is far
+                 else [*expected(hole.exterior, True), *expected(hole.interiors[0], True),
+                       *(expected(line, False)[0] for line in lines.geoms)])
+        got = path_points(data)
+        assert [len(r) for r in got] == [len(r) for r in rings], data
+        for ring_got, ring_expected in zip(got, rings):
+            assert all(abs(a - b) <= 0.051 for p, q in zip(ring_got, ring_expected) for a, b in zip(p, q)), data
+        assert data.count("z") == (2 if closed is not False else 0) and data.count("M") == len(rings)
+    assert maps._path(GeometryCollection(), view) == "" and maps._path(Point(135, 35), view) == ""
 
 
 def test_a_crowded_map_is_drawn_once_and_names_as_many_as_fit():
