@@ -27,7 +27,7 @@ from flask import Flask, request
 from gunicorn.app.base import BaseApplication
 
 from . import maps, warm
-from .app import create_app
+from .app import compile_templates, create_app
 from .config import Config
 from .errors import ApiError
 from .views.home import prepare_home
@@ -207,13 +207,14 @@ control_socket_disable = True
 def post_worker_init(worker) -> None:
     """Gunicorn hook, in each web process as it starts: the query workers start and open the store,
     the steward-check worker parses the project and the home page's map is made, now rather than
-    at the first query, check or visit; the maps' outlines are read before the process takes a
-    connection. Also for
+    at the first query, check or visit; the maps' outlines are read and the templates compiled
+    before the process takes a connection. Also for
     `gunicorn -c python:kouiki_kg.serving`."""
     sys.setswitchinterval(SWITCH_INTERVAL)
-    maps.prepare()
     served = getattr(worker, "asgi", None) or worker.wsgi  # server:asgi, or server:app under a WSGI worker
     app = served.app if isinstance(served, WholeRequests) else served
+    maps.prepare()
+    compile_templates(app)
     threading.Thread(target=prepare_queries, args=(app,), name="prepare-queries", daemon=True).start()
     threading.Thread(target=prepare_checks, args=(app,), name="prepare-checks", daemon=True).start()
     threading.Thread(target=prepare_home, args=(app,), name="prepare-home", daemon=True).start()
