@@ -145,8 +145,8 @@ def _texts(values: np.ndarray) -> np.ndarray:
 def _path(geometry, view: View) -> str:
     """SVG path data for the polygons and lines of a geometry, in the view's units to a tenth.
 
-    Each ring starts at its point and goes on in steps from one point to the next ("M12.3
-    45.6l1.2-.3.5 2z"): 40 % fewer bytes than every point written whole, and the outlines are
+    Each ring starts at its point and goes on in steps from one point to the next ("M 12.3
+    45.6l 1.2-.3 .5 2z"): 40 % fewer bytes than every point written whole, and the outlines are
     half of a page with a map. Projected and written with numpy, a table of the steps' texts:
     a page draws tens of thousands of points, which a loop in Python took ~9 ms to write."""
     parts = shapely.get_parts(shapely.get_parts(geometry))  # a clip may give a collection of multi-parts
