@@ -9,7 +9,7 @@ import rdflib
 from rdflib.namespace import RDF, SH
 
 from kouiki_kg.namespaces import LG, PREFIXES
-from kouiki_kg.validation import load_files, validate_graph
+from kouiki_kg.validation import by_language, load_files, results_from, validate_graph
 
 from .conftest import ROOT
 
@@ -118,3 +118,27 @@ def test_every_constraint_has_a_bilingual_message(shapes_graph):
     for shape in needing:
         langs = {m.language for m in shapes_graph.objects(shape, SH.message)}
         assert {"ja", "en"} <= langs, f"{shape} lacks a ja/en sh:message"
+
+
+def test_a_results_messages_come_in_one_order_whatever_the_graphs_order():
+    """A report graph gives its sh:resultMessage literals in no set order: the increment's report
+    and the full build's (test_increment) listed ja and en in either order. Read back, every
+    order of the same literals gives the same messages, ja first."""
+    from itertools import permutations
+
+    literals = [rdflib.Literal("英語の文", lang="en"), rdflib.Literal("日本語の文", lang="ja"), rdflib.Literal("plain"),
+                rdflib.Literal("deuxième", lang="fr"), rdflib.Literal("日本語の別の文", lang="ja")]
+    read = set()
+    for order in permutations(literals):
+        report = rdflib.Graph()
+        node = rdflib.BNode()
+        report.add((node, RDF.type, SH.ValidationResult))
+        report.add((node, SH.focusNode, rdflib.URIRef(LG + "022039")))
+        report.add((node, SH.resultSeverity, SH.Violation))
+        report.add((node, SH.sourceConstraintComponent, SH.MinCountConstraintComponent))
+        for literal in order:
+            report.add((node, SH.resultMessage, literal))
+        (result,) = results_from(report, rdflib.Graph())
+        read.add(tuple(result.messages.items()))
+    assert read == {(("ja", "日本語の別の文"), ("en", "英語の文"), ("", "plain"), ("fr", "deuxième"))}
+    assert list(by_language([("en", "b"), ("ja", "a")])) == ["ja", "en"]

@@ -267,6 +267,17 @@ def _owning_node_shape(shapes: rdflib.Graph, shape: rdflib.term.Node, focus: rdf
     return sorted(owners)[0]
 
 
+def by_language(pairs) -> dict[str, str]:
+    """(language, text) pairs as a result's messages: one text per language (the first by its
+    text, if a language has two), ours first, then the others by tag. An RDF graph gives no
+    order, and reports of the same problems, from a publish or from a full build, must read
+    the same (a test compared them and failed now and then)."""
+    messages: dict[str, str] = {}
+    for lang, text in sorted(pairs, key=lambda pair: (pair[0] not in LANGS, LANGS.index(pair[0]) if pair[0] in LANGS else 0, pair)):
+        messages.setdefault(lang, text)
+    return messages
+
+
 def results_from(report_graph: rdflib.Graph, shapes: rdflib.Graph, data: rdflib.Graph | None = None) -> list[Result]:
     results = []
     for node in report_graph.subjects(RDF.type, SH.ValidationResult):
@@ -277,9 +288,8 @@ def results_from(report_graph: rdflib.Graph, shapes: rdflib.Graph, data: rdflib.
             path_text = compact(path)
         source_shape = report_graph.value(node, SH.sourceShape)
         focus = report_graph.value(node, SH.focusNode)
-        messages = {}
-        for m in report_graph.objects(node, SH.resultMessage):
-            messages.setdefault(getattr(m, "language", None) or "", str(m))
+        messages = by_language((getattr(m, "language", None) or "", str(m))
+                               for m in report_graph.objects(node, SH.resultMessage))
         results.append(Result(
             focus=compact(focus) or "",
             path=path_text,
@@ -354,7 +364,7 @@ def sparql_results(query, shapes: rdflib.Graph) -> list[Result]:
         select = str(shapes.value(constraint, SH.select))
         query_text = _prologue(shapes, constraint) + f"SELECT * WHERE {{ {targets} {{ {select} }} }}"
         severity = shapes.value(constraint, SH.severity) or shapes.value(shape, SH.severity) or SH.Violation
-        templates = {(getattr(m, "language", None) or ""): str(m) for m in shapes.objects(constraint, SH.message)}
+        templates = by_language((getattr(m, "language", None) or "", str(m)) for m in shapes.objects(constraint, SH.message))
         for row in query(query_text):
             focus, value, path = from_ox(row["this"]), from_ox(row["value"]), from_ox(row["path"])
             results.append(Result(
