@@ -273,7 +273,7 @@ def by_language(pairs) -> dict[str, str]:
     order, and reports of the same problems, from a publish or from a full build, must read
     the same (a test compared them and failed now and then)."""
     messages: dict[str, str] = {}
-    for lang, text in sorted(pairs, key=lambda pair: (pair[0] not in LANGS, LANGS.index(pair[0]) if pair[0] in LANGS else 0, pair)):
+    for lang, text in sorted(pairs, key=lambda pair: (LANGS.index(pair[0]) if pair[0] in LANGS else len(LANGS), pair)):
         messages.setdefault(lang, text)
     return messages
 
