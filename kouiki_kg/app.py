@@ -12,7 +12,7 @@ from .config import Config
 from .i18n import choose_lang, remember_lang, translate
 from .namespaces import compact
 from .reader import link, local_path
-from .web import READ_BLUEPRINTS, add_cors
+from .web import READ_BLUEPRINTS, cors_headers, set_headers
 
 
 # No inline script anywhere (pages hand data to scripts as JSON blocks); inline styles are allowed
@@ -43,16 +43,14 @@ def create_app(config: Config | None = None) -> Flask:
     @app.after_request
     def common_headers(response):
         """CORS on read routes (errors included, so browser clients can read them); security headers."""
-        if request.blueprint in READ_BLUEPRINTS and "Access-Control-Allow-Origin" not in response.headers:
-            add_cors(response)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        missing = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
+        if request.blueprint in READ_BLUEPRINTS:  # unless the view set its own
+            missing.update(cors_headers())
         if response.mimetype == "text/html":
             remember_lang(response)
-            response.headers.setdefault("Content-Language", choose_lang())
-            response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-            response.headers["X-Frame-Options"] = "DENY"
-        return response
+            missing["Content-Language"] = choose_lang()
+            set_headers(response, {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Frame-Options": "DENY"})
+        return set_headers(response, missing, replace=False)
 
     @app.context_processor
     def ui_helpers():

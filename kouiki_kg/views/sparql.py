@@ -68,8 +68,15 @@ def _protocol_parameters() -> dict:
     return params
 
 
+def _value(name: str) -> str | None:
+    """A parameter of the query string or form, if given. (`request.values.get` builds and raises
+    an HTTP exception for each parameter not there.)"""
+    values = request.values.getlist(name)
+    return values[0] if values else None
+
+
 def _timeout(limit: float) -> float:
-    raw = request.values.get("timeout")
+    raw = _value("timeout")
     if raw is None or raw == "":
         return limit
     try:
@@ -84,7 +91,7 @@ def _timeout(limit: float) -> float:
 
 def _formats() -> tuple[Format | None, Format | None]:
     """(results format, graph format) wanted: ?format= overrides Accept."""
-    name = request.values.get("format")
+    name = _value("format")
     if name:
         results, graph = by_name(name, RESULT_FORMATS), by_name(name, GRAPH_FORMATS)
         if results is None and graph is None:
@@ -134,9 +141,8 @@ def endpoint():
     # (and for a time-out too, if it allows the same time)
     answer, made = answer_cache().get_or_make(etag, lambda: _evaluate(query_request, timeout, etag, config.row_limit),
                                               shared_by=f"{etag} {timeout}")
-    response = Response(answer.body, content_type=answer.content_type)
-    response.headers.update(dict(answer.headers))
-    response.headers["X-Kouiki-Cache"] = "miss" if made else "hit"
+    response = Response(answer.body, content_type=answer.content_type,
+                        headers=[*answer.headers, ("X-Kouiki-Cache", "miss" if made else "hit")])
     return add_cors(response, METHODS)
 
 
