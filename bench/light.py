@@ -7,6 +7,11 @@ target 0).
     .venv/bin/python bench/light.py --profile var/light-profile   # py-spy (--gil: Python CPU) of our processes in our first round
     .venv/bin/python bench/light.py --soak 100000   # our server only: that many light queries, errors and memory
 
+The engine's server reads every graph as its default graph (`--union-default-graph`), as our
+endpoint does, and before any timing the three servers must give the same answers to 200 of the
+mix's queries: without that flag the engine answered these from its empty default graph (no
+rows), which the figures of sessions 28–36 compared against.
+
 The mix is what portals, harvesters and API clients mostly send, each request different: a
 body's labels, an ASK of its type, its triples (LIMIT 50), a one-hop join to the initiatives it
 takes part in. Our server runs as `kouiki-kg serve` does (two web processes, query workers,
@@ -29,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from run import BIN, Client, drive, drive_until, free_port, percentile, wait_for  # noqa: E402
+from run import BIN, Client, cpu_seconds, drive, drive_until, free_port, percentile, wait_for  # noqa: E402
 from soak import memory_mb  # noqa: E402
 
 PROLOGUE = ("PREFIX kk: <https://w3id.org/kouiki/ontology#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
@@ -49,15 +54,46 @@ def bodies(store: Path) -> list[str]:
         "SELECT ?b WHERE { ?b <https://w3id.org/kouiki/ontology#localGovernmentCode> [] }", use_default_graph_as_union=True)]
 
 
-def load(url: str, iris: list[str], concurrency: int, seconds: float, requests: int | None = None) -> dict:
-    """`seconds` of the mix at `concurrency`, or exactly `requests` of them (a soak)."""
+def light_query(rng: random.Random, iris: list[str], number: int) -> str:
+    return f"# {number}\n" + PROLOGUE + rng.choice(SHAPES).format(b=rng.choice(iris))
+
+
+def answer_set(answer) -> object:
+    """A SPARQL JSON answer as a comparable value: the boolean, or the rows in any order."""
+    parsed = answer.json()
+    if "boolean" in parsed:
+        return parsed["boolean"]
+    return sorted(json.dumps(row, sort_keys=True) for row in parsed["results"]["bindings"])
+
+
+def check_same_answers(urls: list[str], iris: list[str], count: int = 200) -> int:
+    """Ask every server the same `count` queries and stop unless they all give the same answers:
+    a server answering less (the engine's default graph alone, say) is not doing the same work.
+    Returns the rows seen, to show the answers were not empty."""
+    rng, session, rows = random.Random(0), Client(), 0
+    for number in range(count):
+        query = light_query(rng, iris, number)
+        answers = [answer_set(session.post(url, data={"query": query},
+                                           headers={"Accept": "application/sparql-results+json"}, timeout=60))
+                   for url in urls]
+        if any(a != answers[0] for a in answers[1:]):
+            sys.exit(f"the servers answer differently:\n{query}\n" + "\n".join(f"{u}: {a}" for u, a in zip(urls, answers)))
+        rows += len(answers[0]) if isinstance(answers[0], list) else 1
+    return rows
+
+
+def load(url: str, iris: list[str], concurrency: int, seconds: float, requests: int | None = None,
+         server: int | None = None) -> dict:
+    """`seconds` of the mix at `concurrency`, or exactly `requests` of them (a soak). With the
+    server's pid, also the CPU time it (with its workers) and this client spent per answer:
+    on a noisy machine, a steadier measure of work than answers a second."""
     errors: dict[str, int] = {}
     lock = threading.Lock()
     counter = iter(range(10**9))
     sent = iter(range(10**12))
 
     def request(rng: random.Random, session: Client) -> bool:
-        query = f"# {next(counter)}\n" + PROLOGUE + rng.choice(SHAPES).format(b=rng.choice(iris))
+        query = light_query(rng, iris, next(counter))
         try:
             r = session.post(url, data={"query": query}, headers={"Accept": "application/sparql-results+json"}, timeout=60)
             ok = r.status_code == 200
@@ -70,13 +106,18 @@ def load(url: str, iris: list[str], concurrency: int, seconds: float, requests: 
         return key is None
 
     began = time.monotonic()
+    server_cpu, client_cpu = cpu_seconds([server]) if server else 0.0, time.process_time()
     if requests is None:
         latencies = drive(concurrency, seconds, request)
     else:  # each client takes a number before each request; none is sent past `requests`
         latencies = drive_until(concurrency, lambda: next(sent) >= requests, request)
         seconds = time.monotonic() - began
-    return {"q_per_s": round(len(latencies) / seconds, 1), "p50_ms": percentile(latencies, 0.5),
-            "p99_ms": percentile(latencies, 0.99), "ok": len(latencies), "errors": errors}
+    result = {"q_per_s": round(len(latencies) / seconds, 1), "p50_ms": percentile(latencies, 0.5),
+              "p99_ms": percentile(latencies, 0.99), "ok": len(latencies), "errors": errors}
+    if server and latencies:
+        result["server_cpu_us"] = round(1e6 * (cpu_seconds([server]) - server_cpu) / len(latencies))
+        result["client_cpu_us"] = round(1e6 * (time.process_time() - client_cpu) / len(latencies))
+    return result
 
 
 def main() -> None:
@@ -103,13 +144,16 @@ def main() -> None:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for name in ("ours", "workers")}
     servers["oxigraph"] = subprocess.Popen(
         [str(BIN / "oxigraph"), "serve-read-only", "--location", str(current / "oxigraph"),
-         "--bind", f"127.0.0.1:{ports['oxigraph']}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         "--bind", f"127.0.0.1:{ports['oxigraph']}", "--union-default-graph"],  # our default graph: every graph
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(f"http://127.0.0.1:{ports['ours']}/health")
         wait_for(f"http://127.0.0.1:{ports['workers']}/health")
         wait_for(f"http://127.0.0.1:{ports['oxigraph']}/")
         targets = {name: f"http://127.0.0.1:{port}/" + ("query" if name == "oxigraph" else "sparql")
                    for name, port in ports.items()}
+        rows = check_same_answers(list(targets.values()), iris)
+        print(f"the three servers gave the same answers to 200 queries ({rows} rows)", flush=True)
         for url in targets.values():  # warm-up: workers started, stores touched
             load(url, iris, args.concurrency, 1)
         rounds = []
@@ -126,18 +170,21 @@ def main() -> None:
                                             "-o", str(args.profile / "ours.speedscope.json")],
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     time.sleep(1)
-                row[name] = load(targets[name], iris, args.concurrency, args.seconds)
+                row[name] = load(targets[name], iris, args.concurrency, args.seconds, server=servers[name].pid)
                 if spy:
                     spy.wait(timeout=120)
             for name in ("ours", "workers"):
                 row[f"{name}_throughput_ratio"] = round(row[name]["q_per_s"] / max(row["oxigraph"]["q_per_s"], 0.1), 2)
                 row[f"{name}_p50_ratio"] = round(row[name]["p50_ms"] / max(row["oxigraph"]["p50_ms"], 0.01), 1)
+                row[f"{name}_cpu_ratio"] = round(row[name]["server_cpu_us"] / max(row["oxigraph"]["server_cpu_us"], 1), 1)
             rounds.append(row)
             print(f"round {number + 1}: " + " | ".join(
                 f"{name} {row[name]['q_per_s']} q/s p50 {row[name]['p50_ms']} ms p99 {row[name]['p99_ms']} ms"
+                f" cpu {row[name]['server_cpu_us']} µs/answer (client {row[name]['client_cpu_us']})"
                 f" errors {row[name]['errors']}" for name in targets) +
-                f" | ratios to oxigraph: light here {row['ours_throughput_ratio']}× (p50 {row['ours_p50_ratio']}×),"
-                f" all in workers {row['workers_throughput_ratio']}× (p50 {row['workers_p50_ratio']}×)", flush=True)
+                f" | ratios to oxigraph: light here {row['ours_throughput_ratio']}× (p50 {row['ours_p50_ratio']}×,"
+                f" cpu {row['ours_cpu_ratio']}×), all in workers {row['workers_throughput_ratio']}×"
+                f" (p50 {row['workers_p50_ratio']}×, cpu {row['workers_cpu_ratio']}×)", flush=True)
         print(json.dumps({"store_triples": json.loads((current / "build.json").read_text())["triples"],
                           "concurrency": args.concurrency, "rounds": rounds}))
     finally:

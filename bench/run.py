@@ -121,23 +121,26 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) used so far by these processes and their descendants alive now."""
+    total = 0
+    for pid in [d for p in pids for d in descendants(p)]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def settle(pids: list[int], most: float = 120) -> float:
     """Wait until these servers (and their workers) use under 5% of a CPU over half a second, at
     most `most` seconds; how long it took."""
-    def cpu_ticks() -> int:
-        total = 0
-        for pid in [d for p in pids for d in descendants(p)]:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])  # utime + stime
-            except (OSError, IndexError, ValueError):
-                pass
-        return total
     started = time.monotonic()
     while time.monotonic() - started < most:
-        before = cpu_ticks()
+        before = cpu_seconds(pids)
         time.sleep(0.5)
-        if cpu_ticks() - before < 0.05 * 0.5 * os.sysconf("SC_CLK_TCK"):
+        if cpu_seconds(pids) - before < 0.05 * 0.5:
             break
     return round(time.monotonic() - started, 1)
 
