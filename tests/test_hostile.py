@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -159,6 +160,31 @@ def test_slow_bodies_hold_no_thread_and_time_out_with_408(server):
     assert head.startswith(b"HTTP/1.1 408") and b"connection: close" in head.lower()
     error = json.loads(body)
     assert error["error"] == "request_timeout" and "3 s" in error["message"]["en"] and "3 秒" in error["message"]["ja"]
+
+
+def test_each_answer_has_one_access_log_line_in_the_combined_format(server):
+    """`serve` writes gunicorn's default access-log line itself (serving.AccessLog): one per
+    answer, whichever way it went out — read whole, or a body past the upload limit passed on
+    for the app to refuse — with quotes in what the client sent escaped."""
+    marker = f"m{time.monotonic_ns()}"
+    agent = f'probe "{marker}"'
+    requests.get(f"{server.url}/sparql", params={"query": "ASK {}", "marker": marker},
+                 headers={"User-Agent": agent, "Referer": "https://portal.example.jp/"}, timeout=10)
+    requests.post(f"{server.url}/sparql?marker={marker}", data=b"ASK {}", timeout=10,
+                  headers={"User-Agent": agent, "Content-Type": "text/turtle"})
+    too_large = requests.post(f"{server.url}/sparql?marker={marker}", data=b"#" * 2_100_000, timeout=30,
+                              headers={"User-Agent": "probe", "Content-Type": "application/sparql-query"})
+    assert too_large.status_code == 413  # past the upload limit: streamed to the app, not read whole
+    time.sleep(0.5)  # the last line is written as the answer's last bytes go out
+    lines = [line for line in server.output().splitlines() if marker in line]
+    assert len(lines) == 3, lines
+    stamp = r"\[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\]"
+    assert re.fullmatch(rf'127\.0\.0\.1 - - {stamp} "GET /sparql\?query=ASK\+%7B%7D&marker={marker} HTTP/1\.1" 200 \d+ '
+                        rf'"https://portal\.example\.jp/" "probe \\"{marker}\\""', lines[0]), lines[0]
+    assert re.fullmatch(rf'127\.0\.0\.1 - - {stamp} "POST /sparql\?marker={marker} HTTP/1\.1" 415 \d+ "-" '
+                        rf'"probe \\"{marker}\\""', lines[1]), lines[1]
+    assert re.fullmatch(rf'127\.0\.0\.1 - - {stamp} "POST /sparql\?marker={marker} HTTP/1\.1" 413 \d+ "-" "probe"',
+                        lines[2]), lines[2]
 
 
 @pytest.mark.load
