@@ -6,6 +6,7 @@ target 0).
     .venv/bin/python bench/light.py [--store var/store] [--seconds 5] [--rounds 3] [--concurrency 8]
     .venv/bin/python bench/light.py --profile var/light-profile   # py-spy (--gil: Python CPU) of our processes in our first round
     .venv/bin/python bench/light.py --soak 100000   # our server only: that many light queries, errors and memory
+    .venv/bin/python bench/light.py --baseline /tmp/old   # and a fourth: the code of a checkout (git worktree add /tmp/old REV)
 
 The engine's server reads every graph as its default graph (`--union-default-graph`), as our
 endpoint does, and before any timing the three servers must give the same answers to 200 of the
@@ -129,6 +130,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--profile", type=Path, default=None, help="folder for py-spy's output (our first round)")
     parser.add_argument("--soak", type=int, default=None, help="only our server: this many light queries")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="a checkout of other code (git worktree add DIR COMMIT): a fourth server runs its "
+                             "kouiki_kg, on a store of its own (STORE-baseline, built on first use)")
     args = parser.parse_args()
     current = (args.store / "current").resolve()
     iris = bodies(current / "oxigraph")
@@ -137,28 +141,34 @@ def main() -> None:
     if args.soak:
         soak(args, env, iris)
         return
-    ports = {name: free_port() for name in ("ours", "workers", "oxigraph")}
-    servers = {name: subprocess.Popen(  # "workers": ours with every query sent to a query worker
-        [str(BIN / "kouiki-kg"), "serve", "--port", str(ports[name])],
-        env={**env, "KOUIKI_LIGHT_THREADS": "4" if name == "ours" else "0"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for name in ("ours", "workers")}
-    servers["oxigraph"] = subprocess.Popen(
-        [str(BIN / "oxigraph"), "serve-read-only", "--location", str(current / "oxigraph"),
-         "--bind", f"127.0.0.1:{ports['oxigraph']}", "--union-default-graph"],  # our default graph: every graph
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    kouiki = ["ours", "workers"] + (["baseline"] if args.baseline else [])
+    ports = {name: free_port() for name in [*kouiki, "oxigraph"]}
+    servers = {}
     try:
-        wait_for(f"http://127.0.0.1:{ports['ours']}/health")
-        wait_for(f"http://127.0.0.1:{ports['workers']}/health")
+        for name in kouiki:  # one after the other: a server builds its store first if its code needs it
+            extra = {"KOUIKI_LIGHT_THREADS": "0"} if name == "workers" else {}
+            if name == "baseline":  # other code may build differently: a store of its own beside ours
+                extra = {"PYTHONPATH": str(args.baseline.resolve()),
+                         "KOUIKI_STORE": str(args.store.parent / f"{args.store.name}-baseline")}
+            servers[name] = subprocess.Popen([str(BIN / "kouiki-kg"), "serve", "--port", str(ports[name])],
+                                             env={**env, **extra}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_for(f"http://127.0.0.1:{ports[name]}/health", seconds=600)
+        current = (args.store / "current").resolve()  # as ours serves it (rebuilt if our code needed it)
+        servers["oxigraph"] = subprocess.Popen(
+            [str(BIN / "oxigraph"), "serve-read-only", "--location", str(current / "oxigraph"),
+             "--bind", f"127.0.0.1:{ports['oxigraph']}", "--union-default-graph"],  # our default graph: every graph
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(f"http://127.0.0.1:{ports['oxigraph']}/")
         targets = {name: f"http://127.0.0.1:{port}/" + ("query" if name == "oxigraph" else "sparql")
                    for name, port in ports.items()}
         rows = check_same_answers(list(targets.values()), iris)
-        print(f"the three servers gave the same answers to 200 queries ({rows} rows)", flush=True)
+        print(f"the {len(targets)} servers gave the same answers to 200 queries ({rows} rows)", flush=True)
         for url in targets.values():  # warm-up: workers started, stores touched
             load(url, iris, args.concurrency, 1)
         rounds = []
         for number in range(args.rounds):
-            order = list(targets)[number % 3:] + list(targets)[:number % 3]  # each goes first in turn
+            turn = number % len(targets)
+            order = list(targets)[turn:] + list(targets)[:turn]  # each goes first in turn
             row = {}
             for name in order:
                 spy = None
@@ -173,7 +183,7 @@ def main() -> None:
                 row[name] = load(targets[name], iris, args.concurrency, args.seconds, server=servers[name].pid)
                 if spy:
                     spy.wait(timeout=120)
-            for name in ("ours", "workers"):
+            for name in kouiki:
                 row[f"{name}_throughput_ratio"] = round(row[name]["q_per_s"] / max(row["oxigraph"]["q_per_s"], 0.1), 2)
                 row[f"{name}_p50_ratio"] = round(row[name]["p50_ms"] / max(row["oxigraph"]["p50_ms"], 0.01), 1)
                 row[f"{name}_cpu_ratio"] = round(row[name]["server_cpu_us"] / max(row["oxigraph"]["server_cpu_us"], 1), 1)
@@ -181,10 +191,9 @@ def main() -> None:
             print(f"round {number + 1}: " + " | ".join(
                 f"{name} {row[name]['q_per_s']} q/s p50 {row[name]['p50_ms']} ms p99 {row[name]['p99_ms']} ms"
                 f" cpu {row[name]['server_cpu_us']} µs/answer (client {row[name]['client_cpu_us']})"
-                f" errors {row[name]['errors']}" for name in targets) +
-                f" | ratios to oxigraph: light here {row['ours_throughput_ratio']}× (p50 {row['ours_p50_ratio']}×,"
-                f" cpu {row['ours_cpu_ratio']}×), all in workers {row['workers_throughput_ratio']}×"
-                f" (p50 {row['workers_p50_ratio']}×, cpu {row['workers_cpu_ratio']}×)", flush=True)
+                f" errors {row[name]['errors']}" for name in targets) + " | ratios to oxigraph: " + ", ".join(
+                f"{name} {row[f'{name}_throughput_ratio']}× (p50 {row[f'{name}_p50_ratio']}×,"
+                f" cpu {row[f'{name}_cpu_ratio']}×)" for name in kouiki), flush=True)
         print(json.dumps({"store_triples": json.loads((current / "build.json").read_text())["triples"],
                           "concurrency": args.concurrency, "rounds": rounds}))
     finally:
