@@ -187,6 +187,36 @@ def test_each_answer_has_one_access_log_line_in_the_combined_format(server):
                         lines[2]), lines[2]
 
 
+def test_an_access_log_that_cannot_be_written_costs_no_answer():
+    """stdout piped to a reader that has gone (a pipe closed at its other end): the line is lost,
+    the answer is not."""
+    import asyncio
+
+    from kouiki_kg.serving import AccessLog
+
+    reader, writer = os.pipe()
+    os.close(reader)
+    stream = os.fdopen(writer, "w")
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def answer():
+        logged = AccessLog(stream).logging({"method": "GET", "path": "/", "headers": [], "client": ("127.0.0.1", 1)}, send)
+        await logged({"type": "http.response.start", "status": 200, "headers": []})
+        await logged({"type": "http.response.body", "body": b"ok"})
+
+    asyncio.run(answer())
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    with pytest.raises(BrokenPipeError):  # the pipe is really closed
+        os.write(writer, b"x")
+    try:
+        stream.close()
+    except OSError:  # what it still holds cannot be written either
+        pass
+
+
 @pytest.mark.load
 def test_fifty_slow_clients_for_twenty_seconds(server):
     """Issue 21's test: 50 slowloris connections for 20 s, /health and a page within 1 s throughout."""
