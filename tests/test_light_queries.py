@@ -9,6 +9,7 @@ worker processes, a real server.
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pyoxigraph as ox
@@ -17,7 +18,7 @@ import requests
 
 from kouiki_kg.formats import GRAPH_FORMATS, RESULT_FORMATS
 from kouiki_kg.namespaces import PREFIXES
-from kouiki_kg.querypool import QueryPool, QueryTimeout
+from kouiki_kg.querypool import QueryPool, QueryTimeout, WorkerLost
 from kouiki_kg.querytext import is_light, query_shape
 from kouiki_kg.store import QueryFailed, QueryRequest, run_query
 
@@ -190,6 +191,26 @@ def test_a_light_query_that_proves_slow_meets_its_time_limit_and_goes_to_the_wor
         assert pool.ran_here >= 1
     finally:
         pool.close()
+
+
+def test_a_closed_pools_light_threads_end_and_a_light_query_is_refused_at_once(hub_build):
+    """Closing a pool (a web process stopping) ends its light threads; a light request that
+    arrives after that is answered as a lost worker now, not at its time limit."""
+    here = {("store", str(hub_build)): ox.Store.read_only(str(hub_build / "oxigraph"))}
+    quick = QueryRequest(str(hub_build), "ASK { <https://example.org/hub> ?p 7 }", "json", None, 10)
+    before = set(threading.enumerate())
+    pool = QueryPool(1, here=2)
+    light = [t for t in threading.enumerate() if t not in before and t.name.startswith("kouiki-light")]
+    assert len(light) == 2
+    assert pool.run(quick, 30, query_shape(quick.query), here).body and pool.ran_here == 1
+    pool.close()
+    began = time.monotonic()
+    with pytest.raises(WorkerLost):
+        pool.run(quick, 30, query_shape(quick.query), here)
+    assert time.monotonic() - began < 5
+    for thread in light:
+        thread.join(timeout=10)
+    assert not any(t.is_alive() for t in light)
 
 
 def test_the_server_answers_light_queries_in_its_web_process(server):
