@@ -35,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from run import BIN, Client, cpu_seconds, drive, drive_until, free_port, percentile, wait_for  # noqa: E402
+from run import BIN, Client, cpu_seconds, drive, drive_until, free_port, percentile, settle, wait_for  # noqa: E402
 from soak import memory_mb  # noqa: E402
 
 PROLOGUE = ("PREFIX kk: <https://w3id.org/kouiki/ontology#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
@@ -165,6 +165,9 @@ def main() -> None:
         print(f"the {len(targets)} servers gave the same answers to 200 queries ({rows} rows)", flush=True)
         for url in targets.values():  # warm-up: workers started, stores touched
             load(url, iris, args.concurrency, 1)
+        # A starting server has its check workers parse the project (5.6 s each at 1 M, two per
+        # server): the rounds begin once every server is idle, not beside that.
+        print(f"servers idle after {settle([p.pid for p in servers.values()], most=300)} s", flush=True)
         rounds = []
         for number in range(args.rounds):
             turn = number % len(targets)
