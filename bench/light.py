@@ -121,10 +121,20 @@ def load(url: str, iris: list[str], concurrency: int, seconds: float, requests: 
     return result
 
 
+def project_of(store: Path) -> Path:
+    """The project a store belongs to: PROJECT/var/STORE, as `kouiki-kg` and bench/generate.py lay
+    them out; a store kept anywhere else is taken to be this checkout's."""
+    place = store.resolve().parent
+    return place.parent if place.name == "var" else ROOT
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--store", type=Path, default=ROOT / "var" / "store", help="a built store directory")
-    parser.add_argument("--root", type=Path, default=ROOT, help="the project the store was built from")
+    parser.add_argument("--root", type=Path, default=None,
+                        help="the project the store was built from (default: the folder holding the store's var/, "
+                             "else this checkout). `kouiki-kg serve` builds the store from its project's data: "
+                             "started on another project, it would replace the store's build with that one")
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=8)
@@ -136,7 +146,9 @@ def main() -> None:
     args = parser.parse_args()
     current = (args.store / "current").resolve()
     iris = bodies(current / "oxigraph")
-    env = {**os.environ, "KOUIKI_ROOT": str(args.root), "KOUIKI_STORE": str(args.store),
+    root = args.root or project_of(args.store)
+    print(f"the store's project: {root}", flush=True)
+    env = {**os.environ, "KOUIKI_ROOT": str(root), "KOUIKI_STORE": str(args.store),
            "KOUIKI_SHARED_CACHE_BYTES": "0", "KOUIKI_WEB_WORKERS": str(os.cpu_count() or 1)}
     if args.soak:
         soak(args, env, iris)
