@@ -424,8 +424,8 @@ class _Lines:
     terms). It stops the engine, by raising from `write`, as soon as it holds one row more than
     the row limit or more bytes of rows than the byte limit, so an answer costs no more than them.
 
-    The engine writes the whole answer in one call (it takes the GIL back only to hand over what
-    it has written), and the kept lines are read back into the format asked for (by the engine
+    The engine writes the whole answer in one call (it still takes the GIL back a few times a
+    query, and for each chunk it hands this writer), and the kept lines are read back into the format asked for (by the engine
     too). Reading the answer row by row took and gave back the GIL for every row, and wrote JSON
     in Python: light queries at 1 M triples took
     12 % more CPU, with a p99 1.5 times as long (bench/light.py's mix, five rounds each way)."""
