@@ -6,11 +6,16 @@ first-render latency under load (bench/run.py measures that over HTTP). Alternat
 checkouts, each on its own store, to compare them.
 
     python bench/page_parts.py --project /tmp/kg1m --store /tmp/s1m --seed 1
+
+It also reports the garbage collector's full collections during the pages and how long each
+paused the render; `--freeze` first moves what the process holds out of the collector's sight,
+as `serving.post_worker_init` does in each web process.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import sys
 import time
@@ -45,6 +50,7 @@ def main() -> None:
     parser.add_argument("--project", type=Path, required=True, help="a folder made by bench/generate.py")
     parser.add_argument("--store", type=Path, required=True, help="its built store directory")
     parser.add_argument("--seed", type=int, default=1, help="which pages (bench/run.py draws them at random)")
+    parser.add_argument("--freeze", action="store_true", help="gc.freeze() before the pages, as a web process does")
     args = parser.parse_args()
     config = Config.from_env(root=args.project, store_dir=args.store, cache_bytes=0, shared_cache_bytes=0)
     client = create_app(config).test_client()
@@ -60,6 +66,18 @@ def main() -> None:
     paths = page_paths(args.project, random.Random(args.seed))
     for path in ("/id/lg/130001", "/concept/theme/culture"):  # templates compiled, store opened
         client.get(path, headers={"Accept": "text/html"})
+    if args.freeze:
+        gc.freeze()
+    pauses: list[float] = []  # each full collection, in seconds
+    collecting = [0.0]
+
+    def collection(phase: str, info: dict) -> None:
+        if phase == "start":
+            collecting[0] = time.perf_counter()
+        elif info["generation"] == 2:
+            pauses.append(time.perf_counter() - collecting[0])
+
+    gc.callbacks.append(collection)
     SPENT.clear()
     started = time.perf_counter()
     for path in paths:
@@ -67,7 +85,10 @@ def main() -> None:
         if response.status_code != 200:
             sys.exit(f"{path}: {response.status_code}")
     elapsed = time.perf_counter() - started
+    gc.callbacks.remove(collection)
     print(f"{len(paths)} pages, {1000 * elapsed / len(paths):.2f} ms a page in all")
+    print(f"  full collections: {len(pauses)}, each {', '.join(f'{1000 * p:.1f}' for p in pauses) or '-'} ms"
+          f" ({len(gc.get_objects())} objects tracked, {gc.get_freeze_count()} frozen)")
     for name, seconds in SPENT.most_common():
         print(f"  {name:24s} {1000 * seconds / len(paths):6.2f} ms a page")
 

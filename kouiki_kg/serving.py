@@ -15,6 +15,7 @@ processes, each of which keeps its own pool and answer cache. With KOUIKI_WARM_U
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import multiprocessing
 import os
@@ -281,6 +282,11 @@ def post_worker_init(worker) -> None:
     app = served.app if isinstance(served, WholeRequests) else served
     maps.prepare()
     compile_templates(app)
+    # What the process holds by now (the app, its templates, the maps' outlines) lives as long as
+    # it does: moved out of the collector's sight, so that a full collection walks only what came
+    # after. Walking ~100,000 objects paused a page's render for 30-40 ms, a few times in every
+    # thousand pages (docs/benchmarks.md, session 39).
+    gc.freeze()
     threading.Thread(target=prepare_queries, args=(app,), name="prepare-queries", daemon=True).start()
     threading.Thread(target=prepare_checks, args=(app,), name="prepare-checks", daemon=True).start()
     threading.Thread(target=prepare_home, args=(app,), name="prepare-home", daemon=True).start()
