@@ -425,10 +425,10 @@ class _Lines:
     the row limit or more bytes of rows than the byte limit, so an answer costs no more than them.
 
     The engine writes the whole answer in one call (it still takes the GIL back a few times a
-    query, and for each chunk it hands this writer), and the kept lines are read back into the format asked for (by the engine
-    too). Reading the answer row by row took and gave back the GIL for every row, and wrote JSON
-    in Python: light queries at 1 M triples took
-    12 % more CPU, with a p99 1.5 times as long (bench/light.py's mix, five rounds each way)."""
+    query, and for each chunk it hands this writer), and the kept lines are read back into the
+    format asked for (by the engine too). Reading the answer row by row took and gave back the
+    GIL for every row, and wrote JSON in Python: light queries at 1 M triples took 12 % more CPU,
+    with a p99 1.5 times as long (bench/light.py's mix, five rounds each way)."""
 
     def __init__(self, header_lines: int, row_limit: int, max_bytes: int):
         self.header_lines, self.row_limit, self.max_bytes = header_lines, row_limit, max_bytes

@@ -111,7 +111,6 @@ def test_the_example_queries_are_not_light_and_the_benchmark_mix_is():
     assert all(is_light(f"# 17\n{MIX_PROLOGUE}{shape.format(b=body)}") for shape in SHAPES)
 
 
-
 def test_the_light_benchmark_serves_a_store_with_the_project_it_belongs_to(tmp_path):
     """bench/light.py starts `kouiki-kg serve`, which builds the store from its project's data:
     a 1 M store served with this checkout as its project would be rebuilt from the seed."""
@@ -121,6 +120,7 @@ def test_the_light_benchmark_serves_a_store_with_the_project_it_belongs_to(tmp_p
     store.mkdir(parents=True)
     assert project_of(store) == (tmp_path / "kouiki-1m").resolve()
     assert project_of(tmp_path / "somewhere") == ROOT  # not in a project's var/: this checkout's
+
 
 BODY = "<https://w3id.org/kouiki/id/lg/022039>"
 SAME = [  # (query, results format, graph format, default graphs, row limit)
