@@ -22,7 +22,7 @@ import os
 import sys
 import threading
 import time
-from typing import TextIO
+from typing import Callable, TextIO
 
 from a2wsgi import WSGIMiddleware
 from a2wsgi.wsgi import build_environ
@@ -56,6 +56,75 @@ class _Gunicorn(BaseApplication):
 REQUEST_THREADS = 64
 
 
+class ConnectionShares:
+    """Keeps client connections even between the web processes of one server.
+
+    A keep-alive connection stays with the process that accepted it (clients connecting at once
+    mostly go to one: it accepts all that is waiting), and a process makes one page at a time:
+    six clients of eight on one process wait on one CPU while the other is half idle. Each
+    process writes how many connections it holds into memory shared by the processes gunicorn
+    forks; one holding more than its share answers with `Connection: close`, and the client
+    reconnects to whichever process accepts first (architecture §14). The table is made before
+    the fork (`serve`, and `preload_app` below for `gunicorn -c python:kouiki_kg.serving`);
+    otherwise each process sees only itself and closes nothing.
+    """
+
+    SETTLE = 0.05  # seconds between two closes by one process: a closed connection takes a moment to leave its count
+
+    def __init__(self, processes: int):
+        context = multiprocessing.get_context("fork")  # shared with the processes forked after it
+        self.slots = 2 * processes + 2  # room for replacements starting before the replaced have gone
+        self._table = context.RawArray("q", 2 * self.slots)  # per process: pid, connections held
+        self._lock = context.Lock()
+        self._slot: int | None = None
+        self._connections: Callable[[], int] | None = None  # this process's count of open connections
+        self._last_close = 0.0
+
+    def join(self, connections: Callable[[], int]) -> None:
+        """In a web process as it starts: take a slot, free or left by a process that has gone.
+        `connections()` says how many connections this process holds."""
+        with self._lock:
+            for slot in range(self.slots):
+                pid = self._table[2 * slot]
+                if pid == 0 or not _alive(pid):
+                    self._table[2 * slot], self._table[2 * slot + 1] = os.getpid(), 0
+                    self._slot, self._connections = slot, connections
+                    return
+
+    def leave(self) -> None:
+        if self._slot is not None:
+            self._table[2 * self._slot] = self._table[2 * self._slot + 1] = 0
+            self._slot = None
+
+    def over_share(self) -> bool:
+        """Whether this process holds more than its share of the connections (ceiling of the
+        total over the processes); publishes its own count first."""
+        if self._slot is None:
+            return False
+        table, mine = self._table, self._connections()
+        table[2 * self._slot + 1] = mine
+        total = processes = 0
+        for slot in range(self.slots):
+            if table[2 * slot]:
+                processes += 1
+                total += table[2 * slot + 1]
+        if processes < 2 or mine <= -(-total // processes):
+            return False
+        now = time.monotonic()
+        if now - self._last_close < self.SETTLE:
+            return False
+        self._last_close = now
+        return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:  # gone (or its pid taken by someone else's process)
+        return False
+
+
 class WholeRequests:
     """The ASGI app gunicorn runs: the WSGI app behind a wait for each request's whole body.
 
@@ -68,8 +137,10 @@ class WholeRequests:
     before reading; a chunked one is refused as it reads past the limit).
     """
 
-    def __init__(self, app: Flask, threads: int, access_log: "AccessLog | None" = None):
+    def __init__(self, app: Flask, threads: int, access_log: "AccessLog | None" = None,
+                 shares: ConnectionShares | None = None):
         self.app = app
+        self.shares = shares
         self.max_body = app.config["KOUIKI"].max_upload
         self.body_timeout = app.config["KOUIKI"].body_timeout
         self.wsgi = WSGIMiddleware(app, workers=threads)  # bodies past the limit, and lifespan
@@ -116,6 +187,9 @@ class WholeRequests:
         loop = asyncio.get_running_loop()
         environ = build_environ(scope, io.BytesIO(body))
         status, headers, chunks, rest, iterable = await loop.run_in_executor(self.threads, self._run, environ)
+        if (self.shares is not None and scope.get("http_version") == "1.1" and self.shares.over_share()
+                and not any(name == b"connection" for name, _ in headers)):
+            headers.append((b"connection", b"close"))  # this process holds more than its share: reconnect
         await send({"type": "http.response.start", "status": status, "headers": headers})
         if rest is None:  # all of it: one message
             return await send({"type": "http.response.body", "body": b"".join(chunks)})
@@ -235,9 +309,12 @@ def refuse_incomplete_bodies(app: Flask) -> None:
 
 def asgi_app(app: Flask, threads: int, access_log: TextIO | None = None) -> WholeRequests:
     """The app as gunicorn's asyncio worker runs it; `access_log`: where to write a line per
-    answer (None: none of ours; gunicorn's --access-logfile still works)."""
+    answer (None: none of ours; gunicorn's --access-logfile still works). With more than one web
+    process (KOUIKI_WEB_WORKERS), they keep their connections even (ConnectionShares)."""
     refuse_incomplete_bodies(app)
-    return WholeRequests(app, threads, AccessLog(access_log) if access_log is not None else None)
+    processes = app.config["KOUIKI"].web_workers
+    return WholeRequests(app, threads, AccessLog(access_log) if access_log is not None else None,
+                         ConnectionShares(processes) if processes > 1 else None)
 
 
 def gunicorn_options(host: str, port: int, threads: int, workers: int = 1) -> dict:
@@ -260,6 +337,9 @@ SWITCH_INTERVAL = 0.0002
 
 # Settings of this module also read by `gunicorn -c python:kouiki_kg.serving … server:asgi`.
 worker_class = "asgi"
+# The app is made once, in the master, before the web processes are forked, as `serve` does:
+# they share its memory, and the table that keeps their connections even (ConnectionShares).
+preload_app = True
 # Open connections per web process, idle and slow ones included (a few kB each); past this,
 # new connections wait in the listen queue. A public site puts nginx in front (deployment.md).
 worker_connections = 2000
@@ -280,6 +360,8 @@ def post_worker_init(worker) -> None:
     sys.setswitchinterval(SWITCH_INTERVAL)
     served = getattr(worker, "asgi", None) or worker.wsgi  # server:asgi, or server:app under a WSGI worker
     app = served.app if isinstance(served, WholeRequests) else served
+    if isinstance(served, WholeRequests) and served.shares is not None:
+        served.shares.join(lambda: worker.nr_conns)  # the asyncio worker's count of open connections
     maps.prepare()
     compile_templates(app)
     # What the process holds by now (the app, its templates, the maps' outlines) lives as long as
@@ -290,6 +372,13 @@ def post_worker_init(worker) -> None:
     threading.Thread(target=prepare_queries, args=(app,), name="prepare-queries", daemon=True).start()
     threading.Thread(target=prepare_checks, args=(app,), name="prepare-checks", daemon=True).start()
     threading.Thread(target=prepare_home, args=(app,), name="prepare-home", daemon=True).start()
+
+
+def worker_exit(server, worker) -> None:
+    """Gunicorn hook, in a web process as it stops: its connections leave the shared count."""
+    served = getattr(worker, "asgi", None)
+    if isinstance(served, WholeRequests) and served.shares is not None:
+        served.shares.leave()
 
 
 def when_ready(server) -> None:
@@ -324,5 +413,5 @@ def _log(line: str) -> None:
 
 def serve(config: Config, host: str, port: int, threads: int = REQUEST_THREADS) -> None:
     options = {**gunicorn_options(host, port, threads, config.web_workers), "post_worker_init": post_worker_init,
-               "when_ready": lambda server: start_warmer(server, config), "on_exit": on_exit}
+               "worker_exit": worker_exit, "when_ready": lambda server: start_warmer(server, config), "on_exit": on_exit}
     _Gunicorn(asgi_app(create_app(config), threads, access_log=sys.stdout), options).run()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import http.client
 import io
 import json
 import os
 import subprocess
 import sys
+import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -184,4 +187,49 @@ def test_serve_with_one_web_process_per_cpu_shares_out_the_query_workers(store_d
         web = [c for c in children if "kouiki-kg" in open(f"/proc/{c}/cmdline").read()]  # not multiprocessing's helper
         assert len(web) == 2  # gunicorn's master and two web processes
     finally:
+        running.stop()
+
+
+def test_web_processes_keep_their_keep_alive_connections_even(store_dir):
+    """Eight keep-alive clients connecting at once mostly went to one web process (it accepts
+    what is waiting in one go) and stayed there, one CPU working for six of them. A process
+    holding more than its share now answers `Connection: close` after an answer; its client
+    reconnects, until each process holds four and nothing more is closed."""
+    running = RunningServer(store_dir, KOUIKI_WEB_WORKERS="2", KOUIKI_QUERY_WORKERS="4")
+
+    def connected() -> http.client.HTTPConnection:
+        connection = http.client.HTTPConnection("127.0.0.1", running.port, timeout=30)
+        connection.connect()
+        return connection
+
+    def ask(i: int) -> tuple[frozenset | None, bool]:
+        """Which process answered connection i (by its query workers), and whether it closed it."""
+        connections[i].request("GET", "/health")
+        answer = connections[i].getresponse()
+        body = json.loads(answer.read())
+        if answer.will_close:
+            connections[i].close()
+            connections[i] = connected()
+        pids = body.get("query_workers", {}).get("pids") if answer.status == 200 else None  # None: still starting
+        return (frozenset(pids) if pids else None), answer.will_close
+
+    connections: list[http.client.HTTPConnection] = []
+    try:
+        with ThreadPoolExecutor(8) as threads:
+            connections = list(threads.map(lambda _: connected(), range(8)))
+            splits, closes = [], []
+            for _ in range(150):
+                answers = list(threads.map(ask, range(8)))
+                closes.append(sum(closed for _, closed in answers))
+                if all(who is not None for who, _ in answers):
+                    splits.append(sorted(Counter(who for who, _ in answers).values()))
+                if splits[-5:] == [[4, 4]] * 5:
+                    break
+                time.sleep(0.06)  # a process closes one connection at a time (ConnectionShares.SETTLE)
+            assert splits[-5:] == [[4, 4]] * 5, splits
+            assert closes[-4:] == [0] * 4, closes  # even: nothing more is closed
+            assert sum(closes) >= splits[0][-1] - 4  # what was over its share was closed (all of it started on one: 4)
+    finally:
+        for connection in connections:
+            connection.close()
         running.stop()
