@@ -106,7 +106,7 @@ def load(url: str, iris: list[str], concurrency: int, seconds: float, requests: 
                 errors[key] = errors.get(key, 0) + 1
         return key is None
 
-    began = time.monotonic()
+    began, opened = time.monotonic(), Client.opened
     server_cpu, client_cpu = cpu_seconds([server]) if server else 0.0, time.process_time()
     if requests is None:
         latencies = drive(concurrency, seconds, request)
@@ -114,7 +114,8 @@ def load(url: str, iris: list[str], concurrency: int, seconds: float, requests: 
         latencies = drive_until(concurrency, lambda: next(sent) >= requests, request)
         seconds = time.monotonic() - began
     result = {"q_per_s": round(len(latencies) / seconds, 1), "p50_ms": percentile(latencies, 0.5),
-              "p99_ms": percentile(latencies, 0.99), "ok": len(latencies), "errors": errors}
+              "p99_ms": percentile(latencies, 0.99), "ok": len(latencies), "errors": errors,
+              "connections": Client.opened - opened}  # one a client, plus those the server asked to reconnect
     if server and latencies:
         result["server_cpu_us"] = round(1e6 * (cpu_seconds([server]) - server_cpu) / len(latencies))
         result["client_cpu_us"] = round(1e6 * (time.process_time() - client_cpu) / len(latencies))
@@ -206,7 +207,7 @@ def main() -> None:
             print(f"round {number + 1}: " + " | ".join(
                 f"{name} {row[name]['q_per_s']} q/s p50 {row[name]['p50_ms']} ms p99 {row[name]['p99_ms']} ms"
                 f" cpu {row[name]['server_cpu_us']} µs/answer (client {row[name]['client_cpu_us']})"
-                f" errors {row[name]['errors']}" for name in targets) + " | ratios to oxigraph: " + ", ".join(
+                f" errors {row[name]['errors']} connections {row[name]['connections']}" for name in targets) + " | ratios to oxigraph: " + ", ".join(
                 f"{name} {row[f'{name}_throughput_ratio']}× (p50 {row[f'{name}_p50_ratio']}×,"
                 f" cpu {row[f'{name}_cpu_ratio']}×)" for name in kouiki), flush=True)
         print(json.dumps({"store_triples": json.loads((current / "build.json").read_text())["triples"],

@@ -54,6 +54,9 @@ class Client:
     latencies measured are the servers' rather than the client's.
     """
 
+    opened = 0  # connections opened by every client so far: a server that asks clients to reconnect shows here
+    _opening = threading.Lock()
+
     def __init__(self):
         self._connections: dict[str, http.client.HTTPConnection] = {}
 
@@ -75,6 +78,8 @@ class Client:
             if connection is None:
                 connection = self._connections[parts.netloc] = http.client.HTTPConnection(
                     parts.hostname, parts.port, timeout=timeout)
+                with Client._opening:
+                    Client.opened += 1
             connection.timeout = timeout
             try:
                 connection.request(method, target, body=body, headers=headers)
