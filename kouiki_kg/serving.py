@@ -81,12 +81,16 @@ class ConnectionShares:
         self._last_close = 0.0
 
     def join(self, connections: Callable[[], int]) -> None:
-        """In a web process as it starts: take a slot, free or left by a process that has gone.
-        `connections()` says how many connections this process holds."""
+        """In a web process as it starts: free the slots of processes that have gone (killed, so
+        `leave` never ran), then take a free one. `connections()` says how many connections this
+        process holds."""
         with self._lock:
             for slot in range(self.slots):
                 pid = self._table[2 * slot]
-                if pid == 0 or not _alive(pid):
+                if pid and not _alive(pid):
+                    self._table[2 * slot] = self._table[2 * slot + 1] = 0
+            for slot in range(self.slots):
+                if self._table[2 * slot] == 0:
                     self._table[2 * slot], self._table[2 * slot + 1] = os.getpid(), 0
                     self._slot, self._connections = slot, connections
                     return

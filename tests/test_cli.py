@@ -7,6 +7,7 @@ import http.client
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -190,11 +191,45 @@ def test_serve_with_one_web_process_per_cpu_shares_out_the_query_workers(store_d
         running.stop()
 
 
+def _holding(shares, connections: int, done=None) -> None:  # a web process, forked: joins, publishes its count
+    shares.join(lambda: connections)
+    shares.over_share()
+    if done is not None:
+        done.wait(30)
+
+
+def test_a_web_process_that_was_killed_leaves_no_count_behind():
+    """A web process killed outright never runs `leave`; the next to start frees its slot, so the
+    others' shares are counted among the living: two processes with four connections each are
+    even, whatever the dead one held (counted, it would make the share 8 / 3 and both close
+    connections forever)."""
+    import multiprocessing
+
+    from kouiki_kg.serving import ConnectionShares
+
+    shares = ConnectionShares(2)
+    fork = multiprocessing.get_context("fork")
+    dead = fork.Process(target=_holding, args=(shares, 0))
+    dead.start()
+    dead.join()  # gone without leaving, as if killed
+    done = fork.Event()
+    sibling = fork.Process(target=_holding, args=(shares, 4, done))
+    sibling.start()
+    try:
+        time.sleep(0.5)  # it has joined and published its four
+        shares.join(lambda: 4)
+        assert shares.over_share() is False
+    finally:
+        done.set()
+        sibling.join(10)
+
+
 def test_web_processes_keep_their_keep_alive_connections_even(store_dir):
     """Eight keep-alive clients connecting at once mostly went to one web process (it accepts
     what is waiting in one go) and stayed there, one CPU working for six of them. A process
     holding more than its share now answers `Connection: close` after an answer; its client
-    reconnects, until each process holds four and nothing more is closed."""
+    reconnects, until each process holds four and nothing more is closed. The same after a web
+    process is killed and gunicorn starts another in its place."""
     running = RunningServer(store_dir, KOUIKI_WEB_WORKERS="2", KOUIKI_QUERY_WORKERS="4")
 
     def connected() -> http.client.HTTPConnection:
@@ -204,8 +239,13 @@ def test_web_processes_keep_their_keep_alive_connections_even(store_dir):
 
     def ask(i: int) -> tuple[frozenset | None, bool]:
         """Which process answered connection i (by its query workers), and whether it closed it."""
-        connections[i].request("GET", "/health")
-        answer = connections[i].getresponse()
+        try:
+            connections[i].request("GET", "/health")
+            answer = connections[i].getresponse()
+        except (ConnectionError, http.client.RemoteDisconnected):  # its process was killed
+            connections[i].close()
+            connections[i] = connected()
+            return None, False
         body = json.loads(answer.read())
         if answer.will_close:
             connections[i].close()
@@ -213,22 +253,40 @@ def test_web_processes_keep_their_keep_alive_connections_even(store_dir):
         pids = body.get("query_workers", {}).get("pids") if answer.status == 200 else None  # None: still starting
         return (frozenset(pids) if pids else None), answer.will_close
 
+    def until_even(threads) -> tuple[list, list]:
+        """Rounds of one request on each connection until the split is 4/4 five rounds running."""
+        splits, closes = [], []
+        for _ in range(300):
+            answers = list(threads.map(ask, range(8)))
+            closes.append(sum(closed for _, closed in answers))
+            if all(who is not None for who, _ in answers):
+                splits.append(sorted(Counter(who for who, _ in answers).values()))
+            if splits[-5:] == [[4, 4]] * 5:
+                break
+            time.sleep(0.06)  # a process closes one connection at a time (ConnectionShares.SETTLE)
+        return splits, closes
+
+    def web_processes() -> list[int]:
+        children = open(f"/proc/{running.process.pid}/task/{running.process.pid}/children").read().split()
+        return [int(c) for c in children if "kouiki-kg" in open(f"/proc/{c}/cmdline").read()]
+
     connections: list[http.client.HTTPConnection] = []
     try:
         with ThreadPoolExecutor(8) as threads:
             connections = list(threads.map(lambda _: connected(), range(8)))
-            splits, closes = [], []
-            for _ in range(150):
-                answers = list(threads.map(ask, range(8)))
-                closes.append(sum(closed for _, closed in answers))
-                if all(who is not None for who, _ in answers):
-                    splits.append(sorted(Counter(who for who, _ in answers).values()))
-                if splits[-5:] == [[4, 4]] * 5:
-                    break
-                time.sleep(0.06)  # a process closes one connection at a time (ConnectionShares.SETTLE)
+            splits, closes = until_even(threads)
             assert splits[-5:] == [[4, 4]] * 5, splits
             assert closes[-4:] == [0] * 4, closes  # even: nothing more is closed
             assert sum(closes) >= splits[0][-1] - 4  # what was over its share was closed (all of it started on one: 4)
+
+            killed = web_processes()[0]
+            os.kill(killed, signal.SIGKILL)  # as the kernel's OOM killer would: its slot is left behind
+            deadline = time.monotonic() + 60
+            while (len(set(web_processes()) - {killed}) < 2) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            splits, closes = until_even(threads)  # the new process takes the dead one's place in the count
+            assert splits[-5:] == [[4, 4]] * 5, splits
+            assert closes[-4:] == [0] * 4, closes
     finally:
         for connection in connections:
             connection.close()
