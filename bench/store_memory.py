@@ -20,8 +20,8 @@ import argparse
 import ctypes
 import json
 import multiprocessing
+import os
 import random
-import re
 import subprocess
 import sys
 import time
@@ -31,16 +31,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 from light import bodies, light_query  # noqa: E402
 from run import BIN, Client, free_port, wait_for  # noqa: E402
+from soak import memory_mb  # noqa: E402
 
 LIGHT = 500  # light queries before the example queries
 
 
-def resident(pid: int | str = "self") -> dict[str, float]:
-    """A process's resident memory, MB: all of it, anonymous (heaps), file pages."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    found = {key: int(re.search(rf"{key}:\s+(\d+)", status).group(1)) for key in ("VmRSS", "RssAnon", "RssFile")}
-    return {"rss_mb": round(found["VmRSS"] / 1024, 1), "anon_mb": round(found["RssAnon"] / 1024, 1),
-            "file_mb": round(found["RssFile"] / 1024, 1)}
+def resident(pid: int | None = None) -> dict[str, float]:
+    """A process's resident memory, MB (it has no children): all of it, anonymous, file pages."""
+    return memory_mb(pid or os.getpid())
 
 
 def example_queries() -> list[tuple[str, str]]:
